@@ -1,0 +1,155 @@
+"""The four electron–hole-pair baths: Λ^αβ(ω), power spectra and golden-rule rates (SPEC 4).
+
+    Λ^αβ_mn(ω) = −∫ dε/2π tr[M^m A_α(ε) M^n A_β(ε−ω)] (f(ε; μ_α) − f(ε−ω; μ_β))
+
+is evaluated exactly, without an energy grid. With the pole expansion of A_α
+(``_green.py``) the trace is Σ_jj' W_mn[j,j'] / ((ε − p_j)(ε − ω − p_j')), and each
+term integrates in closed form against a Fermi function:
+
+    S(μ; a, b) = ∫ dε f(ε; μ) / ((ε − a)(ε − b))
+      = −σ/(2πiT) · ψ[w_a, w_b]                       a, b in the same half-plane,
+      = [ψ(w_a) − ψ(w_b) − iπσ_a] / (a − b)           a, b in opposite half-planes,
+
+with w_p = 1/2 + σ_p (μ − p)/(2πiT), σ_p = −sign(Im p), and ψ[u, v] the divided
+difference of the digamma function (exact also at u = v, i.e. at coinciding poles).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._green import PoleExpansion, pole_expansion
+from ._model import Baths, Junction
+from ._special import bose, digamma_dd_from_values, digamma_trigamma, reciprocal
+
+CHANNELS = ("LL", "RR", "RL", "LR")
+_LEAD = {"L": 0, "R": 1}
+_PAIRS = tuple((_LEAD[c[0]], _LEAD[c[1]]) for c in CHANNELS)  # (electron lead α, hole lead β)
+
+
+def channel_weights(junction: Junction, poles: PoleExpansion):
+    """W^αβ_mn[j, j'] = (y^β_j'† M^m x^α_j)(y^α_j† M^n x^β_j'), shape (4, N_b, N_b, 2n, 2n)."""
+    # C[a, b, m] = Y[a]† M^m X[b]
+    c = jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)
+    weights = [jnp.einsum("mkj,njk->mnjk", c[b, a], c[a, b]) for a, b in _PAIRS]
+    return junction.spin_degeneracy * jnp.stack(weights)
+
+
+def pair_integrals(z, omega, mu_L, mu_R, temperature):
+    """K^αβ[j, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − p_j)(ε − ω − p_j')) for the
+    four channels, poles p = (z, z*), Im z < 0. Returned per channel as the blocks
+    (K_lower-lower, K_lower-upper), each (*omega.shape, n, n); the other two blocks
+    are their complex conjugates.
+
+    ψ and ψ' are evaluated once per pole and node (O(n)); each pole pair then costs a
+    few complex operations (``digamma_dd_from_values``). Upper-half-plane poles reuse
+    the lower ones through ψ(w̄) = conj ψ(w).
+    """
+    omega = jnp.asarray(omega, dtype=jnp.float64)
+    shape = omega.shape
+    om = omega[..., None]  # (*S, 1), broadcast against the n poles
+    c = 2j * jnp.pi * temperature
+    mus = jnp.stack([mu_L, mu_R]).reshape((2,) + (1,) * (omega.ndim + 1))
+
+    def w(mu, pole):  # w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p
+        return 0.5 + (mu - pole) / c
+
+    # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k).
+    a_pts = jnp.broadcast_to(w(mus, z), (2,) + shape + z.shape)
+    b_pts = w(mus, om + z)
+    c_pts = w(mus + om, z)
+    (psi_a, tri_a), (psi_b, tri_b), (psi_c, tri_c) = (digamma_trigamma(p) for p in (a_pts, b_pts, c_pts))
+    inv_lu = reciprocal(z[:, None] - om[..., None] - jnp.conj(z)[None, :])
+
+    def dd(i, psi_i, tri_i, pts_i, j, psi_j, tri_j, pts_j):
+        args = (pts_i[i][..., :, None], pts_j[j][..., None, :])
+        return digamma_dd_from_values(
+            *args, psi_i[i][..., :, None], psi_j[j][..., None, :], tri_i[i][..., :, None], tri_j[j][..., None, :]
+        )
+
+    blocks = []
+    for a, b in _PAIRS:
+        # Lower–lower: a = z_k, b = ω + z_k'; S = −ψ[w_a, w_b]/(2πiT) for both Fermi functions.
+        ll = (-1.0 / c) * (
+            dd(a, psi_a, tri_a, a_pts, a, psi_b, tri_b, b_pts) - dd(b, psi_c, tri_c, c_pts, b, psi_a, tri_a, a_pts)
+        )
+        # Lower–upper: a = z_k, b = ω + z_k'*; the −iπ of S cancels between the two Fermi functions.
+        lu = (
+            psi_a[a][..., :, None]
+            - jnp.conj(psi_b[a])[..., None, :]
+            - psi_c[b][..., :, None]
+            + jnp.conj(psi_a[b])[..., None, :]
+        ) * inv_lu
+        blocks.append((ll, lu))
+    return blocks
+
+
+def ehp_dos_from_poles(weights, z, omega, baths: Baths):
+    """Λ for all four channels: (4, *omega.shape, N_b, N_b), Hermitian in (m, n)."""
+    n = z.shape[0]
+    nb = weights.shape[1]
+    lam = []
+    for w, (ll, lu) in zip(weights, pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)):
+        # One GEMM per channel: (nodes, 4n²) @ (4n², N_b²).
+        blocks = (w[..., :n, :n], w[..., n:, n:], w[..., :n, n:], w[..., n:, :n])
+        w_flat = jnp.concatenate([b.reshape(nb * nb, n * n) for b in blocks], axis=1)
+        k_flat = jnp.concatenate([x.reshape(x.shape[:-2] + (n * n,)) for x in (ll, jnp.conj(ll), lu, jnp.conj(lu))], -1)
+        lam.append((k_flat @ w_flat.T).reshape(k_flat.shape[:-1] + (nb, nb)))
+    lam = -jnp.stack(lam) / (2 * jnp.pi)
+    return 0.5 * (lam + jnp.conj(jnp.swapaxes(lam, -1, -2)))
+
+
+def ehp_dos(junction: Junction, baths: Baths, omega):
+    """Coupling-weighted EHP density of states Λ^αβ_mn(ω) (paper Eq. 7, SPEC 4).
+
+    Returns a complex array of shape (4, *omega.shape, N_b, N_b), channels in the
+    order ("LL", "RR", "RL", "LR") (electron in α, hole in β). Exact in the energy
+    integral (no grid); finite for every real ω, including ω = 0 and ω = μ_αβ.
+    """
+    poles = pole_expansion(junction)
+    return ehp_dos_from_poles(channel_weights(junction, poles), poles.z, omega, baths)
+
+
+def _bose_weighted(junction: Junction, baths: Baths, omega, shift: float):
+    """(n_B(ω − μ_αβ; T_e) + shift) · Λ^αβ(ω), smooth through ω = μ_αβ.
+
+    Λ vanishes linearly where n_B diverges; within δ = 1e-4 T_e of that point the
+    product is interpolated linearly between ω = μ_αβ ± δ (error O(δ²) ≈ 1e-8 relative).
+    """
+    omega = jnp.asarray(omega, dtype=jnp.float64)
+    poles = pole_expansion(junction)
+    weights = channel_weights(junction, poles)
+    mu = baths.mu_channels.reshape((4,) + (1,) * omega.ndim)
+    T = baths.T_e
+    delta = 1e-4 * T
+    x = omega[None] - mu  # (4, *omega.shape)
+    near = jnp.abs(x) < delta
+    nodes = jnp.stack([omega[None] + 0 * mu, mu - delta + 0 * omega, mu + delta + 0 * omega])  # (3, 4, ...)
+    lam = ehp_dos_from_poles(weights, poles.z, nodes, baths)  # (4, 3, 4, ..., Nb, Nb)
+    lam = jnp.stack([lam[ch, :, ch] for ch in range(4)], axis=1)  # (3, 4, ..., Nb, Nb)
+    x_safe = jnp.where(near, delta, x)
+    direct = (bose(x_safe, T) + shift)[..., None, None] * lam[0]
+    g_minus = (bose(-delta, T) + shift) * lam[1]
+    g_plus = (bose(delta, T) + shift) * lam[2]
+    t = ((x + delta) / (2 * delta))[..., None, None]
+    interp = g_minus + t * (g_plus - g_minus)
+    return jnp.where(near[..., None, None], interp, direct)
+
+
+def power_spectrum(junction: Junction, baths: Baths, omega):
+    """Π̃^αβ(ω) = [n_B(ω − μ_αβ; T_e) + 1/2] Λ^αβ(ω) (paper Eq. 6), (4, *omega.shape, N_b, N_b)."""
+    return _bose_weighted(junction, baths, omega, 0.5)
+
+
+def golden_rule_rates(junction: Junction, baths: Baths, omega):
+    """Fermi-golden-rule rates of paper Eq. 5 per channel, as coupling matrices:
+
+    emission   = ∫ dε/2π tr[M A_α(ε) M A_β(ε−ω)] f_α(ε)(1 − f_β(ε−ω)) = n_B(ω − μ_αβ) Λ,
+    absorption = ∫ dε/2π tr[M A_α(ε) M A_β(ε−ω)] f_β(ε−ω)(1 − f_α(ε)) = (1 + n_B(ω − μ_αβ)) Λ,
+
+    so emission/absorption = exp(−(ω − μ_αβ)/T_e) (detailed balance, Eq. 4).
+    Returns (emission, absorption), each (4, *omega.shape, N_b, N_b).
+    """
+    emission = _bose_weighted(junction, baths, omega, 0.0)
+    absorption = emission + ehp_dos(junction, baths, omega)
+    return emission, absorption

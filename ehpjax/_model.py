@@ -1,0 +1,134 @@
+"""The three inputs of every calculation: Junction, Modes and Baths (SPEC 2, 3, 8).
+
+All three are equinox Modules (pytrees): their array fields are what jax.grad and
+optax see, and they can be built from traced values inside jit/vmap.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Inexact
+
+from ._checks import as_array, as_real, check_finite, check_hermitian, check_positive, check_psd
+
+
+class Junction(eqx.Module):
+    """Electronic conductor in the wide-band limit (SPEC 2).
+
+    H: (n, n) Hermitian Hamiltonian of the central region.
+    gamma_L, gamma_R: (n, n) Hermitian PSD broadening matrices; Σ^r_α = −iΓ_α/2.
+    M: (N_b, n, n) Hermitian electron–boson couplings, H_es = Σ_k Σ_ij M^k_ij c_i† c_j u_k.
+    spin_degeneracy: g_s, multiplies Λ (1 = spinless, the default).
+    """
+
+    H: Inexact[Array, "n n"]
+    gamma_L: Inexact[Array, "n n"]
+    gamma_R: Inexact[Array, "n n"]
+    M: Inexact[Array, "Nb n n"]
+    spin_degeneracy: Float[Array, ""]
+
+    def __init__(self, H, gamma_L, gamma_R, M, spin_degeneracy=1.0):
+        H = as_array(H, "H", ndim=2)
+        n = H.shape[0]
+        if H.shape != (n, n):
+            raise ValueError(f"H must be square, got shape {H.shape}")
+        gamma_L = as_array(gamma_L, "gamma_L", shape=(n, n))
+        gamma_R = as_array(gamma_R, "gamma_R", shape=(n, n))
+        M = as_array(M, "M")
+        if M.ndim == 2:
+            raise ValueError(f"M must have shape (N_b, {n}, {n}); for one mode pass M[None] (got {M.shape})")
+        if M.ndim != 3 or M.shape[1:] != (n, n):
+            raise ValueError(f"M must have shape (N_b, {n}, {n}), got {M.shape}")
+        spin_degeneracy = as_real(spin_degeneracy, "spin_degeneracy", shape=())
+        self.H = check_hermitian(check_finite(H, "H"), "H")
+        self.gamma_L = check_psd(check_finite(gamma_L, "gamma_L"), "gamma_L")
+        self.gamma_R = check_psd(check_finite(gamma_R, "gamma_R"), "gamma_R")
+        self.M = check_hermitian(check_finite(M, "M"), "M")
+        self.spin_degeneracy = check_positive(spin_degeneracy, "spin_degeneracy")
+
+    @classmethod
+    def two_level(cls, eps_L, eps_R, gamma_L, gamma_R, m, spin_degeneracy=1.0) -> "Junction":
+        """The paper's model (Fig. 2): H = diag(ε_L, ε_R), Γ_L = γ_L|1⟩⟨1|, Γ_R = γ_R|2⟩⟨2|,
+        one mode with M = m(|1⟩⟨2| + |2⟩⟨1|), no direct hopping."""
+        eps_L, eps_R, gamma_L, gamma_R, m = (
+            as_real(x, name, shape=())
+            for x, name in zip((eps_L, eps_R, gamma_L, gamma_R, m), ("eps_L", "eps_R", "gamma_L", "gamma_R", "m"))
+        )
+        zero = jnp.zeros(())
+        H = jnp.array([[eps_L, zero], [zero, eps_R]])
+        gL = jnp.array([[gamma_L, zero], [zero, zero]])
+        gR = jnp.array([[zero, zero], [zero, gamma_R]])
+        M = jnp.array([[[zero, m], [m, zero]]])
+        return cls(H, gL, gR, M, spin_degeneracy)
+
+    @property
+    def n_levels(self) -> int:
+        return self.H.shape[0]
+
+    @property
+    def n_modes(self) -> int:
+        return self.M.shape[0]
+
+
+class Modes(eqx.Module):
+    """Bosonic modes with an Ohmic bath (SPEC 3).
+
+    K: (N_b, N_b) real symmetric dynamical matrix (a single mode has K = Ω²).
+    eta: (N_b, N_b) real symmetric PSD friction; Π^r_ph(ω) = −iωη, Γ_ph = 2ωη.
+    """
+
+    K: Float[Array, "Nb Nb"]
+    eta: Float[Array, "Nb Nb"]
+
+    def __init__(self, K, eta):
+        K = as_real(K, "K", ndim=2)
+        nb = K.shape[0]
+        if K.shape != (nb, nb):
+            raise ValueError(f"K must be square, got shape {K.shape}")
+        eta = as_real(eta, "eta", shape=(nb, nb))
+        self.K = check_hermitian(check_finite(K, "K"), "K")
+        self.eta = check_psd(check_finite(eta, "eta"), "eta")
+
+    @classmethod
+    def single(cls, omega, gamma_ph) -> "Modes":
+        """One mode of frequency Ω (K = Ω²) and bath friction γ_ph (η = γ_ph)."""
+        omega = check_positive(as_real(omega, "omega", shape=()), "omega")
+        gamma_ph = as_real(gamma_ph, "gamma_ph", shape=())
+        return cls(jnp.reshape(omega**2, (1, 1)), jnp.reshape(gamma_ph, (1, 1)))
+
+    @property
+    def n_modes(self) -> int:
+        return self.K.shape[0]
+
+
+class Baths(eqx.Module):
+    """Lead chemical potentials μ_L, μ_R, electron temperature T_e (both leads) and
+    boson-bath temperature T_ph (SPEC 1). Bias V = μ_L − μ_R."""
+
+    mu_L: Float[Array, ""]
+    mu_R: Float[Array, ""]
+    T_e: Float[Array, ""]
+    T_ph: Float[Array, ""]
+
+    def __init__(self, mu_L, mu_R, T_e, T_ph):
+        self.mu_L = check_finite(as_real(mu_L, "mu_L", shape=()), "mu_L")
+        self.mu_R = check_finite(as_real(mu_R, "mu_R", shape=()), "mu_R")
+        self.T_e = check_positive(check_finite(as_real(T_e, "T_e", shape=()), "T_e"), "T_e")
+        self.T_ph = check_positive(check_finite(as_real(T_ph, "T_ph", shape=()), "T_ph"), "T_ph")
+
+    @classmethod
+    def biased(cls, V, mu0=0.0, T_e=0.1, T_ph=None) -> "Baths":
+        """Symmetric split μ_L = μ0 + V/2, μ_R = μ0 − V/2; T_ph defaults to T_e."""
+        return cls(mu0 + 0.5 * jnp.asarray(V), mu0 - 0.5 * jnp.asarray(V), T_e, T_e if T_ph is None else T_ph)
+
+    @property
+    def V(self):
+        return self.mu_L - self.mu_R
+
+    @property
+    def mu_channels(self):
+        """μ_αβ = μ_α − μ_β for the channels (LL, RR, RL, LR): (0, 0, −V, +V)."""
+        V = self.V
+        zero = jnp.zeros_like(V)
+        return jnp.stack([zero, zero, -V, V])
