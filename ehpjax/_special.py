@@ -6,6 +6,7 @@ finite for any sign and size of its arguments.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 # Bernoulli numbers B_2 ... B_14 for the asymptotic series of the digamma function.
@@ -15,8 +16,7 @@ _SHIFT = 8  # recurrence steps before the asymptotic series (|argument| >= 8.5 t
 
 def fermi(energy, mu, temperature):
     """Fermi function f(ε; μ, T) = 1/(exp((ε−μ)/T) + 1), overflow-free (SPEC 1)."""
-    x = (energy - mu) / temperature
-    return 0.5 * (1.0 - jnp.tanh(0.5 * x))
+    return jax.nn.sigmoid((mu - energy) / temperature)
 
 
 def bose(omega, temperature):

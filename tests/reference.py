@@ -94,7 +94,7 @@ def bose(w, T):
     for w < 0.  The pole at w = 0 returns +inf.
     """
     w, T = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(T, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # exp(-|x|) may underflow to 0: intended
         x = w / T
         ax = np.abs(x)
         denom = -np.expm1(-ax)  # 1 - e^{-|x|}, in (0, 1]
@@ -430,6 +430,50 @@ def _elastic_current(H, gamma_L, gamma_R, mu_L, mu_R, T_e):
     return val
 
 
+def _fast_spectra(H, gamma_L, gamma_R, M):
+    """Vectorised partial spectral functions for the current integrals.
+
+    Returns (spectra, M_basis): ``spectra(e)`` maps energies of any shape S to
+    the array S + (2, n, n) of (A_L(e), A_R(e)) expressed in a basis in which
+    the couplings are ``M_basis``, so that tr[M^m A_a M^n A_b] is basis
+    independent.  Where H_eff = R diag(z) R^-1 is safely diagonalisable the
+    eigenbasis is used:  G^r(e) = R diag(1/(e - z)) R^-1, hence
+    R^-1 A_a(e) R^-dagger = d_i conj(d_j) (R^-1 Gamma_a R^-dagger)_ij with
+    d = 1/(e - z), and M -> R^dagger M R.  This needs no matrix inversion per
+    energy.  It is only used if R is well conditioned and it reproduces the
+    direct G^r Gamma G^a at test energies to 1e-12; otherwise the direct
+    (inverting) form in the original basis is used.
+    """
+    H = np.asarray(H, dtype=complex)
+    n = H.shape[0]
+    gammas = np.stack([np.asarray(gamma_L, dtype=complex), np.asarray(gamma_R, dtype=complex)])
+    M = _as_modes(M)
+    h_eff = H - 0.5j * gammas.sum(axis=0)
+
+    def direct(e):
+        e = np.asarray(e, dtype=float)
+        g = np.linalg.inv(e[..., None, None] * np.eye(n) - h_eff)[..., None, :, :]
+        return g @ gammas @ np.conj(np.swapaxes(g, -1, -2))
+
+    z, r = np.linalg.eig(h_eff)
+    if np.linalg.cond(r) > 1e3:
+        return direct, M
+    r_inv = np.linalg.inv(r)
+    c = r_inv @ gammas @ r_inv.conj().T                 # (2, n, n)
+    m_eig = r.conj().T @ M @ r
+
+    def eigen(e):
+        d = 1.0 / (np.asarray(e, dtype=float)[..., None] - z)    # S + (n,)
+        return (d[..., None, :, None] * np.conj(d)[..., None, None, :]) * c
+
+    e_test = np.concatenate([z.real, z.real + 0.3 * z.imag, [z.real.mean() + 7.0]])
+    a_dir = direct(e_test)
+    a_eig = r[None, None] @ eigen(e_test) @ r.conj().T[None, None]
+    if np.max(np.abs(a_dir - a_eig)) > 1e-12 * np.max(np.abs(a_dir)):
+        return direct, M
+    return eigen, m_eig
+
+
 def _flux_integrand(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph, omega):
     """Vectorised e-integrand of the per-channel boson fluxes at fixed w.
 
@@ -443,15 +487,11 @@ def _flux_integrand(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph, omega
     f_b' = f(e - w; mu_b, T_e).  Integrated over e they give Tr[A_ph E^c(w)]
     and n_B(w; T_ph) Tr[A_ph Lambda^c(w)] (SPEC sections 4-5).
     """
-    H = np.asarray(H, dtype=complex)
-    n = H.shape[0]
-    gammas = np.stack([np.asarray(gamma_L, dtype=complex), np.asarray(gamma_R, dtype=complex)])
-    M = _as_modes(M)
+    n = np.shape(H)[0]
+    spectra, m_basis = _fast_spectra(H, gamma_L, gamma_R, M)
     K = np.atleast_2d(np.asarray(K, dtype=float))
     eta = np.atleast_2d(np.asarray(eta, dtype=float))
     mus = np.array([mu_L, mu_R], dtype=float)
-    h_eff = H - 0.5j * gammas.sum(axis=0)
-    shifts = np.stack([np.zeros((n, n)), omega * np.eye(n)])  # energies e and e - w
     ch_a, ch_b = _CH_A, _CH_B
 
     d = phonon_green_retarded(K, eta, omega)
@@ -459,17 +499,16 @@ def _flux_integrand(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph, omega
     a_ph_n = d @ (2.0 * _omega_bose(omega, T_ph) * eta) @ d.conj().T   # n_B(w; T_ph) A_ph(w)
     # Superoperators S_p[(i,l),(j,k)] = sum_mn P_nm M^m_ij M^n_kl, so that
     # sum_mn P_nm tr[M^m X M^n Y] = sum S_p[(i,l),(j,k)] X_jk Y_li.
-    s_op = np.einsum("pnm,mij,nkl->piljk", np.stack([a_ph, a_ph_n]), M, M)
-    s_op = s_op.reshape(2, n * n, n * n) / (2.0 * np.pi)
+    s_op = np.einsum("pnm,mij,nkl->piljk", np.stack([a_ph, a_ph_n]), m_basis, m_basis)
+    s_op_t = np.swapaxes(s_op.reshape(2, n * n, n * n), -1, -2) / (2.0 * np.pi)
 
     def fun(e):
         e = np.asarray(e, dtype=float)
-        g = np.linalg.inv(e[:, None, None, None] * np.eye(n) - shifts - h_eff)  # (N, 2, n, n)
-        spec = g[:, :, None] @ gammas @ np.conj(np.swapaxes(g, -1, -2))[:, :, None]
+        spec = spectra(np.stack([e, e - omega], axis=1))            # (N, 2 energies, 2 leads, n, n)
         x_vec = spec[:, 0].reshape(-1, 2, n * n)                     # A_a(e), a = L, R
         y_vec = np.swapaxes(spec[:, 1], -1, -2).reshape(-1, 2, n * n)  # A_b(e - w)^T, b = L, R
-        s_x = x_vec[:, None] @ np.swapaxes(s_op, -1, -2)              # [N, p, a, (i,l)]
-        tr = (y_vec[:, None] @ np.swapaxes(s_x, -1, -2)).real          # [N, p, b, a]
+        s_x = x_vec[:, None] @ s_op_t                                # [N, p, a, (i,l)]
+        tr = (y_vec[:, None] @ np.swapaxes(s_x, -1, -2)).real        # [N, p, b, a]
         f_a, fbar_a = _occupations(e[:, None], mus, T_e)             # (N, 2) each
         f_b, fbar_b = _occupations(e[:, None] - omega, mus, T_e)
         emis = f_a[:, ch_a] * fbar_b[:, ch_b]                        # f_a (1 - f_b')

@@ -1,0 +1,52 @@
+"""Shared fixtures: the paper's model (SPEC 7) and seeded random models (SPEC 8 range)."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import ehpjax  # noqa: E402  (enables float64)
+import reference  # noqa: E402
+
+PAPER = dict(eps_L=10.5, eps_R=9.5, gamma_L=0.5, gamma_R=0.5, m=0.5, omega=1.0, gamma_ph=0.5)
+
+
+def paper_arrays():
+    """(H, Γ_L, Γ_R, M, K, η) of the paper's two-level model as NumPy arrays."""
+    H = np.diag([PAPER["eps_L"], PAPER["eps_R"]])
+    gL = np.diag([PAPER["gamma_L"], 0.0])
+    gR = np.diag([0.0, PAPER["gamma_R"]])
+    M = PAPER["m"] * np.array([[[0.0, 1.0], [1.0, 0.0]]])
+    return H, gL, gR, M, np.array([[PAPER["omega"] ** 2]]), np.array([[PAPER["gamma_ph"]]])
+
+
+@pytest.fixture
+def paper_junction():
+    p = PAPER
+    return ehpjax.Junction.two_level(p["eps_L"], p["eps_R"], p["gamma_L"], p["gamma_R"], p["m"])
+
+
+@pytest.fixture
+def paper_modes():
+    return ehpjax.Modes.single(PAPER["omega"], PAPER["gamma_ph"])
+
+
+def random_arrays(seed, n, nb):
+    return reference.random_model(np.random.default_rng(seed), n, nb)
+
+
+def build(arrays):
+    """(Junction, Modes) from (H, Γ_L, Γ_R, M, K, η)."""
+    H, gL, gR, M, K, eta = arrays
+    return ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta)
+
+
+def assert_close(actual, ref, rtol=1e-6, floor=1e-4):
+    """SPEC 8 accuracy: |x − ref| ≤ rtol · max(|ref|, floor) (matrices: relative to the largest element)."""
+    actual, ref = np.asarray(actual), np.asarray(ref)
+    scale = max(np.max(np.abs(ref)), floor)
+    err = np.max(np.abs(actual - ref))
+    assert err <= rtol * scale, f"error {err:.3e} > {rtol:g} x {scale:.3e}"

@@ -1,0 +1,164 @@
+"""Λ^αβ(ω), power spectra and golden-rule rates against quadrature and SPEC 4's properties."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ehpjax
+import reference
+from conftest import assert_close, build, paper_arrays, random_arrays
+
+CH = ehpjax.CHANNELS
+SWAP = [0, 1, 3, 2]  # channel index of βα for αβ = LL, RR, RL, LR
+
+
+@pytest.mark.parametrize("bath", [(10.0, 10.0, 0.5), (10.4, 9.6, 0.2), (9.0, 11.0, 0.05)])
+def test_paper_model_matches_quadrature(paper_junction, bath):
+    H, gL, gR, M = paper_arrays()[:4]
+    baths = ehpjax.Baths(bath[0], bath[1], bath[2], 0.3)
+    omega = np.array([0.2, 1.0, 1.7, -0.6, 3.0])
+    lam = np.asarray(ehpjax.ehp_dos(paper_junction, baths, omega))
+    assert lam.shape == (4, 5, 1, 1)
+    for c, name in enumerate(CH):
+        for i, w in enumerate(omega):
+            ref = reference.ehp_dos_ref(H, gL, gR, M, bath[0], bath[1], bath[2], w, name)
+            assert_close(lam[c, i], ref)
+
+
+@pytest.mark.parametrize("seed, n, nb", [(10, 1, 1), (11, 2, 2), (12, 3, 3), (13, 4, 2), (14, 4, 3)])
+def test_random_models_match_quadrature(seed, n, nb):
+    arrays = random_arrays(seed, n, nb)
+    junction, _ = build(arrays)
+    rng = np.random.default_rng(seed)
+    mu_L, mu_R = rng.uniform(-1.5, 1.5, 2)
+    T = rng.uniform(0.05, 0.5)
+    omega = np.array([rng.uniform(0.05, 2.0), -rng.uniform(0.05, 2.0), mu_L - mu_R + 0.01])
+    lam = np.asarray(ehpjax.ehp_dos(junction, ehpjax.Baths(mu_L, mu_R, T, T), omega))
+    for c, name in enumerate(CH):
+        for i, w in enumerate(omega):
+            ref = reference.ehp_dos_ref(*arrays[:4], mu_L, mu_R, T, w, name)
+            assert_close(lam[c, i], ref)
+
+
+def test_hermitian_and_frequency_reflection():
+    junction, _ = build(random_arrays(20, 3, 3))
+    baths = ehpjax.Baths(0.3, -0.4, 0.15, 0.15)
+    omega = np.linspace(-2, 2, 9)
+    lam = np.asarray(ehpjax.ehp_dos(junction, baths, omega))
+    np.testing.assert_allclose(lam, np.conj(np.swapaxes(lam, -1, -2)), atol=1e-15)
+    # Λ^αβ_mn(−ω) = −Λ^βα_nm(ω)
+    reflected = -np.swapaxes(lam[SWAP, ::-1], -1, -2)
+    np.testing.assert_allclose(lam, reflected, atol=1e-12 * np.abs(lam).max())
+
+
+def test_equilibrium_is_positive_semidefinite():
+    junction, _ = build(random_arrays(21, 4, 3))
+    lam = np.asarray(ehpjax.ehp_dos(junction, ehpjax.Baths(0.2, 0.2, 0.1, 0.1), np.linspace(0.01, 3, 25)))
+    eigs = np.linalg.eigvalsh(lam)
+    assert eigs.min() > -1e-12 * np.abs(eigs).max()
+
+
+def test_bias_inverts_population_below_the_channel_chemical_potential():
+    junction, _ = build(random_arrays(22, 3, 1))
+    baths = ehpjax.Baths(0.8, -0.7, 0.1, 0.1)
+    omega = np.linspace(-3, 3, 121)
+    lam = np.asarray(ehpjax.ehp_dos(junction, baths, omega))[..., 0, 0]
+    assert np.max(np.abs(lam.imag)) == 0.0  # one mode: real
+    for c, mu in enumerate(np.asarray(baths.mu_channels)):
+        away = np.abs(omega - mu) > 1e-6
+        assert np.all(np.sign(lam[c].real[away]) == np.sign(omega - mu)[away]), CH[c]
+    at_mu = np.asarray(ehpjax.ehp_dos(junction, baths, baths.mu_channels))
+    for c in range(4):
+        assert abs(at_mu[c, c, 0, 0]) < 1e-14
+
+
+def test_paper_model_intra_lead_channels_vanish(paper_junction):
+    lam = np.asarray(ehpjax.ehp_dos(paper_junction, ehpjax.Baths(10.5, 9.5, 0.1, 0.1), np.linspace(-2, 2, 11)))
+    assert np.all(lam[:2] == 0.0)
+    assert np.all(np.abs(lam[2:]) > 0)
+
+
+def test_flat_dos_limit():
+    """Huge broadening: A_α constant near the Fermi level, Λ = (ω − μ_αβ)/2π · tr[M A_α M A_β]."""
+    g = 400.0
+    junction = ehpjax.Junction([[0.0]], [[g]], [[2 * g]], [[[1.0]]])
+    baths = ehpjax.Baths(0.3, -0.2, 0.1, 0.1)
+    omega = np.array([-0.7, 0.1, 0.5, 1.2])
+    lam = np.asarray(ehpjax.ehp_dos(junction, baths, omega))[..., 0, 0].real
+    a_left, a_right = (np.asarray(a)[0, 0].real for a in ehpjax.spectral_functions(junction, 0.0))
+    a = {"L": a_left, "R": a_right}
+    for c, name in enumerate(CH):
+        expected = (omega - float(baths.mu_channels[c])) / (2 * np.pi) * a[name[0]] * a[name[1]]
+        np.testing.assert_allclose(lam[c], expected, rtol=1e-5)
+
+
+def test_zero_temperature_closed_form_single_level():
+    """T → 0, one level, LL channel: Λ(ω) = m²γ_L²/2π ∫_μ^{μ+ω} dε L(ε) L(ε−ω), with
+    L(x) = 1/((x−ε0)² + γ²/4), integrated in closed form by partial fractions (logs)."""
+    eps0, gl, gr, m, mu = 0.2, 0.3, 0.5, 0.7, 0.1
+    g = 0.5 * (gl + gr)
+    junction = ehpjax.Junction([[eps0]], [[gl]], [[gr]], [[[m]]])
+    omega = np.array([0.05, 0.4, 1.3])
+    lam = np.asarray(ehpjax.ehp_dos(junction, ehpjax.Baths(mu, mu, 1e-4, 1e-4), omega))[0, :, 0, 0].real
+    for w, got in zip(omega, lam):
+        p = np.array([1j * g, -1j * g, w + 1j * g, w - 1j * g])
+        r = np.array([1 / np.prod([p[j] - p[k] for k in range(4) if k != j]) for j in range(4)])
+
+        def antiderivative(x):
+            return np.sum(r * np.log(x - p))
+
+        exact = m**2 * gl**2 / (2 * np.pi) * (antiderivative(mu + w - eps0) - antiderivative(mu - eps0)).real
+        np.testing.assert_allclose(got, exact, rtol=1e-6)
+
+
+def test_power_spectrum_and_rates_match_quadrature_and_detailed_balance():
+    arrays = random_arrays(23, 2, 2)
+    junction, _ = build(arrays)
+    mu_L, mu_R, T = 0.5, -0.3, 0.2
+    baths = ehpjax.Baths(mu_L, mu_R, T, T)
+    omega = np.array([0.0, 0.4, 0.8, 1.5])  # 0 and 0.8 = μ_LR are the singular points of n_B
+    spectrum = np.asarray(ehpjax.power_spectrum(junction, baths, omega))
+    emission, absorption = (np.asarray(x) for x in ehpjax.golden_rule_rates(junction, baths, omega))
+    lam = np.asarray(ehpjax.ehp_dos(junction, baths, omega))
+    assert np.all(np.isfinite(spectrum)) and np.all(np.isfinite(emission))
+    # Γ_e = Σ Λ: absorption − emission is the e-bath broadening of each channel
+    np.testing.assert_allclose(absorption - emission, lam, atol=1e-12)
+    for c, name in enumerate(CH):
+        for i, w in enumerate(omega):
+            assert_close(spectrum[c, i], reference.power_spectrum_ref(*arrays[:4], mu_L, mu_R, T, w, name), rtol=1e-6)
+            ref_e, ref_a = reference.golden_rule_rates_ref(*arrays[:4], mu_L, mu_R, T, w, name)
+            assert_close(emission[c, i], ref_e, rtol=1e-6)
+            assert_close(absorption[c, i], ref_a, rtol=1e-6)
+            # power spectrum ≥ 0 (PSD as a matrix)
+            assert np.linalg.eigvalsh(spectrum[c, i]).min() > -1e-12
+            # detailed balance, Eq. 4 (single diagonal element)
+            x = (w - float(baths.mu_channels[c])) / T
+            if abs(absorption[c, i, 0, 0]) > 1e-12:
+                np.testing.assert_allclose(emission[c, i, 0, 0] / absorption[c, i, 0, 0], np.exp(-x), rtol=1e-7)
+
+
+def test_spin_degeneracy_multiplies_lambda():
+    H, gL, gR, M = paper_arrays()[:4]
+    baths = ehpjax.Baths(10.2, 9.8, 0.3, 0.3)
+    one = ehpjax.ehp_dos(ehpjax.Junction(H, gL, gR, M), baths, 1.0)
+    two = ehpjax.ehp_dos(ehpjax.Junction(H, gL, gR, M, spin_degeneracy=2.0), baths, 1.0)
+    np.testing.assert_allclose(two, 2 * np.asarray(one), rtol=1e-14)
+
+
+def test_extreme_but_valid_inputs_stay_finite(paper_junction):
+    omega = jnp.array([0.0, 1e-12, 1e-3, 1.0, 5.0])
+    for T in (1e-3, 1e-2):
+        baths = ehpjax.Baths(0.0, 0.0, T, T)  # |ε − μ|/T up to 1e4
+        for fn in (ehpjax.ehp_dos, ehpjax.power_spectrum):
+            assert np.all(np.isfinite(np.asarray(fn(paper_junction, baths, omega))))
+        grad = jax.grad(lambda e: ehpjax.power_spectrum(
+            ehpjax.Junction.two_level(e, 9.5, 0.5, 0.5, 0.5), baths, omega)[3].real.sum())(10.5)
+        assert np.isfinite(grad)
+
+
+def test_vmap_over_baths_equals_loop(paper_junction):
+    mus = jnp.array([9.5, 10.0, 10.5])
+    batched = jax.vmap(lambda mu: ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7))(mus)
+    looped = np.stack([ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7) for mu in mus])
+    np.testing.assert_allclose(batched, looped, rtol=1e-13)

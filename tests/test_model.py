@@ -1,0 +1,88 @@
+"""Junction, Modes and Baths: construction, pytree behaviour and clear errors for bad input."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ehpjax
+
+
+def test_float64_without_any_flag(paper_junction, paper_modes):
+    assert paper_junction.H.dtype == jnp.float64
+    assert paper_modes.K.dtype == jnp.float64
+    assert ehpjax.Baths(0, 0, 1, 1).T_e.dtype == jnp.float64
+
+
+def test_two_level_is_the_paper_model(paper_junction):
+    np.testing.assert_array_equal(paper_junction.H, np.diag([10.5, 9.5]))
+    np.testing.assert_array_equal(paper_junction.gamma_L, np.diag([0.5, 0.0]))
+    np.testing.assert_array_equal(paper_junction.gamma_R, np.diag([0.0, 0.5]))
+    np.testing.assert_array_equal(paper_junction.M, 0.5 * np.array([[[0, 1], [1, 0]]]))
+    modes = ehpjax.Modes.single(2.0, 0.1)
+    np.testing.assert_array_equal(modes.K, [[4.0]])
+
+
+def test_biased_baths_split_symmetrically():
+    b = ehpjax.Baths.biased(0.6, mu0=10.0, T_e=0.2, T_ph=0.3)
+    assert (float(b.mu_L), float(b.mu_R), float(b.V)) == (10.3, 9.7, pytest.approx(0.6))
+    np.testing.assert_allclose(b.mu_channels, [0, 0, -0.6, 0.6])
+
+
+def test_constructors_work_on_traced_values_under_jit_and_vmap():
+    @jax.jit
+    def build(eps_L, T):
+        j = ehpjax.Junction.two_level(eps_L, 9.5, 0.5, 0.5, 0.5)
+        b = ehpjax.Baths(10.0, 10.0, T, T)
+        return j.H[0, 0] + b.T_e
+
+    out = jax.vmap(build)(jnp.array([10.0, 11.0]), jnp.array([0.1, 0.2]))
+    np.testing.assert_allclose(out, [10.1, 11.2])
+
+
+BAD_INPUTS = [
+    (lambda: ehpjax.Junction(np.ones((2, 3)), np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "H must be square"),
+    (lambda: ehpjax.Junction(np.eye(2), np.eye(3), np.eye(2), np.zeros((1, 2, 2))), "gamma_L must have shape"),
+    (lambda: ehpjax.Junction(np.eye(2), np.eye(2), np.eye(2), np.zeros((2, 2))), "M must have shape"),
+    (lambda: ehpjax.Junction([[0, 1], [0, 0]], np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "H must be Hermitian"),
+    (lambda: ehpjax.Junction(np.eye(2), -np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "gamma_L must be positive"),
+    (lambda: ehpjax.Junction(np.eye(2), np.eye(2), np.eye(2), [[[0, 1j], [1j, 0]]]), "M must be Hermitian"),
+    (lambda: ehpjax.Junction(np.eye(2) * np.nan, np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "H contains NaN"),
+    (lambda: ehpjax.Junction.two_level(1.0, 0.0, -0.5, 0.5, 0.5), "gamma_L must be positive"),
+    (lambda: ehpjax.Modes([[1.0, 0.2], [0.0, 1.0]], np.eye(2)), "K must be Hermitian"),
+    (lambda: ehpjax.Modes(np.eye(2), np.eye(3)), "eta must have shape"),
+    (lambda: ehpjax.Modes(np.eye(2), -np.eye(2)), "eta must be positive"),
+    (lambda: ehpjax.Modes.single(1.0 + 0j, 0.1), "omega must be real"),
+    (lambda: ehpjax.Modes.single(-1.0, 0.1), "omega must be > 0"),
+    (lambda: ehpjax.Baths(0.0, 0.0, -0.1, 0.1), "T_e must be > 0"),
+    (lambda: ehpjax.Baths(0.0, 0.0, 0.1, 0.0), "T_ph must be > 0"),
+    (lambda: ehpjax.Baths(np.inf, 0.0, 0.1, 0.1), "mu_L contains NaN or inf"),
+    (lambda: ehpjax.Baths(np.zeros(2), 0.0, 0.1, 0.1), "mu_L must have shape"),
+]
+
+
+@pytest.mark.parametrize("make, message", BAD_INPUTS)
+def test_bad_input_raises_a_clear_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_bad_values_are_caught_inside_jit():
+    @jax.jit
+    def f(T):
+        return ehpjax.Baths(0.0, 0.0, T, 0.1).T_e
+
+    with pytest.raises(Exception, match="T_e must be > 0"):
+        f(-1.0).block_until_ready()
+
+
+def test_mode_count_mismatch(paper_junction):
+    with pytest.raises(ValueError, match="modes"):
+        ehpjax.currents(paper_junction, ehpjax.Modes(np.eye(2), 0.1 * np.eye(2)), ehpjax.Baths(10, 10, 0.1, 0.1))
+
+
+def test_modules_are_pytrees_of_arrays(paper_junction):
+    leaves = jax.tree_util.tree_leaves(paper_junction)
+    assert all(isinstance(x, jax.Array) for x in leaves)
+    assert eqx.is_array(paper_junction.spin_degeneracy)
