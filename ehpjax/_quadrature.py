@@ -1,13 +1,20 @@
-"""The frequency integral ∫_0^∞ dω of the currents (SPEC 5): composite Gauss–Kronrod.
+"""The frequency integral ∫_0^∞ dω of the currents (SPEC 5): mapped Gauss–Kronrod.
 
 The energy integral inside Λ is done exactly (``_ehp.py``); only the ω integral needs
-nodes. The integrand is smooth (analytic near the real axis) except for peaks whose
-positions and widths are known from the poles: the modes' resonances (poles of D^r)
-and the electronic ones at ω = Re(z_k − z_p). Panels are cut at each such centre c and
-at c ± s·w for the scales s of ``feature_scales``, and at the thermal scales around 0
-and |V|; each panel gets a 7/15-point Gauss–Kronrod pair, whose difference is the
-error estimate. Panel ends need no gradient: moving an interior break point does not
-change the integral.
+nodes. The integrand is analytic near the real axis but multi-scale: peaks at the
+modes' resonances (poles of D^r) and at the electronic ones ω = Re(z_k − z_p), thermal
+structure of width ~T near 0 and near |V|, and exponential tails. All of these are
+known before the integral is done, so the nodes are placed by a change of variables
+ω = φ(t), t ∈ [0, 1], whose density 1/φ'(t) ∝ ρ(ω) is a mixture of one truncated
+Cauchy density per resonance (centre c, half-width w), exponential densities from 0
+and logistic ones centred on |V| for the thermal scales, and a uniform background;
+every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
+each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
+nodes however narrow it is. φ is found by bisection on the mixture's CDF and carries
+no gradient: the integral does not depend on the map.
+
+Error estimate (``_currents.py``): per panel S·(|K − G|/S)^1.5, S the panel's
+absolute integral (QUADPACK's heuristic for the Kronrod error, calibrated here).
 """
 
 from __future__ import annotations
@@ -50,34 +57,77 @@ _NODES, _W_KRONROD, _W_GAUSS = _full_rule()
 class FrequencyQuadrature(eqx.Module):
     """Settings of the ω integral (immutable; pass ``quadrature=`` to ``currents``).
 
+    panels: number of equal panels in the mapped variable (15 nodes each).
     cutoff: ω_max = |V| + cutoff · max(T_e, T_ph) (the integrand decays as e^(−ω/T) beyond |V|).
-    feature_scales: panels are cut at c ± s·w around every resonance (centre c, half-width w).
-    thermal_scales: and at s·T (T = T_e, T_ph), |V| ± s·T_e and |V| + s·T_ph (the Bose tails).
-    rtol: warn when the estimated error exceeds rtol·|J| (+ a small absolute floor).
+    thermal_spread: the exponential densities have scale thermal_spread · T.
+    rtol: warn when the estimated error exceeds rtol · |J| (+ 1e-14).
+    warn: whether to warn at all (the estimates are always in the result).
     """
 
+    panels: int = eqx.field(static=True, default=10)
     cutoff: float = eqx.field(static=True, default=45.0)
-    feature_scales: tuple = eqx.field(static=True, default=(1.0, 4.0))
-    thermal_scales: tuple = eqx.field(static=True, default=(1.0, 3.0, 7.0, 14.0, 25.0))
-    rtol: float = eqx.field(static=True, default=1e-7)
+    thermal_spread: float = eqx.field(static=True, default=3.0)
+    rtol: float = eqx.field(static=True, default=1e-6)
     warn: bool = eqx.field(static=True, default=True)
 
-    def breakpoints(self, features, V_abs, T_e, T_ph):
-        """Sorted panel ends in [0, ω_max]; features: (centres, half-widths) arrays."""
+    def _mixture(self, features, V_abs, T_e, T_ph):
+        """CDF and density of the node distribution on [0, ω_max]."""
         centres, widths = features
         omega_max = V_abs + self.cutoff * jnp.maximum(T_e, T_ph)
-        points = [jnp.zeros(1), omega_max[None], V_abs[None], centres]
-        for s in self.feature_scales:
-            points += [centres - s * widths, centres + s * widths]
-        for s in self.thermal_scales:
-            points += [jnp.stack([s * T_e, s * T_ph, V_abs - s * T_e, V_abs + s * T_e, V_abs + s * T_ph])]
-        points = jnp.clip(jnp.concatenate(points), 0.0, omega_max)
-        return jnp.sort(jax.lax.stop_gradient(points))
+        # Cauchy components: every resonance (centre c, half-width w).
+        c, w = centres, widths
+        lo = jnp.arctan((0.0 - c) / w)
+        span = jnp.arctan((omega_max - c) / w) - lo
+        # Exponential components from 0 (Bose tails), scales κT_e, κT_ph.
+        scale = self.thermal_spread * jnp.stack([T_e, T_ph])
+        norm = -jnp.expm1(-omega_max / scale)
+        # Logistic components centred on |V| (the Fermi-window edge of the inter-lead
+        # channels and the Bose tail beyond it), scales T_e, κT_e, κT_ph. Every
+        # component is smooth inside (0, ω_max), so the mapped integrand stays analytic.
+        s_log = jnp.stack([T_e, self.thermal_spread * T_e, self.thermal_spread * T_ph])
+        log_lo = jax.nn.sigmoid(-V_abs / s_log)
+        log_span = jax.nn.sigmoid((omega_max - V_abs) / s_log) - log_lo
+        n_components = c.shape[0] + scale.shape[0] + s_log.shape[0] + 1
+
+        def cdf(omega):
+            omega = omega[..., None]
+            cauchy = (jnp.arctan((omega - c) / w) - lo) / span
+            expo = -jnp.expm1(-omega / scale) / norm
+            logistic = (jax.nn.sigmoid((omega - V_abs) / s_log) - log_lo) / log_span
+            parts = (cauchy, expo, logistic)
+            return (sum(jnp.sum(x, -1) for x in parts) + omega[..., 0] / omega_max) / n_components
+
+        def density(omega):
+            omega = omega[..., None]
+            cauchy = w / ((omega - c) ** 2 + w**2) / span
+            expo = jnp.exp(-omega / scale) / scale / norm
+            sig = jax.nn.sigmoid((omega - V_abs) / s_log)
+            logistic = sig * (1.0 - sig) / s_log / log_span
+            parts = (cauchy, expo, logistic)
+            return (sum(jnp.sum(x, -1) for x in parts) + 1.0 / omega_max) / n_components
+
+        return cdf, density, omega_max
 
     def nodes(self, features, V_abs, T_e, T_ph):
-        """Nodes and (Kronrod, Gauss) weights, each of shape (P·15,)."""
-        edges = self.breakpoints(features, V_abs, T_e, T_ph)
-        lo, hi = edges[:-1, None], edges[1:, None]
-        half = 0.5 * (hi - lo)
-        omega = (lo + half * (1.0 + _NODES)).ravel()
-        return omega, (half * _W_KRONROD).ravel(), (half * _W_GAUSS).ravel()
+        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels."""
+        features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
+        cdf, density, omega_max = self._mixture(features, V_abs, T_e, T_ph)
+        edges = jnp.linspace(0.0, 1.0, self.panels + 1)
+        half = 0.5 * (edges[1] - edges[0])
+        t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
+        # Invert the CDF by bisection (monotone; 52 halvings reach float64 resolution).
+        lo = jnp.zeros_like(t)
+        hi = jnp.full_like(t, omega_max)
+
+        def halve(_, bounds):
+            lo, hi = bounds
+            mid = 0.5 * (lo + hi)
+            below = cdf(mid) < t
+            return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
+
+        lo, hi = jax.lax.fori_loop(0, 52, halve, (lo, hi))
+        omega = 0.5 * (lo + hi)
+        jacobian = 1.0 / density(omega)  # dω/dt
+        w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
+        w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
+        return jax.lax.stop_gradient((omega, w_k, w_g))

@@ -20,15 +20,27 @@ def fermi(energy, mu, temperature):
 
 
 def bose(omega, temperature):
-    """Bose function n_B(ω; T) = 1/(exp(ω/T) − 1) (SPEC 1); diverges at ω = 0."""
-    return 1.0 / jnp.expm1(omega / temperature)
+    """Bose function n_B(ω; T) = 1/(exp(ω/T) − 1) (SPEC 1); diverges at ω = 0.
+
+    Written as e^(−|y|)/(1 − e^(−|y|)) (and −1 − that for y < 0) so that value and
+    gradient stay finite for any |ω|/T, however large.
+    """
+    y = omega / temperature
+    decay = jnp.exp(-jnp.abs(y))
+    positive = decay / -jnp.expm1(-jnp.abs(y))
+    return jnp.where(y > 0, positive, -1.0 - positive)
 
 
 def x_bose(x):
-    """x·n_B(x; T=1) = x/(exp(x) − 1), smooth through x = 0 (value 1 there)."""
+    """x·n_B(x; T=1) = x/(exp(x) − 1), smooth through x = 0 (value 1 there) and finite,
+    with finite gradients, for any x."""
     small = jnp.abs(x) < 1e-8
     x_safe = jnp.where(small, 1.0, x)
-    return jnp.where(small, 1.0 - 0.5 * x, x_safe / jnp.expm1(x_safe))
+    positive = x_safe > 0
+    x_neg = jnp.where(positive, -1.0, x_safe)
+    x_pos = jnp.where(positive, x_safe, 1.0)
+    value = jnp.where(positive, x_pos * jnp.exp(-x_pos) / -jnp.expm1(-x_pos), x_neg / jnp.expm1(x_neg))
+    return jnp.where(small, 1.0 - 0.5 * x, value)
 
 
 def _log1p_ratio(r):

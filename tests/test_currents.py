@@ -1,0 +1,189 @@
+"""Currents (SPEC 5) against nested scipy quadrature, sum rules, the second law and gradients."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ehpjax
+import reference
+from conftest import PAPER, assert_close, build, paper_arrays, random_arrays
+
+currents_jit = jax.jit(ehpjax.currents)
+
+
+def check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph):
+    got = currents_jit(junction, modes, ehpjax.Baths(mu_L, mu_R, T_e, T_ph))
+    ref = reference.currents_ref(*arrays, mu_L, mu_R, T_e, T_ph)
+    for key in ("J", "I", "I_elastic", "P"):
+        assert_close(getattr(got, key), ref[key])
+    for c in range(4):
+        assert_close(got.J_channels[c], ref["J_channels"][c])
+        assert_close(got.N_channels[c], ref["N_channels"][c])
+    return got
+
+
+@pytest.mark.parametrize(
+    "mu_L, mu_R, T_e, T_ph",
+    [
+        (10.0, 10.0, 0.9, 0.1),  # Fig. 3/4: ΔT = +0.8
+        (9.0, 9.0, 0.1, 0.9),  # Fig. 3/4: ΔT = −0.8
+        (10.5, 10.5, 0.55, 0.45),
+        (9.5, 10.5, 0.2, 0.2),  # Fig. 5: V = −1, cooling window
+        (11.5, 8.5, 0.1, 0.1),  # large positive bias
+    ],
+)
+def test_paper_model_matches_quadrature(paper_junction, paper_modes, mu_L, mu_R, T_e, T_ph):
+    check_against_reference(paper_junction, paper_modes, paper_arrays(), mu_L, mu_R, T_e, T_ph)
+
+
+@pytest.mark.parametrize("seed, n, nb", [(30, 1, 1), (31, 2, 3), (32, 3, 2), (33, 4, 3)])
+def test_random_models_match_quadrature(seed, n, nb):
+    arrays = random_arrays(seed, n, nb)
+    junction, modes = build(arrays)
+    rng = np.random.default_rng(seed)
+    mu_L, mu_R = rng.uniform(-1.0, 1.0, 2)
+    T_e, T_ph = rng.uniform(0.05, 0.6, 2)
+    check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph)
+
+
+def test_equilibrium_carries_no_current():
+    junction, modes = build(random_arrays(34, 3, 2))
+    c = currents_jit(junction, modes, ehpjax.Baths(0.3, 0.3, 0.25, 0.25))
+    scale = np.max(np.abs(np.asarray(currents_jit(junction, modes, ehpjax.Baths(0.3, 0.3, 0.4, 0.1)).J_channels)))
+    for x in (c.J_channels, c.N_channels, c.I, c.I_elastic, c.P, c.entropy_production):
+        assert np.max(np.abs(np.asarray(x))) < 1e-12 * max(scale, 1.0)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    mu_L=st.floats(-2, 2),
+    mu_R=st.floats(-2, 2),
+    T_e=st.floats(0.05, 1.0),
+    T_ph=st.floats(0.05, 1.0),
+)
+def test_second_law_on_random_models(seed, mu_L, mu_R, T_e, T_ph):
+    """σ = (P − J)/T_e + J/T_ph ≥ 0 for every parameter set."""
+    junction, modes = build(random_arrays(seed, 3, 2))
+    c = currents_jit(junction, modes, ehpjax.Baths(mu_L, mu_R, T_e, T_ph))
+    tolerance = 1e-9 * (abs(float(c.P)) / T_e + abs(float(c.J)) * (1 / T_e + 1 / T_ph)) + 1e-14
+    assert float(c.entropy_production) >= -tolerance
+
+
+def test_elastic_current_single_level_zero_temperature_closed_form():
+    eps0, gl, gr = 0.1, 0.3, 0.6
+    junction = ehpjax.Junction([[eps0]], [[gl]], [[gr]], [[[0.0]]])
+    mu_L, mu_R = 0.5, -0.4
+    got = ehpjax.elastic_current(junction, ehpjax.Baths(mu_L, mu_R, 1e-4, 1e-4))
+    g = gl + gr
+    exact = gl * gr / (g * np.pi) * (np.arctan(2 * (mu_L - eps0) / g) - np.arctan(2 * (mu_R - eps0) / g))
+    np.testing.assert_allclose(float(got), exact, rtol=1e-7)
+
+
+def field_directions(module, rng):
+    """A random, structure-preserving (Hermitian / symmetric) perturbation of every field."""
+
+    def direction(x):
+        x = np.asarray(x)
+        d = rng.normal(size=x.shape) * (x != 0) if x.ndim else np.asarray(rng.normal())
+        if x.ndim >= 2:
+            d = 0.5 * (d + np.swapaxes(d, -1, -2))
+        return jnp.asarray(d)
+
+    return jax.tree_util.tree_map(direction, module)
+
+
+@pytest.mark.parametrize("model", ["paper", "random"])
+def test_gradients_match_finite_differences(model):
+    if model == "paper":
+        junction, modes = build(paper_arrays())
+        baths = ehpjax.Baths(9.7, 10.4, 0.3, 0.2)
+    else:
+        junction, modes = build(random_arrays(35, 3, 2))
+        baths = ehpjax.Baths(0.4, -0.3, 0.2, 0.3)
+    rng = np.random.default_rng(0)
+    for quantity in ("J", "I"):
+
+        def f(j, m, b):
+            return getattr(ehpjax.currents(j, m, b), quantity)
+
+        grads = jax.jit(jax.grad(f, argnums=(0, 1, 2)))(junction, modes, baths)
+        for index, module in enumerate((junction, modes, baths)):
+            for name in module.__dataclass_fields__:
+                leaf = getattr(module, name)
+                direction = getattr(field_directions(module, rng), name)
+                if not np.any(np.asarray(direction)):
+                    continue
+                analytic = float(jnp.sum(jnp.real(jnp.conj(getattr(grads[index], name)) * direction)))
+                h = 1e-5
+
+                def shifted(sign):
+                    moved = jax.tree_util.tree_map(lambda x: x, module)
+                    moved = eqx_replace(moved, name, leaf + sign * h * direction)
+                    args = [junction, modes, baths]
+                    args[index] = moved
+                    return float(jax.jit(f)(*args))
+
+                numeric = (shifted(1) - shifted(-1)) / (2 * h)
+                assert np.isfinite(analytic)
+                np.testing.assert_allclose(analytic, numeric, rtol=2e-5, atol=1e-9, err_msg=f"{quantity}/{name}")
+
+
+def eqx_replace(module, name, value):
+    import equinox as eqx
+
+    return eqx.tree_at(lambda m: getattr(m, name), module, value)
+
+
+def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper_modes):
+    cases = [
+        ehpjax.Baths(10.0, 10.0, 1e-3, 1e-3),  # tiny temperatures, |ε − μ|/T ~ 500
+        ehpjax.Baths(0.0, 0.0, 1e-3, 2e-3),  # |ε − μ|/T ~ 1e4
+        ehpjax.Baths(10.5, 9.5, 1e-3, 1e-3),  # μ_αβ = ±1 = the resonance
+        ehpjax.Baths(10.0, 10.0, 5.0, 0.05),
+    ]
+    for baths in cases:
+        c = currents_jit(paper_junction, paper_modes, baths)
+        assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(c))
+        g = jax.jit(jax.grad(lambda b: ehpjax.currents(paper_junction, paper_modes, b).J))(baths)
+        assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
+
+
+def test_a_too_coarse_quadrature_warns_with_the_estimated_error(paper_junction):
+    """A mode 20x narrower than SPEC's range needs more nodes than the default: the call says so."""
+    narrow = ehpjax.Modes.single(1.0, 1e-3)
+    baths = ehpjax.Baths(10.0, 10.0, 0.5, 0.3)
+    for quadrature in (ehpjax.FrequencyQuadrature(panels=1), ehpjax.FrequencyQuadrature()):
+        with pytest.warns(RuntimeWarning, match="estimated error"):
+            jax.block_until_ready(ehpjax.currents(paper_junction, narrow, baths, quadrature=quadrature))
+    fine = ehpjax.FrequencyQuadrature(panels=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c = jax.block_until_ready(ehpjax.currents(paper_junction, narrow, baths, quadrature=fine))
+        jax.block_until_ready(ehpjax.currents(paper_junction, ehpjax.Modes.single(1.0, 0.02), baths))
+    ref = reference.currents_ref(*reference.paper_model(gamma_ph=1e-3), 10.0, 10.0, 0.5, 0.3)
+    assert_close(c.J, ref["J"])
+
+
+def test_vmap_equals_loop_and_cop_and_rectification(paper_junction, paper_modes):
+    Vs = jnp.array([-1.5, -0.5, 0.5])
+    batched = jax.vmap(lambda V: ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths.biased(V, 10.0, 0.2)))(Vs)
+    for i, V in enumerate(Vs):
+        single = currents_jit(paper_junction, paper_modes, ehpjax.Baths.biased(V, 10.0, 0.2))
+        np.testing.assert_allclose(batched.J[i], single.J, rtol=1e-12)
+    cop = np.asarray(ehpjax.cooling_cop(batched))
+    cooling = (np.asarray(batched.J) < 0) & (np.asarray(batched.P) > 0)
+    assert cooling.any()
+    np.testing.assert_allclose(cop[cooling], -np.asarray(batched.J)[cooling] / np.asarray(batched.P)[cooling])
+    assert np.all(cop[~cooling] == 0)
+    r = float(ehpjax.rectification(paper_junction, paper_modes, 0.5, 0.6, 10.0))
+    forward = abs(float(currents_jit(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, 0.8, 0.2)).J))
+    backward = abs(float(currents_jit(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, 0.2, 0.8)).J))
+    np.testing.assert_allclose(r, (forward - backward) / (forward + backward), rtol=1e-12)
+    assert -1 <= r <= 1 and abs(r) > 1e-3
+    assert PAPER["omega"] == 1.0
