@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ._bosons import boson_spectral, mode_poles
-from ._ehp import channel_weights, ehp_dos_from_poles
+from ._ehp import channel_weights, ehp_half_from_poles
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature
@@ -67,20 +67,21 @@ class Currents(eqx.Module):
 
 
 def _resonances(z, modes: Modes):
-    """(centres, half-widths) of the peaks of the ω integrand: the mode poles and the
-    electronic ones at Re(z_k − z_p), k ≠ p."""
+    """(centres, half-widths, weights) of the peaks of the ω integrand: the mode poles
+    (weight _MODE_WEIGHT: they carry the heat) and the electronic ones at
+    Re(z_k − z_p), k ≠ p (weight 1)."""
     poles = mode_poles(modes)
-    # The mode resonances carry the heat: they get _MODE_WEIGHT times the nodes of an
-    # electronic resonance (by listing them that many times in the node density).
-    centres = [jnp.tile(jnp.real(poles), _MODE_WEIGHT)]
-    widths = [jnp.tile(jnp.abs(jnp.imag(poles)), _MODE_WEIGHT)]
+    centres = [jnp.real(poles)]
+    widths = [jnp.abs(jnp.imag(poles))]
+    weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
     n = z.shape[0]
     if n > 1:
         k, p = jnp.triu_indices(n, 1)
         k, p = jnp.concatenate([k, p]), jnp.concatenate([p, k])
         centres.append(jnp.real(z[k] - z[p]))
         widths.append(-jnp.imag(z[k] + z[p]))
-    return jnp.concatenate(centres), jnp.concatenate(widths)
+        weights.append(jnp.ones(k.shape))
+    return jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights)
 
 
 def _occupation_difference(omega, mu, T_e, T_ph):
@@ -140,9 +141,9 @@ def currents(
     V = baths.V
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes), jnp.abs(V), baths.T_e, baths.T_ph)
 
-    lam = ehp_dos_from_poles(weights, poles.z, omega, baths)  # (4, P, Nb, Nb)
-    a_ph = boson_spectral(modes, omega)  # (P, Nb, Nb)
-    transmission = jnp.real(jnp.einsum("cpmn,pnm->cp", lam, a_ph))
+    half = ehp_half_from_poles(weights, poles.z, omega, baths)  # Λ = −(X + X†)/2π, (4, P, Nb, Nb)
+    a_ph = boson_spectral(modes, omega)  # (P, Nb, Nb), Hermitian
+    transmission = -jnp.real(jnp.sum(half * jnp.swapaxes(a_ph, -1, -2), axis=(-2, -1))) / jnp.pi
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density

@@ -28,21 +28,28 @@ _PAIRS = tuple((_LEAD[c[0]], _LEAD[c[1]]) for c in CHANNELS)  # (electron lead �
 
 
 def channel_weights(junction: Junction, poles: PoleExpansion):
-    """W^αβ_mn[j, j'] = (y^β_j'† M^m x^α_j)(y^α_j† M^n x^β_j'), shape (4, N_b, N_b, 2n, 2n)."""
+    """W^αβ_mn[k, j'] = (y^β_j'† M^m x^α_k)(y^α_k† M^n x^β_j') for the lower poles k ≤ n and
+    all 2n poles j', shape (4, N_b, N_b, n, 2n).
+
+    The blocks with an upper pole in the first index follow from these by Hermiticity:
+    W_UU,mn = conj(W_LL,nm) and W_UL,mn = conj(W_LU,nm) (so that Λ = −(X + X†)/2π,
+    ``ehp_half_from_poles``).
+    """
+    n = poles.z.shape[0]
     # C[a, b, m] = Y[a]† M^m X[b]
     c = jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)
-    weights = [jnp.einsum("mkj,njk->mnjk", c[b, a], c[a, b]) for a, b in _PAIRS]
+    weights = [jnp.einsum("mkj,njk->mnjk", c[b, a][:, :, :n], c[a, b][:, :n, :]) for a, b in _PAIRS]
     return junction.spin_degeneracy * jnp.stack(weights)
 
 
 def pair_integrals(z, omega, mu_L, mu_R, temperature):
-    """K^αβ[j, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − p_j)(ε − ω − p_j')) for the
-    four channels, poles p = (z, z*), Im z < 0. Returned per channel as the blocks
-    (K_lower-lower, K_lower-upper), each (*omega.shape, n, n); the other two blocks
-    are their complex conjugates.
+    """Electron and hole parts of K^αβ[k, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − z_k)(ε − ω − p_j')),
+    for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
-    ψ and ψ' are evaluated once per pole and node (O(n)); each pole pair then costs a
-    few complex operations (``digamma_dd_from_values``). Upper-half-plane poles reuse
+    el[l]   = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each (2, *omega.shape, n, 2n)
+    (lead l = L, R), with S of the module docstring: the −iπ of the opposite-half-plane
+    case cancels in el − hole and is dropped. ψ and ψ' are evaluated once per pole and
+    node (O(n)); each pole pair then costs a few complex operations. Upper poles reuse
     the lower ones through ψ(w̄) = conj ψ(w).
     """
     omega = jnp.asarray(omega, dtype=jnp.float64)
@@ -54,49 +61,50 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     def w(mu, pole):  # w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p
         return 0.5 + (mu - pole) / c
 
-    # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k).
+    # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k) = w(μ, z_k − ω);
+    # note w(μ + ω, ω + z_k) = A.
     a_pts = jnp.broadcast_to(w(mus, z), (2,) + shape + z.shape)
     b_pts = w(mus, om + z)
     c_pts = w(mus + om, z)
     (psi_a, tri_a), (psi_b, tri_b), (psi_c, tri_c) = (digamma_trigamma(p) for p in (a_pts, b_pts, c_pts))
-    inv_lu = reciprocal(z[:, None] - om[..., None] - jnp.conj(z)[None, :])
+    inv_lu = reciprocal(z[:, None] - om[..., None] - jnp.conj(z)[None, :])  # 1/(z_k − ω − z_k'*)
 
-    def dd(i, psi_i, tri_i, pts_i, j, psi_j, tri_j, pts_j):
-        args = (pts_i[i][..., :, None], pts_j[j][..., None, :])
-        return digamma_dd_from_values(
-            *args, psi_i[i][..., :, None], psi_j[j][..., None, :], tri_i[i][..., :, None], tri_j[j][..., None, :]
-        )
+    def rows(x):
+        return x[..., :, None]
 
-    blocks = []
-    for a, b in _PAIRS:
-        # Lower–lower: a = z_k, b = ω + z_k'; S = −ψ[w_a, w_b]/(2πiT) for both Fermi functions.
-        ll = (-1.0 / c) * (
-            dd(a, psi_a, tri_a, a_pts, a, psi_b, tri_b, b_pts) - dd(b, psi_c, tri_c, c_pts, b, psi_a, tri_a, a_pts)
-        )
-        # Lower–upper: a = z_k, b = ω + z_k'*; the −iπ of S cancels between the two Fermi functions.
-        lu = (
-            psi_a[a][..., :, None]
-            - jnp.conj(psi_b[a])[..., None, :]
-            - psi_c[b][..., :, None]
-            + jnp.conj(psi_a[b])[..., None, :]
-        ) * inv_lu
-        blocks.append((ll, lu))
-    return blocks
+    def cols(x):
+        return x[..., None, :]
+
+    # Same half-plane (a = z_k, b = ω + z_k'): S = −ψ[w_a, w_b]/(2πiT).
+    el_ll = (-1.0 / c) * digamma_dd_from_values(
+        rows(a_pts), cols(b_pts), rows(psi_a), cols(psi_b), rows(tri_a), cols(tri_b)
+    )
+    hole_ll = (-1.0 / c) * digamma_dd_from_values(
+        rows(c_pts), cols(a_pts), rows(psi_c), cols(psi_a), rows(tri_c), cols(tri_a)
+    )
+    # Opposite half-planes (a = z_k, b = ω + z_k'*): S = [ψ(w_a) − ψ(w_b) − iπ]/(a − b).
+    el_lu = (rows(psi_a) - cols(jnp.conj(psi_b))) * inv_lu
+    hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
+    return jnp.concatenate([el_ll, el_lu], axis=-1), jnp.concatenate([hole_ll, hole_lu], axis=-1)
+
+
+def ehp_half_from_poles(weights, z, omega, baths: Baths):
+    """X^αβ(ω) with Λ^αβ = −(X + X†)/2π: the contraction of the lower-pole blocks,
+    X = Σ_kj' W[k, j'] K[k, j'], shape (4, *omega.shape, N_b, N_b)."""
+    nb = weights.shape[1]
+    el, hole = pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)
+    half = []
+    for w, (a, b) in zip(weights, _PAIRS):
+        k = el[a] - hole[b]
+        k_flat = k.reshape(k.shape[:-2] + (-1,))  # (*S, 2n²)
+        half.append((k_flat @ w.reshape(nb * nb, -1).T).reshape(k.shape[:-2] + (nb, nb)))
+    return jnp.stack(half)
 
 
 def ehp_dos_from_poles(weights, z, omega, baths: Baths):
     """Λ for all four channels: (4, *omega.shape, N_b, N_b), Hermitian in (m, n)."""
-    n = z.shape[0]
-    nb = weights.shape[1]
-    lam = []
-    for w, (ll, lu) in zip(weights, pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)):
-        # One GEMM per channel: (nodes, 4n²) @ (4n², N_b²).
-        blocks = (w[..., :n, :n], w[..., n:, n:], w[..., :n, n:], w[..., n:, :n])
-        w_flat = jnp.concatenate([b.reshape(nb * nb, n * n) for b in blocks], axis=1)
-        k_flat = jnp.concatenate([x.reshape(x.shape[:-2] + (n * n,)) for x in (ll, jnp.conj(ll), lu, jnp.conj(lu))], -1)
-        lam.append((k_flat @ w_flat.T).reshape(k_flat.shape[:-1] + (nb, nb)))
-    lam = -jnp.stack(lam) / (2 * jnp.pi)
-    return 0.5 * (lam + jnp.conj(jnp.swapaxes(lam, -1, -2)))
+    half = ehp_half_from_poles(weights, z, omega, baths)
+    return -(half + jnp.conj(jnp.swapaxes(half, -1, -2))) / (2 * jnp.pi)
 
 
 def ehp_dos(junction: Junction, baths: Baths, omega):

@@ -6,7 +6,7 @@ modes' resonances (poles of D^r) and at the electronic ones ω = Re(z_k − z_p)
 structure of width ~T near 0 and near |V|, and exponential tails. All of these are
 known before the integral is done, so the nodes are placed by a change of variables
 ω = φ(t), t ∈ [0, 1], whose density 1/φ'(t) ∝ ρ(ω) is a mixture of one truncated
-Cauchy density per resonance (centre c, half-width w), exponential densities from 0
+Cauchy density per resonance (centre c, half-width w), an exponential density from 0
 and logistic ones centred on |V| for the thermal scales, and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
@@ -71,51 +71,55 @@ class FrequencyQuadrature(eqx.Module):
     warn: bool = eqx.field(static=True, default=True)
 
     def _mixture(self, features, V_abs, T_e, T_ph):
-        """CDF and density of the node distribution on [0, ω_max]."""
-        centres, widths = features
-        omega_max = V_abs + self.cutoff * jnp.maximum(T_e, T_ph)
-        # Cauchy components: every resonance (centre c, half-width w).
-        c, w = centres, widths
+        """CDF and density of the node distribution on [0, ω_max].
+
+        features: (centres, half-widths, weights) of the resonances.
+        """
+        centres, widths, weights = features
+        T_max = jnp.maximum(T_e, T_ph)
+        omega_max = V_abs + self.cutoff * T_max
+        # Cauchy components: every resonance (centre c, half-width w, weight a).
+        c, w, a = centres, widths, weights
         lo = jnp.arctan((0.0 - c) / w)
-        span = jnp.arctan((omega_max - c) / w) - lo
-        # Exponential components from 0 (Bose tails), scales κT_e, κT_ph.
-        scale = self.thermal_spread * jnp.stack([T_e, T_ph])
+        a_span = a / (jnp.arctan((omega_max - c) / w) - lo)
+        # Exponential component from 0 (the Bose tails), scale κ·T_max.
+        scale = self.thermal_spread * T_max
         norm = -jnp.expm1(-omega_max / scale)
-        # Logistic components centred on |V| (the Fermi-window edge of the inter-lead
-        # channels and the Bose tail beyond it), scales T_e, κT_e, κT_ph. Every
-        # component is smooth inside (0, ω_max), so the mapped integrand stays analytic.
-        s_log = jnp.stack([T_e, self.thermal_spread * T_e, self.thermal_spread * T_ph])
+        # Logistic components centred on |V| (Fermi-window edge of the inter-lead channels
+        # and the Bose tail beyond it), scales T_e and κ·T_max. Every component is smooth
+        # inside (0, ω_max), so the mapped integrand stays analytic.
+        s_log = jnp.stack([T_e, scale])
         log_lo = jax.nn.sigmoid(-V_abs / s_log)
         log_span = jax.nn.sigmoid((omega_max - V_abs) / s_log) - log_lo
-        n_components = c.shape[0] + scale.shape[0] + s_log.shape[0] + 1
+        total = jnp.sum(a) + 4.0
 
         def cdf(omega):
-            omega = omega[..., None]
-            cauchy = (jnp.arctan((omega - c) / w) - lo) / span
+            cauchy = jnp.sum((jnp.arctan((omega[..., None] - c) / w) - lo) * a_span, -1)
             expo = -jnp.expm1(-omega / scale) / norm
-            logistic = (jax.nn.sigmoid((omega - V_abs) / s_log) - log_lo) / log_span
-            parts = (cauchy, expo, logistic)
-            return (sum(jnp.sum(x, -1) for x in parts) + omega[..., 0] / omega_max) / n_components
+            logistic = jnp.sum((jax.nn.sigmoid((omega[..., None] - V_abs) / s_log) - log_lo) / log_span, -1)
+            return (cauchy + expo + logistic + omega / omega_max) / total
 
         def density(omega):
-            omega = omega[..., None]
-            cauchy = w / ((omega - c) ** 2 + w**2) / span
+            cauchy = jnp.sum(w / ((omega[..., None] - c) ** 2 + w**2) * a_span, -1)
             expo = jnp.exp(-omega / scale) / scale / norm
-            sig = jax.nn.sigmoid((omega - V_abs) / s_log)
-            logistic = sig * (1.0 - sig) / s_log / log_span
-            parts = (cauchy, expo, logistic)
-            return (sum(jnp.sum(x, -1) for x in parts) + 1.0 / omega_max) / n_components
+            sig = jax.nn.sigmoid((omega[..., None] - V_abs) / s_log)
+            logistic = jnp.sum(sig * (1.0 - sig) / s_log / log_span, -1)
+            return (cauchy + expo + logistic + 1.0 / omega_max) / total
 
         return cdf, density, omega_max
 
     def nodes(self, features, V_abs, T_e, T_ph):
-        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels."""
+        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels.
+
+        features: (centres, half-widths, weights) of the resonances of the integrand.
+        """
         features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
         cdf, density, omega_max = self._mixture(features, V_abs, T_e, T_ph)
         edges = jnp.linspace(0.0, 1.0, self.panels + 1)
         half = 0.5 * (edges[1] - edges[0])
         t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
-        # Invert the CDF by bisection (monotone; 52 halvings reach float64 resolution).
+        # Invert the CDF: bisection to a bracket of width ω_max/2^10, then safeguarded
+        # Newton steps (the CDF is smooth and increasing), which converge quadratically.
         lo = jnp.zeros_like(t)
         hi = jnp.full_like(t, omega_max)
 
@@ -125,8 +129,13 @@ class FrequencyQuadrature(eqx.Module):
             below = cdf(mid) < t
             return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
 
-        lo, hi = jax.lax.fori_loop(0, 52, halve, (lo, hi))
-        omega = 0.5 * (lo + hi)
+        lo, hi = jax.lax.fori_loop(0, 10, halve, (lo, hi))
+
+        def newton(_, omega):
+            step = (cdf(omega) - t) / density(omega)
+            return jnp.clip(omega - step, lo, hi)
+
+        omega = jax.lax.fori_loop(0, 4, newton, 0.5 * (lo + hi))
         jacobian = 1.0 / density(omega)  # dω/dt
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
