@@ -52,6 +52,8 @@ def _full_rule():
 
 
 _NODES, _W_KRONROD, _W_GAUSS = _full_rule()
+_QUANTILES = 24  # quantile-grid points per component for bracketing the inverse CDF
+_NEWTON_STEPS = 5
 
 
 class FrequencyQuadrature(eqx.Module):
@@ -106,7 +108,17 @@ class FrequencyQuadrature(eqx.Module):
             logistic = jnp.sum(sig * (1.0 - sig) / s_log / log_span, -1)
             return (cauchy + expo + logistic + 1.0 / omega_max) / total
 
-        return cdf, density, omega_max
+        def quantile_grid(u):
+            """ω at the levels u of every component's own CDF (plus 0 and ω_max), sorted:
+            between neighbours no component's CDF rises by more than the spacing of u."""
+            cauchy = c[:, None] + w[:, None] * jnp.tan(lo[:, None] + u * (a / a_span)[:, None])
+            expo = -scale * jnp.log1p(-u * norm)
+            p = log_lo[:, None] + u * log_span[:, None]
+            logistic = V_abs + s_log[:, None] * (jnp.log(p) - jnp.log1p(-p))
+            points = [cauchy.ravel(), expo, logistic.ravel(), u * omega_max, jnp.stack([0.0 * omega_max, omega_max])]
+            return jnp.sort(jnp.clip(jnp.concatenate(points), 0.0, omega_max))
+
+        return cdf, density, omega_max, quantile_grid
 
     def nodes(self, features, V_abs, T_e, T_ph):
         """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels.
@@ -114,28 +126,24 @@ class FrequencyQuadrature(eqx.Module):
         features: (centres, half-widths, weights) of the resonances of the integrand.
         """
         features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
-        cdf, density, omega_max = self._mixture(features, V_abs, T_e, T_ph)
+        cdf, density, omega_max, quantile_grid = self._mixture(features, V_abs, T_e, T_ph)
         edges = jnp.linspace(0.0, 1.0, self.panels + 1)
         half = 0.5 * (edges[1] - edges[0])
         t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
-        # Invert the CDF: bisection to a bracket of width ω_max/2^10, then safeguarded
-        # Newton steps (the CDF is smooth and increasing), which converge quadratically.
-        lo = jnp.zeros_like(t)
-        hi = jnp.full_like(t, omega_max)
-
-        def halve(_, bounds):
-            lo, hi = bounds
-            mid = 0.5 * (lo + hi)
-            below = cdf(mid) < t
-            return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
-
-        lo, hi = jax.lax.fori_loop(0, 10, halve, (lo, hi))
+        # Invert the CDF: bracket each level t between neighbours of the components'
+        # quantile grid (every component is nearly linear there), start from linear
+        # interpolation and polish with Newton steps kept inside the bracket.
+        grid = quantile_grid((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES)
+        levels = cdf(grid)
+        right = jnp.clip(jnp.searchsorted(levels, t), 1, grid.shape[0] - 1)
+        lo, hi = grid[right - 1], grid[right]
+        f_lo, f_hi = levels[right - 1], levels[right]
+        omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
         def newton(_, omega):
-            step = (cdf(omega) - t) / density(omega)
-            return jnp.clip(omega - step, lo, hi)
+            return jnp.clip(omega - (cdf(omega) - t) / density(omega), lo, hi)
 
-        omega = jax.lax.fori_loop(0, 4, newton, 0.5 * (lo + hi))
+        omega = jax.lax.fori_loop(0, _NEWTON_STEPS, newton, omega)
         jacobian = 1.0 / density(omega)  # dω/dt
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian

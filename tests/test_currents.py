@@ -161,7 +161,7 @@ def test_a_too_coarse_quadrature_warns_with_the_estimated_error(paper_junction):
     for quadrature in (ehpjax.FrequencyQuadrature(panels=1), ehpjax.FrequencyQuadrature()):
         with pytest.warns(RuntimeWarning, match="estimated error"):
             jax.block_until_ready(ehpjax.currents(paper_junction, narrow, baths, quadrature=quadrature))
-    fine = ehpjax.FrequencyQuadrature(panels=40)
+    fine = ehpjax.FrequencyQuadrature(panels=64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         c = jax.block_until_ready(ehpjax.currents(paper_junction, narrow, baths, quadrature=fine))
