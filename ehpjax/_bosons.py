@@ -14,8 +14,10 @@ from ._model import Modes
 def boson_green(modes: Modes, omega):
     """Retarded boson Green's function D^r(ω), shape (*omega.shape, N_b, N_b)."""
     omega = jnp.asarray(omega, dtype=jnp.float64)[..., None, None]
-    eye = jnp.eye(modes.n_modes)
-    return jnp.linalg.inv(omega**2 * eye - modes.K + 1j * omega * modes.eta)
+    inverse_d = omega**2 * jnp.eye(modes.n_modes) - modes.K + 1j * omega * modes.eta
+    if modes.n_modes == 1:  # a scalar: skip the batched LAPACK call
+        return 1.0 / inverse_d
+    return jnp.linalg.inv(inverse_d)
 
 
 def boson_spectral(modes: Modes, omega):

@@ -141,9 +141,9 @@ def currents(
     V = baths.V
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes), jnp.abs(V), baths.T_e, baths.T_ph)
 
-    half = ehp_half_from_poles(weights, poles.z, omega, baths)  # Λ = −(X + X†)/2π, (4, P, Nb, Nb)
-    a_ph = boson_spectral(modes, omega)  # (P, Nb, Nb), Hermitian
-    transmission = -jnp.real(jnp.sum(half * jnp.swapaxes(a_ph, -1, -2), axis=(-2, -1))) / jnp.pi
+    half = ehp_half_from_poles(weights, poles.z, omega, baths)  # Λ = −(X + X†)/2π, (4, Nb, Nb, P)
+    a_ph = jnp.transpose(boson_spectral(modes, omega), (2, 1, 0))  # A_ph[n, m] as (m, n, P), Hermitian
+    transmission = -jnp.real(jnp.sum(half * a_ph, axis=(1, 2))) / jnp.pi  # Tr[Λ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density

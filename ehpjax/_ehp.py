@@ -46,34 +46,32 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     """Electron and hole parts of K^αβ[k, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − z_k)(ε − ω − p_j')),
     for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
-    el[l]   = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each (2, *omega.shape, n, 2n)
-    (lead l = L, R), with S of the module docstring: the −iπ of the opposite-half-plane
-    case cancels in el − hole and is dropped. ψ and ψ' are evaluated once per pole and
-    node (O(n)); each pole pair then costs a few complex operations. Upper poles reuse
-    the lower ones through ψ(w̄) = conj ψ(w).
+    el[l] = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each (2, n, 2n, P)
+    for lead l = L, R and the P frequencies ``omega`` (1-D; frequencies last, so that
+    the elementwise work vectorises over them). S is that of the module docstring; the
+    −iπ of the opposite-half-plane case cancels in el − hole and is dropped. ψ and ψ'
+    are evaluated once per pole and node (O(n)); each pole pair then costs a few
+    complex operations. Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
     """
-    omega = jnp.asarray(omega, dtype=jnp.float64)
-    shape = omega.shape
-    om = omega[..., None]  # (*S, 1), broadcast against the n poles
+    om = jnp.asarray(omega, dtype=jnp.float64)[None, None, :]  # (1, 1, P)
     c = 2j * jnp.pi * temperature
-    mus = jnp.stack([mu_L, mu_R]).reshape((2,) + (1,) * (omega.ndim + 1))
+    mus = jnp.stack([mu_L, mu_R])[:, None, None]  # (lead, 1, 1)
+    zc = z[None, :, None]  # (1, n, 1)
 
     def w(mu, pole):  # w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p
         return 0.5 + (mu - pole) / c
 
-    # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k) = w(μ, z_k − ω);
-    # note w(μ + ω, ω + z_k) = A.
-    a_pts = jnp.broadcast_to(w(mus, z), (2,) + shape + z.shape)
-    b_pts = w(mus, om + z)
-    c_pts = w(mus + om, z)
+    # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k);
+    # note w(μ + ω, ω + z_k) = A. Shapes (lead, n, 1 or P).
+    a_pts, b_pts, c_pts = w(mus, zc), w(mus, om + zc), w(mus + om, zc)
     (psi_a, tri_a), (psi_b, tri_b), (psi_c, tri_c) = (digamma_trigamma(p) for p in (a_pts, b_pts, c_pts))
-    inv_lu = reciprocal(z[:, None] - om[..., None] - jnp.conj(z)[None, :])  # 1/(z_k − ω − z_k'*)
+    inv_lu = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # 1/(z_k − ω − z_k'*), (n, n, P)
 
-    def rows(x):
-        return x[..., :, None]
+    def rows(x):  # pole k of the electron side
+        return x[:, :, None, :]
 
-    def cols(x):
-        return x[..., None, :]
+    def cols(x):  # pole k' of the hole side
+        return x[:, None, :, :]
 
     # Same half-plane (a = z_k, b = ω + z_k'): S = −ψ[w_a, w_b]/(2πiT).
     el_ll = (-1.0 / c) * digamma_dd_from_values(
@@ -85,26 +83,30 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     # Opposite half-planes (a = z_k, b = ω + z_k'*): S = [ψ(w_a) − ψ(w_b) − iπ]/(a − b).
     el_lu = (rows(psi_a) - cols(jnp.conj(psi_b))) * inv_lu
     hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
-    return jnp.concatenate([el_ll, el_lu], axis=-1), jnp.concatenate([hole_ll, hole_lu], axis=-1)
+    shape = (2, z.shape[0], z.shape[0], om.shape[-1])
+    el = jnp.concatenate([jnp.broadcast_to(el_ll, shape), el_lu], axis=2)
+    hole = jnp.concatenate([jnp.broadcast_to(hole_ll, shape), hole_lu], axis=2)
+    return el, hole
 
 
 def ehp_half_from_poles(weights, z, omega, baths: Baths):
-    """X^αβ(ω) with Λ^αβ = −(X + X†)/2π: the contraction of the lower-pole blocks,
-    X = Σ_kj' W[k, j'] K[k, j'], shape (4, *omega.shape, N_b, N_b)."""
+    """X^αβ_mn(ω) with Λ^αβ = −(X + X†)/2π: the contraction of the lower-pole blocks,
+    X = Σ_kj' W[k, j'] K[k, j'], for 1-D ``omega``: shape (4, N_b, N_b, P)."""
     nb = weights.shape[1]
     el, hole = pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)
     half = []
     for w, (a, b) in zip(weights, _PAIRS):
-        k = el[a] - hole[b]
-        k_flat = k.reshape(k.shape[:-2] + (-1,))  # (*S, 2n²)
-        half.append((k_flat @ w.reshape(nb * nb, -1).T).reshape(k.shape[:-2] + (nb, nb)))
-    return jnp.stack(half)
+        k = el[a] - hole[b]  # (n, 2n, P)
+        half.append(w.reshape(nb * nb, -1) @ k.reshape(-1, k.shape[-1]))
+    return jnp.stack(half).reshape(4, nb, nb, -1)
 
 
 def ehp_dos_from_poles(weights, z, omega, baths: Baths):
     """Λ for all four channels: (4, *omega.shape, N_b, N_b), Hermitian in (m, n)."""
-    half = ehp_half_from_poles(weights, z, omega, baths)
-    return -(half + jnp.conj(jnp.swapaxes(half, -1, -2))) / (2 * jnp.pi)
+    omega = jnp.asarray(omega, dtype=jnp.float64)
+    half = ehp_half_from_poles(weights, z, omega.ravel(), baths)
+    lam = -(half + jnp.conj(jnp.swapaxes(half, 1, 2))) / (2 * jnp.pi)
+    return jnp.moveaxis(lam, -1, 1).reshape((4,) + omega.shape + lam.shape[1:3])
 
 
 def ehp_dos(junction: Junction, baths: Baths, omega):

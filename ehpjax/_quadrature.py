@@ -62,6 +62,8 @@ class FrequencyQuadrature(eqx.Module):
     panels: number of equal panels in the mapped variable (15 nodes each).
     cutoff: ω_max = |V| + cutoff · max(T_e, T_ph) (the integrand decays as e^(−ω/T) beyond |V|).
     thermal_spread: the exponential densities have scale thermal_spread · T.
+    max_resonances: at most this many resonances shape the nodes (the sharpest inside
+        the window; a junction of n levels has n(n − 1) electronic ones).
     rtol: warn when the estimated error exceeds rtol · |J| (+ 1e-14).
     warn: whether to warn at all (the estimates are always in the result).
     """
@@ -69,6 +71,7 @@ class FrequencyQuadrature(eqx.Module):
     panels: int = eqx.field(static=True, default=10)
     cutoff: float = eqx.field(static=True, default=45.0)
     thermal_spread: float = eqx.field(static=True, default=3.0)
+    max_resonances: int = eqx.field(static=True, default=24)
     rtol: float = eqx.field(static=True, default=1e-6)
     warn: bool = eqx.field(static=True, default=True)
 
@@ -80,10 +83,15 @@ class FrequencyQuadrature(eqx.Module):
         centres, widths, weights = features
         T_max = jnp.maximum(T_e, T_ph)
         omega_max = V_abs + self.cutoff * T_max
+        if centres.shape[0] > self.max_resonances:
+            # Keep the sharpest resonances inside the window (the heavier ones first).
+            outside = jnp.maximum(-centres, 0.0) + jnp.maximum(centres - omega_max, 0.0)
+            keep = jnp.argsort((widths + outside) / weights)[: self.max_resonances]
+            centres, widths, weights = centres[keep], widths[keep], weights[keep]
         # Cauchy components: every resonance (centre c, half-width w, weight a).
-        c, w, a = centres, widths, weights
+        c, w = centres, widths
         lo = jnp.arctan((0.0 - c) / w)
-        a_span = a / (jnp.arctan((omega_max - c) / w) - lo)
+        a_span = weights / (jnp.arctan((omega_max - c) / w) - lo)
         # Exponential component from 0 (the Bose tails), scale κ·T_max.
         scale = self.thermal_spread * T_max
         norm = -jnp.expm1(-omega_max / scale)
@@ -93,28 +101,32 @@ class FrequencyQuadrature(eqx.Module):
         s_log = jnp.stack([T_e, scale])
         log_lo = jax.nn.sigmoid(-V_abs / s_log)
         log_span = jax.nn.sigmoid((omega_max - V_abs) / s_log) - log_lo
-        total = jnp.sum(a) + 4.0
+        total = jnp.sum(weights) + 4.0
+
+        # Components along the first axis and nodes along the last (vectorised) one.
+        c, w, lo, a_span = (x[:, None] for x in (c, w, lo, a_span))
+        s_log, log_lo, log_span = (x[:, None] for x in (s_log, log_lo, log_span))
 
         def cdf(omega):
-            cauchy = jnp.sum((jnp.arctan((omega[..., None] - c) / w) - lo) * a_span, -1)
+            cauchy = jnp.sum((jnp.arctan((omega - c) / w) - lo) * a_span, 0)
             expo = -jnp.expm1(-omega / scale) / norm
-            logistic = jnp.sum((jax.nn.sigmoid((omega[..., None] - V_abs) / s_log) - log_lo) / log_span, -1)
+            logistic = jnp.sum((jax.nn.sigmoid((omega - V_abs) / s_log) - log_lo) / log_span, 0)
             return (cauchy + expo + logistic + omega / omega_max) / total
 
         def density(omega):
-            cauchy = jnp.sum(w / ((omega[..., None] - c) ** 2 + w**2) * a_span, -1)
+            cauchy = jnp.sum(w / ((omega - c) ** 2 + w**2) * a_span, 0)
             expo = jnp.exp(-omega / scale) / scale / norm
-            sig = jax.nn.sigmoid((omega[..., None] - V_abs) / s_log)
-            logistic = jnp.sum(sig * (1.0 - sig) / s_log / log_span, -1)
+            sig = jax.nn.sigmoid((omega - V_abs) / s_log)
+            logistic = jnp.sum(sig * (1.0 - sig) / s_log / log_span, 0)
             return (cauchy + expo + logistic + 1.0 / omega_max) / total
 
         def quantile_grid(u):
             """ω at the levels u of every component's own CDF (plus 0 and ω_max), sorted:
             between neighbours no component's CDF rises by more than the spacing of u."""
-            cauchy = c[:, None] + w[:, None] * jnp.tan(lo[:, None] + u * (a / a_span)[:, None])
+            cauchy = c + w * jnp.tan(lo + u * (weights[:, None] / a_span))
             expo = -scale * jnp.log1p(-u * norm)
-            p = log_lo[:, None] + u * log_span[:, None]
-            logistic = V_abs + s_log[:, None] * (jnp.log(p) - jnp.log1p(-p))
+            p = log_lo + u * log_span
+            logistic = V_abs + s_log * (jnp.log(p) - jnp.log1p(-p))
             points = [cauchy.ravel(), expo, logistic.ravel(), u * omega_max, jnp.stack([0.0 * omega_max, omega_max])]
             return jnp.sort(jnp.clip(jnp.concatenate(points), 0.0, omega_max))
 

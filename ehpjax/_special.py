@@ -87,6 +87,15 @@ def digamma_dd(u, v):
     return head + tail
 
 
+def _abs2(x):
+    return jnp.real(x) ** 2 + jnp.imag(x) ** 2
+
+
+def reciprocal(x):
+    """1/x for complex x as conj(x)/|x|² (cheaper than XLA's guarded complex division)."""
+    return jnp.conj(x) / _abs2(x)
+
+
 def digamma_trigamma(z):
     """Complex digamma ψ(z) and trigamma ψ'(z) for Re z > 0.
 
@@ -97,10 +106,10 @@ def digamma_trigamma(z):
     psi = jnp.zeros_like(z)
     tri = jnp.zeros_like(z)
     for k in range(_SHIFT):
-        r = 1.0 / (z + k)
+        r = reciprocal(z + k)
         psi = psi - r
         tri = tri + r * r
-    t = 1.0 / (z + _SHIFT)
+    t = reciprocal(z + _SHIFT)
     t2 = t * t
     psi_series = jnp.zeros_like(z)
     tri_series = jnp.zeros_like(z)
@@ -122,15 +131,6 @@ def digamma(z):
 # Below this relative separation the quotient [ψ(u) − ψ(v)]/(u − v) loses more
 # digits (≈ 8ε/τ) than the trapezoid (ψ'(u) + ψ'(v))/2 is off (≈ τ²/6): ~1e-10 either way.
 _DD_SWITCH = 2e-5
-
-
-def _abs2(x):
-    return jnp.real(x) ** 2 + jnp.imag(x) ** 2
-
-
-def reciprocal(x):
-    """1/x for complex x as conj(x)/|x|² (cheaper than XLA's guarded complex division)."""
-    return jnp.conj(x) / _abs2(x)
 
 
 def digamma_dd_from_values(u, v, psi_u, psi_v, tri_u, tri_v):

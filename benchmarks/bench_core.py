@@ -1,0 +1,199 @@
+"""Benchmark of the core solver against the best NumPy code a careful user would write.
+
+Runs, in one process, ehpjax (jit + vmap, warm) and the NumPy trapezoid/hoisted-table
+baseline of ``numpy_baseline.py`` (refined to 1e-6 on the paper's model) on
+
+  1. the Fig-3 sweep: paper model, μ_L = μ_R ∈ {9, …, 11}, T0 = 0.5, ΔT ∈ [−0.8, 0.8] (505 J);
+  2. a junction sweep: 505 random two-level junctions, one J each;
+  3. the gradient of J with respect to all junction and mode parameters;
+  4. the cost of one J for n = 2…64 levels and N_b = 1…16 modes;
+
+and prints times, ratios, compile times and the worst error of each method against
+adaptive scipy quadrature (``tests/reference.py``) at spot points.
+
+    python benchmarks/bench_core.py            # everything (~2 min)
+    python benchmarks/bench_core.py --quick    # smaller scaling table
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import ehpjax
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+
+import numpy_baseline as nb  # noqa: E402
+import reference  # noqa: E402
+
+PAPER = reference.paper_model()  # (H, Γ_L, Γ_R, M, K, η)
+
+
+def timed(fn, *args, repeat=3):
+    """(first call incl. compile, best warm time) in seconds."""
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    first = time.perf_counter() - t0
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        best = min(best, time.perf_counter() - t0)
+    return first, best
+
+
+def rel_err(x, ref):
+    """SPEC 8 metric: |x − ref| / max(|ref|, 1e-4)."""
+    return float(np.max(np.abs(np.asarray(x) - ref) / np.maximum(np.abs(ref), 1e-4)))
+
+
+def row(name, *cells):
+    print(f"{name:<44}" + "".join(f"{c:>16}" for c in cells))
+
+
+def fig3_sweep(quadrature):
+    junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
+    modes = ehpjax.Modes.single(1.0, 0.5)
+    mu = np.repeat([9.0, 9.5, 10.0, 10.5, 11.0], 101)
+    dT = np.tile(np.linspace(-0.8, 0.8, 101), 5)
+    T_e, T_ph = 0.5 + dT / 2, 0.5 - dT / 2
+
+    @jax.jit
+    def sweep(mu, T_e, T_ph):
+        return jax.vmap(lambda m, te, tp: ehpjax.currents(junction, modes, ehpjax.Baths(m, m, te, tp),
+                                                           quadrature=quadrature).J)(mu, T_e, T_ph)
+
+    return sweep, (jnp.asarray(mu), jnp.asarray(T_e), jnp.asarray(T_ph)), (mu, T_e, T_ph)
+
+
+def bench_fig3():
+    print("\n== 1. Fig-3 sweep (paper model, 505 values of J) ==")
+    quiet = ehpjax.FrequencyQuadrature(warn=False)
+    sweep, args, (mu, T_e, T_ph) = fig3_sweep(quiet)
+    compile_s, jax_s = timed(sweep, *args)
+    J_jax = np.asarray(sweep(*args))
+    coarse = ehpjax.FrequencyQuadrature(panels=4, warn=False)
+    sweep4, args4, _ = fig3_sweep(coarse)
+    _, jax4_s = timed(sweep4, *args4)
+    J_jax4 = np.asarray(sweep4(*args4))
+
+    t0 = time.perf_counter()
+    table = nb.NumpyJunctionTable.for_baths(*PAPER, mu, mu, T_e, T_ph)
+    J_np = table.sweep(mu, mu, T_e, T_ph)["J"]
+    np_s = time.perf_counter() - t0
+
+    spots = [0, 37, 150, 252, 303, 404, 470, 504]
+    refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
+    row("", "time [s]", "vs NumPy", "max err (spots)")
+    row("NumPy hoisted table (h = 0.09)", f"{np_s:.3f}", "1.0x", f"{rel_err(J_np[spots], refs):.1e}")
+    row("ehpjax default (10 panels, 150 nodes)", f"{jax_s:.3f}", f"{np_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
+    row("ehpjax panels=4 (60 nodes)", f"{jax4_s:.3f}", f"{np_s / jax4_s:.1f}x", f"{rel_err(J_jax4[spots], refs):.1e}")
+    row("ehpjax compile (default)", f"{compile_s:.2f}", "", "")
+
+
+def random_two_level(rng, count):
+    return dict(
+        eps_L=rng.uniform(9.5, 11.0, count),
+        eps_R=rng.uniform(9.0, 10.5, count),
+        gamma_L=rng.uniform(0.2, 1.0, count),
+        gamma_R=rng.uniform(0.2, 1.0, count),
+        m=rng.uniform(0.1, 0.8, count),
+    )
+
+
+def bench_junction_sweep():
+    print("\n== 2. Junction sweep (505 random two-level junctions, one J each) ==")
+    p = random_two_level(np.random.default_rng(0), 505)
+    modes = ehpjax.Modes.single(1.0, 0.5)
+    baths = ehpjax.Baths(10.2, 9.8, 0.4, 0.3)
+    quiet = ehpjax.FrequencyQuadrature(warn=False)
+
+    @jax.jit
+    def sweep(eL, eR, gL, gR, m):
+        def one(eL, eR, gL, gR, m):
+            return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), modes, baths, quadrature=quiet).J
+
+        return jax.vmap(one)(eL, eR, gL, gR, m)
+
+    args = [jnp.asarray(p[k]) for k in ("eps_L", "eps_R", "gamma_L", "gamma_R", "m")]
+    compile_s, jax_s = timed(sweep, *args)
+    J_jax = np.asarray(sweep(*args))
+
+    def arrays(i):
+        return reference.paper_model(p["eps_L"][i], p["eps_R"][i], p["gamma_L"][i], p["gamma_R"][i], p["m"][i])
+
+    t0 = time.perf_counter()
+    J_np = np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)])
+    np_s = time.perf_counter() - t0
+    spots = [0, 101, 202, 303, 404]
+    refs = np.array([reference.currents_ref(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in spots])
+    row("", "time [s]", "vs NumPy", "max err (spots)")
+    row("NumPy, table rebuilt per junction", f"{np_s:.3f}", "1.0x", f"{rel_err(J_np[spots], refs):.1e}")
+    row("ehpjax jit + vmap over junctions", f"{jax_s:.3f}", f"{np_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
+    row("ehpjax compile", f"{compile_s:.2f}", "", "")
+
+
+def bench_gradient():
+    print("\n== 3. Gradient of J w.r.t. all junction and mode parameters ==")
+    baths = ehpjax.Baths(9.7, 10.4, 0.3, 0.2)
+    quiet = ehpjax.FrequencyQuadrature(warn=False)
+
+    def J(params):
+        eL, eR, gL, gR, m, om, gph = params
+        return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), ehpjax.Modes.single(om, gph), baths,
+                               quadrature=quiet).J
+
+    x = jnp.array([10.5, 9.5, 0.5, 0.5, 0.5, 1.0, 0.5])
+    batch = x + 0.01 * jnp.asarray(np.random.default_rng(1).normal(size=(505, 7)))
+    value = jax.jit(jax.vmap(J))
+    grad = jax.jit(jax.vmap(jax.grad(J)))
+    value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(J)))
+    _, t_value = timed(value, batch)
+    _, t_grad = timed(grad, batch)
+    _, t_vg = timed(value_and_grad, batch)
+    one_value, one_grad = jax.jit(J), jax.jit(jax.grad(J))
+    _, t1v = timed(one_value, x, repeat=20)
+    _, t1g = timed(one_grad, x, repeat=20)
+    row("", "time [s]", "grad / J", "")
+    row("505 J (vmap)", f"{t_value:.3f}", "", "")
+    row("505 gradients (vmap, 7 parameters)", f"{t_grad:.3f}", f"{t_grad / t_value:.2f}", "")
+    row("505 value_and_grad (vmap)", f"{t_vg:.3f}", f"{t_vg / t_value:.2f}", "")
+    row("one J / one gradient (jit)", f"{t1v * 1e3:.2f} ms", f"{t1g / t1v:.2f}", f"{t1g * 1e3:.2f} ms")
+
+
+def bench_scaling(quick):
+    print("\n== 4. Cost of one J for n levels and N_b modes (jit, warm) ==")
+    sizes = [(2, 1), (4, 2), (8, 4), (16, 8), (32, 8)] if quick else \
+        [(2, 1), (4, 2), (8, 1), (8, 4), (16, 4), (16, 8), (32, 4), (32, 8), (32, 16), (64, 8), (64, 16)]
+    quiet = ehpjax.FrequencyQuadrature(warn=False)
+    current = jax.jit(lambda j, m, b: ehpjax.currents(j, m, b, quadrature=quiet).J)
+    row("n, N_b", "ms per J", "compile [s]", "")
+    for n, nmodes in sizes:
+        H, gL, gR, M, K, eta = reference.random_model(np.random.default_rng(n * 100 + nmodes), n, nmodes)
+        args = (ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(0.3, -0.3, 0.3, 0.2))
+        compile_s, t = timed(current, *args, repeat=5)
+        row(f"n = {n}, N_b = {nmodes}", f"{t * 1e3:.1f}", f"{compile_s:.1f}", "")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller scaling table")
+    args = parser.parse_args()
+    print(f"ehpjax {ehpjax.__version__}, jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPU cores")
+    bench_fig3()
+    bench_junction_sweep()
+    bench_gradient()
+    bench_scaling(args.quick)
+
+
+if __name__ == "__main__":
+    main()
