@@ -272,6 +272,12 @@ def solve_exceptional_point(params: Mapping[str, float], unknowns: Sequence[str]
     if missing:
         raise ValueError(f"params is missing {missing}")
     fixed = {k: jnp.asarray(params[k], dtype=jnp.float64) for k in EQ9_PARAMETERS if k not in unknowns}
+    # Im disc = 2Ω(δ²γ − V²ab) does not depend on c: with b = 0 and (V, c) unknown it is stuck.
+    if set(unknowns) <= {"V", "c"} and not isinstance(params["b"], jax.core.Tracer) and float(params["b"]) == 0.0:
+        raise ValueError(
+            "with b = 0, Im disc = 2δ²Ωγ whatever V and c are: no exact EP at finite damping; "
+            "give b ≠ 0 or solve for ('V', 'b')"
+        )
 
     def matrix_fn(y, fixed):
         values = dict(fixed, **dict(zip(unknowns, y)))
