@@ -33,5 +33,6 @@ from ._green import (
 )
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
+from ._sweep import SweepError as SweepError, sweep as sweep
 
 __version__ = "0.1.0"
