@@ -50,9 +50,9 @@ def test_product_sweep_matches_direct_calls():
             c = ehpjax.currents(ehpjax.Junction.two_level(eps_L, 9.5, 0.5, 0.5, 0.5), modes,
                                 ehpjax.Baths.biased(V, 10.0, 0.3, 0.25))
             point = ds.sel(V=V, eps_L=eps_L)
-            np.testing.assert_allclose(float(point.J), float(c.J), rtol=1e-12)
-            np.testing.assert_allclose(float(point.I), float(c.I), rtol=1e-12, atol=1e-16)
-            np.testing.assert_allclose(float(point.J_LR), float(c.J_channels[3]), rtol=1e-12, atol=1e-16)
+            np.testing.assert_allclose(float(point.J), float(c.J), rtol=1e-6)  # sweeps refine only to the tolerance
+            np.testing.assert_allclose(float(point.I), float(c.I), rtol=1e-6, atol=1e-16)
+            np.testing.assert_allclose(float(point.J_LR), float(c.J_channels[3]), rtol=1e-6, atol=1e-16)
 
 
 def test_flat_sweep_and_chunking_do_not_change_results():
@@ -60,7 +60,7 @@ def test_flat_sweep_and_chunking_do_not_change_results():
     assert flat.J.dims == ("point",)
     c = ehpjax.currents(ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, 0.5),
                         ehpjax.Baths(10.4, 9.5, 0.5, 0.5))
-    np.testing.assert_allclose(float(flat.J[2]), float(c.J), rtol=1e-12)
+    np.testing.assert_allclose(float(flat.J[2]), float(c.J), rtol=1e-6)
     one = ehpjax.sweep(AXES, fixed=FIXED, chunk_size=1000, progress=False)
     many = ehpjax.sweep(AXES, fixed=FIXED, chunk_size=2, progress=False)
     for name in one.data_vars:
