@@ -132,23 +132,28 @@ def plot_results(results: str | os.PathLike, x: str, var: str = "J", y: str | No
         own = ax is None
         if own:
             fig, ax = plt.subplots(figsize=(6.4, 4.8), dpi=150)
-        units = "(units ħΩ = k_B = e = 1)"
+        from matplotlib.colors import TwoSlopeNorm
+
+        unit = "[ħΩ]"  # every swept parameter is an energy, frequency or temperature
         if y is None:
             ax.plot(data[x], data, lw=1.8)
-            ax.set_xlabel(x)
+            ax.set_xlabel(f"{x} {unit}")
             ax.set_ylabel(var)
             ax.axhline(0, color="0.6", lw=0.8)
         else:
             values = data.transpose(y, x)
-            limit = float(np.nanmax(np.abs(values)))
-            mesh = ax.pcolormesh(data[x], data[y], values, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="auto")
+            lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+            # Diverging colours split at 0 (blue < 0 < red) when the sign changes.
+            norm = TwoSlopeNorm(vmin=lo, vcenter=0.0, vmax=hi) if lo < 0 < hi else None
+            mesh = ax.pcolormesh(data[x], data[y], values, cmap="RdBu_r" if norm else "viridis", norm=norm,
+                                 shading="auto")
             plt.colorbar(mesh, ax=ax, label=var)
-            ax.set_xlabel(x)
-            ax.set_ylabel(y)
-        title = f"{var}: {ds[var].attrs.get('description', '')}"
+            ax.set_xlabel(f"{x} {unit}")
+            ax.set_ylabel(f"{y} {unit}")
+        title = f"{var}: {ds[var].attrs.get('description', '')}\nunits ħΩ = k_B = e = 1"
         if fixed_at:
-            title += "\n" + ", ".join(f"{k} = {v:g}" for k, v in fixed_at.items())
-        ax.set_title(title + f" {units}", fontsize=9)
+            title += "; " + ", ".join(f"{k} = {v:g}" for k, v in fixed_at.items())
+        ax.set_title(title, fontsize=8)
         if not own:
             return ax
         out = Path(out) if out else Path(results).with_name(f"{Path(results).stem}_{var}.png")
@@ -165,7 +170,7 @@ import typer  # noqa: E402
 
 
 def sweep_command(
-    config: Path = typer.Argument(..., help="Sweep config (TOML): preset, [fixed] parameters, [axes] to sweep."),
+    config: Path = typer.Argument(..., help="Sweep config (TOML): a preset, a 'fixed' table of parameters and an 'axes' table to sweep."),
     out: Path = typer.Option(..., "--out", "-o", help="Output NetCDF file (xarray Dataset)."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="Points per jitted call (default: config or 4096)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -173,8 +178,10 @@ def sweep_command(
     """Evaluate the currents over a grid of parameters (units ħΩ = k_B = e = 1) into a NetCDF file.
 
     Parameter names: eps_L, eps_R, gamma_L, gamma_R, m, omega, gamma_ph, mu0, V, mu_L, mu_R,
-    T_e, T_ph. Axes are {start, stop, num} or explicit lists. Interrupted (Ctrl-C, killed),
-    the same command resumes from the completed chunks kept in OUT.partial/.
+    T_e, T_ph. Axes are {start, stop, num} or explicit lists. The default preset "paper" is
+    SPEC 7's two-level model. Interrupted (Ctrl-C, killed), the same command resumes from the
+    completed chunks kept in OUT.partial/. Several devices (GPUs, or forced host devices
+    via XLA_FLAGS=--xla_force_host_platform_device_count=N) share each chunk.
     """
     try:
         path = run_sweep(config, out, chunk_size=chunk_size, progress=not quiet)
@@ -205,5 +212,7 @@ def plot_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep")(sweep_command)
-    app.command("plot")(plot_command)
+    from .cli import command_help
+
+    app.command("sweep", help=command_help(sweep_command.__doc__))(sweep_command)
+    app.command("plot", help=command_help(plot_command.__doc__))(plot_command)
