@@ -9,13 +9,13 @@ points, and an interrupted sweep resumes from its completed chunks.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Callable
 
 import jax
@@ -49,6 +49,10 @@ DESCRIPTIONS = {
 
 _COARSE = FrequencyQuadrature(panels=4, warn=False)
 _RTOL = FrequencyQuadrature().rtol
+
+
+def _coarse_outputs(junction, modes, baths):
+    return currents_outputs(junction, modes, baths, quadrature=_COARSE)
 
 
 def _inaccurate(result: dict) -> np.ndarray:
@@ -233,30 +237,23 @@ def sweep(
     constants = spec.constants
     swept = list(spec.axes)
     n_devices = jax.device_count()
-    chunk = max(1, -(-int(chunk_size) // n_devices) * n_devices)
+    chunk = max(1, -(-min(int(chunk_size), spec.size) // n_devices) * n_devices)
     sharding = _batch_sharding()
 
-    def evaluator(fn):
-        def evaluate(values):
-            params = dict(constants)
-            params.update(values)
-            out = fn(*build(params))
-            return out if isinstance(out, dict) else {"value": out}
-
-        return jax.jit(jax.vmap(evaluate), in_shardings=({k: sharding for k in swept},)), evaluate
-
-    batched, evaluate = evaluator(fn)
-    names = sorted(jax.eval_shape(evaluate, {k: jax.ShapeDtypeStruct((), jnp.float64) for k in swept}))
+    const = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in constants.items()}
+    key = (tuple(swept), tuple(sorted(constants)))
+    batched, evaluate = _evaluator(fn, build, *key)
+    names = sorted(jax.eval_shape(evaluate, {k: jax.ShapeDtypeStruct((), jnp.float64) for k in swept}, const))
     if adaptive:
         # The default outputs are first computed with a 4-panel frequency rule; points whose
         # error estimate misses the tolerance are recomputed with the default rule.
-        batched = evaluator(partial(currents_outputs, quadrature=_COARSE))[0]
-        refine = evaluator(currents_outputs)[0]
+        batched = _evaluator(_coarse_outputs, build, *key)[0]
+        refine = _evaluator(currents_outputs, build, *key)[0]
         refine_size = -(-max(1, chunk // 8) // n_devices) * n_devices
 
     def run(values, size, evaluate_batch):
         padded = {k: np.pad(v, (0, size - v.size), mode="edge") for k, v in values.items()}
-        result = evaluate_batch({k: _to_global(v, sharding) for k, v in padded.items()})
+        result = evaluate_batch({k: _to_global(v, sharding) for k, v in padded.items()}, const)
         return {k: np.array(_to_host(v)[: next(iter(values.values())).size]) for k, v in result.items()}
 
     from . import __version__
@@ -292,6 +289,22 @@ def sweep(
                           "I_error); rerun them with a finer ehpjax.FrequencyQuadrature(panels=...)", RuntimeWarning,
                           stacklevel=2)
     return dataset
+
+
+@functools.lru_cache(maxsize=32)
+def _evaluator(fn, build, swept: tuple, constant_names: tuple):
+    """jit(vmap(fn ∘ build)) over the swept parameters, constants as (traced) arguments;
+    cached, so repeated sweeps of the same shape do not recompile."""
+    sharding = _batch_sharding()
+
+    def evaluate(values, constants):
+        params = dict(constants)
+        params.update(values)
+        out = fn(*build(params))
+        return out if isinstance(out, dict) else {"value": out}
+
+    batched = jax.jit(jax.vmap(evaluate, in_axes=(0, None)), in_shardings=({k: sharding for k in swept}, None))
+    return batched, evaluate
 
 
 def _progress(total, initial, enabled):
