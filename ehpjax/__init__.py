@@ -26,6 +26,23 @@ from ._ehp import (
     golden_rule_rates as golden_rule_rates,
     power_spectrum as power_spectrum,
 )
+from ._exceptional import (
+    ExceptionalPointResult as ExceptionalPointResult,
+    closest_approach as closest_approach,
+    discriminant as discriminant,
+    ehp_broadening as ehp_broadening,
+    eigenvector_overlap as eigenvector_overlap,
+    exceptional_point_matrix as exceptional_point_matrix,
+    find_exceptional_point as find_exceptional_point,
+    lossless_exceptional_bias as lossless_exceptional_bias,
+    mode_eigenvectors as mode_eigenvectors,
+    mode_frequencies as mode_frequencies,
+    nonconservative_coefficient as nonconservative_coefficient,
+    nonconservative_coupling as nonconservative_coupling,
+    phase_rigidity as phase_rigidity,
+    solve_exceptional_point as solve_exceptional_point,
+    track_branches as track_branches,
+)
 from ._green import (
     retarded_green as retarded_green,
     spectral_function as spectral_function,
@@ -33,6 +50,9 @@ from ._green import (
 )
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
+from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
 from ._sweep import SweepError as SweepError, sweep as sweep
+from . import design as design  # inverse design with optax (objectives, optimize, best.json)
+from ._design import DesignError as DesignError, DesignResult as DesignResult, optimize as optimize
 
 __version__ = "0.1.0"

@@ -99,8 +99,9 @@ def mode_frequencies(K_eff):
     """Mode frequencies (ω+, ω−) = (√λ+, √λ−), the square roots with Re ω ≥ 0 of the
     eigenvalues of ``eigenvalues`` and in the same order, shape (*shape, 2) complex.
 
-    For Eq. 9 (+iγ convention) Im ω ≈ +γ: the sign of the imaginary parts follows the
-    sign convention of the damping in K_eff (SPEC's Π^r = −iωη gives Im ω < 0).
+    For Eq. 9 (+iγ convention) Im ω ≈ +γ for a damped mode and Im ω < 0 means gain (beyond
+    the EP of Fig. 6 one mode is amplified: a current-driven instability). The sign follows the
+    convention of the damping in K_eff; SPEC's Π^r = −iωη gives Im ω < 0 for damping.
     """
     freq = jnp.sqrt(eigenvalues(K_eff))
     return jnp.where(jnp.real(freq) < 0, -freq, freq)
@@ -275,8 +276,9 @@ def solve_exceptional_point(params: Mapping[str, float], unknowns: Sequence[str]
     # Im disc = 2Ω(δ²γ − V²ab) does not depend on c: with b = 0 and (V, c) unknown it is stuck.
     if set(unknowns) <= {"V", "c"} and not isinstance(params["b"], jax.core.Tracer) and float(params["b"]) == 0.0:
         raise ValueError(
-            "with b = 0, Im disc = 2δ²Ωγ whatever V and c are: no exact EP at finite damping; "
-            "give b ≠ 0 or solve for ('V', 'b')"
+            "with b = 0, Im disc = 2δ²Ωγ does not depend on V or c, so the two equations cannot "
+            "both be solved for them (no exact EP at γ > 0): give b ≠ 0, solve for ('V', 'b'), or, "
+            "at γ = 0, use lossless_exceptional_bias / closest_approach"
         )
 
     def matrix_fn(y, fixed):

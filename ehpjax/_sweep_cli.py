@@ -186,7 +186,7 @@ def sweep_command(
     try:
         path = run_sweep(config, out, chunk_size=chunk_size, progress=not quiet)
     except SweepError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"ehpjax: error: {err}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo(f"interrupted: completed chunks are kept in {out}.partial/; run the same command to resume",
@@ -206,7 +206,7 @@ def plot_command(
     try:
         path = plot_results(results, x=x, var=var, y=y, out=out)
     except SweepError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(f"ehpjax: error: {err}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"wrote {path}")
 
