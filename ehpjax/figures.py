@@ -294,11 +294,16 @@ def plot_fig3(data: dict, ax=None):
     _panel_label(ax_j, "(a)")
     _panel_label(ax_r, "(b)")
     ax_j.legend(title=r"$\mu_L = \mu_R = \mu$", fontsize=8, title_fontsize=8, loc="lower right")
-    ax_r.text(0.98, 0.03, r"$\mu$ and $20-\mu$ coincide" "\n(particle–hole + L↔R symmetry)",
-              transform=ax_r.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
+    _symmetry_note(ax_r, 0.98, 0.03, ha="right", va="bottom")
     fig.suptitle(f"Fig. 3  Non-reciprocal heat transport e-bath → mode at $T_0 = {s.T0:g}$\n"
                  f"{_junction_caption(s)}", fontsize=9)
     return fig
+
+
+def _symmetry_note(ax, x, y, **align):
+    """Why μ and 20 − μ give one curve (particle–hole symmetry combined with L ↔ R)."""
+    ax.text(x, y, r"$\mu$ and $20-\mu$ coincide" "\n(particle–hole + L↔R symmetry)",
+            transform=ax.transAxes, fontsize=7, color="0.3", **align)
 
 
 def plot_fig4(data: dict, ax=None):
@@ -311,8 +316,7 @@ def plot_fig4(data: dict, ax=None):
     ax_i.set_xlabel(f"{_DT_LABEL}  ({_U['temperature']})")
     ax_i.set_ylabel(f"charge current $I$, L → R  ({_U['charge']})")
     ax_i.legend(title=r"$\mu_L = \mu_R = \mu$", fontsize=8, title_fontsize=8, loc="lower right")
-    ax_i.text(0.03, 0.97, r"$\mu$ and $20-\mu$ coincide" "\n(particle–hole + L↔R symmetry)",
-              transform=ax_i.transAxes, ha="left", va="top", fontsize=7, color="0.3")
+    _symmetry_note(ax_i, 0.03, 0.97, ha="left", va="top")
     fig.suptitle(f"Fig. 4  Thermoelectric current from a temperature difference, $T_0 = {s.T0:g}$\n"
                  f"{_junction_caption(s)}", fontsize=8)
     return fig
