@@ -12,9 +12,6 @@ the paper's parameters plus 63 random starts. Prints
 
     python benchmarks/bench_design.py                  # one CPU device
     python benchmarks/bench_design.py --devices 2      # starts sharded over 2 host devices (both cores)
-    python benchmarks/bench_design.py --digamma-jvp    # experiment: a custom_jvp for the digamma
-                                                       # function (a proposed core change, NOT in the
-                                                       # package; patched in here only to measure it)
 """
 
 from __future__ import annotations
@@ -28,7 +25,6 @@ parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.R
 parser.add_argument("--starts", type=int, default=64)
 parser.add_argument("--steps", type=int, default=300)
 parser.add_argument("--devices", type=int, default=1, help="host devices to shard the starts over")
-parser.add_argument("--digamma-jvp", action="store_true", help="measure with a custom_jvp digamma (experiment)")
 args = parser.parse_args()
 if args.devices > 1:  # must happen before JAX is imported
     flag = f"--xla_force_host_platform_device_count={args.devices}"
@@ -42,40 +38,6 @@ import ehpjax  # noqa: E402
 from ehpjax import _design, design  # noqa: E402
 
 
-def patch_digamma():
-    """Give ψ, ψ' a custom JVP (dψ = ψ' dz, dψ' = ψ'' dz) instead of differentiating the
-    recurrence and asymptotic series term by term. Same values and gradients."""
-    from ehpjax import _ehp, _special
-
-    original = _special.digamma_trigamma
-
-    def tetragamma(z):
-        out = jnp.zeros_like(z)
-        for k in range(_special._SHIFT):
-            out = out - 2.0 * _special.reciprocal(z + k) ** 3
-        t = _special.reciprocal(z + _special._SHIFT)
-        t2 = t * t
-        series, tk = -t2 * (1.0 + t), t2
-        for j, b2j in enumerate(_special._BERNOULLI, start=1):
-            series = series - b2j * (2 * j + 1) * tk * t2
-            tk = tk * t2
-        return out + series
-
-    @jax.custom_jvp
-    def digamma_trigamma(z):
-        return original(z)
-
-    @digamma_trigamma.defjvp
-    def _jvp(primals, tangents):
-        (z,), (dz,) = primals, tangents
-        z = jnp.asarray(z, dtype=jnp.result_type(z, 1j))
-        psi, tri = original(z)
-        return (psi, tri), (tri * dz, tetragamma(z) * dz)
-
-    _special.digamma_trigamma = digamma_trigamma
-    _ehp.digamma_trigamma = digamma_trigamma
-
-
 def best_of(fn, *a, repeat=7):
     jax.block_until_ready(fn(*a))
     times = []
@@ -87,13 +49,11 @@ def best_of(fn, *a, repeat=7):
 
 
 def main():
-    if args.digamma_jvp:
-        patch_digamma()
     S, steps = args.starts, args.steps
     objective = design.cooling(V=-1.0, mu0=10.0, T=0.2)
     quadrature = ehpjax.FrequencyQuadrature(warn=False)
     print(f"design benchmark: cooling at V = -1, T = 0.2, mu0 = 10; {S} starts x {steps} Adam steps; "
-          f"{len(jax.devices())} device(s){'; digamma custom_jvp (experiment)' if args.digamma_jvp else ''}")
+          f"{len(jax.devices())} device(s)")
 
     # 1. The whole run from a cold process (compilation included), then warm.
     kw = dict(starts=S, steps=steps, seed=0, patience=10**9, progress=False, quadrature=quadrature)

@@ -20,7 +20,7 @@ from ._ehp import channel_weights, ehp_half_from_poles
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature
-from ._special import bose, digamma_trigamma, x_bose
+from ._special import bose, digamma, x_bose
 
 
 # Kronrod error ≈ S·(|K − G|/S)^1.5 (QUADPACK's exponent; calibrated against scipy on
@@ -101,8 +101,8 @@ def elastic_current(junction: Junction, baths: Baths):
     n = poles.z.shape[0]
     coeff = jnp.einsum("ij,ik,kj->j", jnp.conj(poles.Y[1]), junction.gamma_L, poles.X[1])
     c = 2j * jnp.pi * baths.T_e
-    psi_left = digamma_trigamma(0.5 + (baths.mu_L - poles.z) / c)[0]
-    psi_right = digamma_trigamma(0.5 + (baths.mu_R - poles.z) / c)[0]
+    psi_left = digamma(0.5 + (baths.mu_L - poles.z) / c)
+    psi_right = digamma(0.5 + (baths.mu_R - poles.z) / c)
     diff = psi_left - psi_right
     total = jnp.sum(coeff[:n] * diff + coeff[n:] * jnp.conj(diff))
     return junction.spin_degeneracy * jnp.real(total) / (2 * jnp.pi)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction
-from ._special import bose, digamma_dd_from_values, digamma_trigamma, reciprocal
+from ._special import _abs2, bose, digamma, digamma_dd_taylor, materialize, near, polygammas, reciprocal
 
 CHANNELS = ("LL", "RR", "RL", "LR")
 _LEAD = {"L": 0, "R": 1}
@@ -46,26 +46,30 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     """Electron and hole parts of K^αβ[k, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − z_k)(ε − ω − p_j')),
     for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
-    el[l] = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each (2, n, 2n, P)
+    el[l] = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each split into
+    the blocks p_j' = z_k' and p_j' = z_k'* of shape (2, n, n, P) (or broadcastable to it),
     for lead l = L, R and the P frequencies ``omega`` (1-D; frequencies last, so that
     the elementwise work vectorises over them). S is that of the module docstring; the
-    −iπ of the opposite-half-plane case cancels in el − hole and is dropped. ψ and ψ'
-    are evaluated once per pole and node (O(n)); each pole pair then costs a few
-    complex operations. Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
+    −iπ of the opposite-half-plane case cancels in el − hole and is dropped. ψ is
+    evaluated once per pole and node (O(n)); each pole pair then costs a few complex
+    operations and shares one reciprocal between leads and between el and hole.
+    Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
     """
     om = jnp.asarray(omega, dtype=jnp.float64)[None, None, :]  # (1, 1, P)
     c = 2j * jnp.pi * temperature
+    inv_c = -0.5j / (jnp.pi * temperature)  # 1/c: multiply, never divide elementwise by c
     mus = jnp.stack([mu_L, mu_R])[:, None, None]  # (lead, 1, 1)
     zc = z[None, :, None]  # (1, n, 1)
 
     def w(mu, pole):  # w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p
-        return 0.5 + (mu - pole) / c
+        return 0.5 + (mu - pole) * inv_c
 
     # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k);
-    # note w(μ + ω, ω + z_k) = A. Shapes (lead, n, 1 or P).
+    # note w(μ + ω, ω + z_k) = A. Shapes (lead, n, 1 or P). ψ on the nodes; at the few
+    # points A also ψ^(1..4), for the Taylor series of close pairs.
     a_pts, b_pts, c_pts = w(mus, zc), w(mus, om + zc), w(mus + om, zc)
-    (psi_a, tri_a), (psi_b, tri_b), (psi_c, tri_c) = (digamma_trigamma(p) for p in (a_pts, b_pts, c_pts))
-    inv_lu = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # 1/(z_k − ω − z_k'*), (n, n, P)
+    psi_a, *derivs_a = (materialize(x) for x in polygammas(a_pts))
+    psi_b, psi_c = materialize(digamma(b_pts)), materialize(digamma(c_pts))
 
     def rows(x):  # pole k of the electron side
         return x[:, :, None, :]
@@ -73,31 +77,43 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     def cols(x):  # pole k' of the hole side
         return x[:, None, :, :]
 
-    # Same half-plane (a = z_k, b = ω + z_k'): S = −ψ[w_a, w_b]/(2πiT).
-    el_ll = (-1.0 / c) * digamma_dd_from_values(
-        rows(a_pts), cols(b_pts), rows(psi_a), cols(psi_b), rows(tri_a), cols(tri_b)
+    # Same half-plane (a = z_k, b = ω + z_k'): S = −ψ[w_a, w_b]/(2πiT), where
+    # w_b − w_a = −d/(2πiT) (electron part) and w_c,k − w_a,k' = d/(2πiT) (hole part),
+    # with d = ω + z_k' − z_k the same in both leads.
+    d = om + z[None, :, None] - z[:, None, None]  # (n, n, P)
+    h = d * inv_c  # w_c,k − w_a,k'
+    h_abs2 = _abs2(h)
+    inv_d = reciprocal(jnp.where(near(h_abs2, 0.0), 1.0, d))  # near pairs (in both leads) never use it
+    el_ll = jnp.where(
+        near(h_abs2, rows(a_pts)),
+        -inv_c * digamma_dd_taylor(-h, [rows(x) for x in derivs_a]),
+        (cols(psi_b) - rows(psi_a)) * inv_d,
     )
-    hole_ll = (-1.0 / c) * digamma_dd_from_values(
-        rows(c_pts), cols(a_pts), rows(psi_c), cols(psi_a), rows(tri_c), cols(tri_a)
+    hole_ll = jnp.where(
+        near(h_abs2, cols(a_pts)),
+        -inv_c * digamma_dd_taylor(h, [cols(x) for x in derivs_a]),
+        (cols(psi_a) - rows(psi_c)) * inv_d,
     )
     # Opposite half-planes (a = z_k, b = ω + z_k'*): S = [ψ(w_a) − ψ(w_b) − iπ]/(a − b).
+    inv_lu = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # 1/(z_k − ω − z_k'*), (n, n, P)
     el_lu = (rows(psi_a) - cols(jnp.conj(psi_b))) * inv_lu
     hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
-    shape = (2, z.shape[0], z.shape[0], om.shape[-1])
-    el = jnp.concatenate([jnp.broadcast_to(el_ll, shape), el_lu], axis=2)
-    hole = jnp.concatenate([jnp.broadcast_to(hole_ll, shape), hole_lu], axis=2)
-    return el, hole
+    el_ll, el_lu, hole_ll, hole_lu = (materialize(x) for x in (el_ll, el_lu, hole_ll, hole_lu))
+    return (el_ll, el_lu), (hole_ll, hole_lu)
 
 
 def ehp_half_from_poles(weights, z, omega, baths: Baths):
     """X^αβ_mn(ω) with Λ^αβ = −(X + X†)/2π: the contraction of the lower-pole blocks,
     X = Σ_kj' W[k, j'] K[k, j'], for 1-D ``omega``: shape (4, N_b, N_b, P)."""
-    nb = weights.shape[1]
+    n, nb = z.shape[0], weights.shape[1]
     el, hole = pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)
     half = []
     for w, (a, b) in zip(weights, _PAIRS):
-        k = el[a] - hole[b]  # (n, 2n, P)
-        half.append(w.reshape(nb * nb, -1) @ k.reshape(-1, k.shape[-1]))
+        x = 0.0
+        for block, (el_block, hole_block) in enumerate(zip(el, hole)):
+            wb = w[..., block * n:(block + 1) * n].reshape(nb * nb, n * n)
+            x = x + wb @ el_block[a].reshape(n * n, -1) - wb @ hole_block[b].reshape(n * n, -1)
+        half.append(x)
     return jnp.stack(half).reshape(4, nb, nb, -1)
 
 

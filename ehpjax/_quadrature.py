@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._special import arctan2_right
+
 # QUADPACK's 15-point Kronrod nodes on [−1, 1] (positive half, last is 0) and weights,
 # and the weights of the embedded 7-point Gauss rule (on xgk[1::2]).
 _XGK = np.array([
@@ -90,8 +92,8 @@ class FrequencyQuadrature(eqx.Module):
             centres, widths, weights = centres[keep], widths[keep], weights[keep]
         # Cauchy components: every resonance (centre c, half-width w, weight a).
         c, w = centres, widths
-        lo = jnp.arctan((0.0 - c) / w)
-        a_span = weights / (jnp.arctan((omega_max - c) / w) - lo)
+        lo = arctan2_right(0.0 - c, w)
+        a_span = weights / (arctan2_right(omega_max - c, w) - lo)
         # Exponential component from 0 (the Bose tails), scale κ·T_max.
         scale = self.thermal_spread * T_max
         norm = -jnp.expm1(-omega_max / scale)
@@ -108,7 +110,7 @@ class FrequencyQuadrature(eqx.Module):
         s_log, log_lo, log_span = (x[:, None] for x in (s_log, log_lo, log_span))
 
         def cdf(omega):
-            cauchy = jnp.sum((jnp.arctan((omega - c) / w) - lo) * a_span, 0)
+            cauchy = jnp.sum((arctan2_right(omega - c, w) - lo) * a_span, 0)
             expo = -jnp.expm1(-omega / scale) / norm
             logistic = jnp.sum((jax.nn.sigmoid((omega - V_abs) / s_log) - log_lo) / log_span, 0)
             return (cauchy + expo + logistic + omega / omega_max) / total
