@@ -114,7 +114,7 @@ def ehp_half_from_poles(weights, z, omega, baths: Baths):
             wb = w[..., block * n:(block + 1) * n].reshape(nb * nb, n * n)
             x = x + wb @ el_block[a].reshape(n * n, -1) - wb @ hole_block[b].reshape(n * n, -1)
         half.append(x)
-    return jnp.stack(half).reshape(4, nb, nb, -1)
+    return materialize(jnp.stack(half).reshape(4, nb, nb, -1))
 
 
 def ehp_dos_from_poles(weights, z, omega, baths: Baths):

@@ -159,6 +159,7 @@ def _asymptotic(z, order):
     return out
 
 
+@jax.custom_jvp
 def materialize(x):
     """x unchanged, but computed into memory by one XLA kernel of its own.
 
@@ -168,7 +169,18 @@ def materialize(x):
     read, which made the pair integrals 3× slower. A division at the root keeps the chain
     in one kernel. x/(1 + 0·Re x) is exact, and XLA cannot fold it (0·y ≠ 0 for y = ±inf, NaN).
     """
-    return x / (1.0 + 0.0 * jnp.real(x))
+    return x / _one_like(x)
+
+
+def _one_like(x):
+    return 1.0 + 0.0 * jnp.real(x)
+
+
+@materialize.defjvp
+def _materialize_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    one = _one_like(x)
+    return x / one, dx / one  # linear in dx; its transpose is materialised likewise
 
 
 def _complex(z):
@@ -191,7 +203,7 @@ def _digamma_jvp(primals, tangents):
     psi, tri = _asymptotic(z, 1)
     psi = psi - _inverse_power_sum(z, 1)
     tri = tri + _inverse_power_sum(z, 2)
-    return psi, tri * _complex(dz)
+    return psi, materialize(tri) * _complex(dz)
 
 
 def polygammas(z, order: int = 4):
