@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._currents import currents
+from ._currents import currents, misses_tolerance
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature
 
@@ -60,9 +60,7 @@ def _coarse_outputs(junction, modes, baths):
 
 def _inaccurate(result: dict) -> np.ndarray:
     """Points whose estimated quadrature error misses the tolerance of ``currents``."""
-    return (result["J_error"] > _RTOL * np.abs(result["J"]) + 1e-14) | (
-        result["I_error"] > _RTOL * np.abs(result["I"]) + 1e-14
-    )
+    return misses_tolerance(result["J"], result["J_error"], _RTOL) | misses_tolerance(result["I"], result["I_error"], _RTOL)
 
 
 class SweepError(ValueError):

@@ -244,6 +244,7 @@ def currents_command(
     import numpy as np
 
     from . import Baths, FrequencyQuadrature, __version__, cooling_cop, currents
+    from ._currents import misses_tolerance
 
     junction, modes, model_info = _load_model(model, eps_L, eps_R, gamma_L, gamma_R, m, omega, gamma_ph,
                                               spin_degeneracy)
@@ -270,9 +271,9 @@ def currents_command(
                   "N_channels": "Omega (bosons per 1/Omega)"},
         "version": __version__,
     }
-    if max(out["J_error"] - 1e-6 * abs(out["J"]), out["I_error"] - 1e-6 * abs(out["I"])) > 1e-14:
+    if misses_tolerance(out["J"], out["J_error"], 1e-6) or misses_tolerance(out["I"], out["I_error"], 1e-6):
         typer.echo(f"ehpjax: warning: quadrature error estimate J ± {out['J_error']:.1e}, I ± {out['I_error']:.1e} "
-                   "exceeds 1e-6 relative; try a larger --panels", err=True)
+                   "exceeds 1e-6 * max(|value|, 1e-4); try a larger --panels", err=True)
     if as_json:
         print_json(out)
         return
