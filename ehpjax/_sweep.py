@@ -175,6 +175,7 @@ class SweepSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=1)
 def _batch_sharding():
     """Sharding of a 1-D batch over every device of every process (a 1-D mesh)."""
     mesh = jax.make_mesh((jax.device_count(),), ("batch",), axis_types=(jax.sharding.AxisType.Auto,))
@@ -243,8 +244,7 @@ def sweep(
 
     const = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in constants.items()}
     key = (tuple(swept), tuple(sorted(constants)))
-    batched, evaluate = _evaluator(fn, build, *key)
-    names = sorted(jax.eval_shape(evaluate, {k: jax.ShapeDtypeStruct((), jnp.float64) for k in swept}, const))
+    batched, _, names = _evaluator(fn, build, *key)
     if adaptive:
         # The default outputs are first computed with a 4-panel frequency rule; points whose
         # error estimate misses the tolerance are recomputed with the default rule.
@@ -260,7 +260,8 @@ def sweep(
     from . import __version__
 
     identity = f"{getattr(fn, '__qualname__', fn)}|{getattr(build, '__qualname__', build)}|{__version__}|{chunk}"
-    store = _ChunkStore(checkpoint, spec.fingerprint(identity), names, spec.size, chunk)
+    fingerprint = spec.fingerprint(identity) if checkpoint is not None else None
+    store = _ChunkStore(checkpoint, fingerprint, names, spec.size, chunk)
     n_chunks = -(-spec.size // chunk)
     bar = _progress(spec.size, store.points_done(), progress)
     try:
@@ -305,7 +306,9 @@ def _evaluator(fn, build, swept: tuple, constant_names: tuple):
         return out if isinstance(out, dict) else {"value": out}
 
     batched = jax.jit(jax.vmap(evaluate, in_axes=(0, None)), in_shardings=({k: sharding for k in swept}, None))
-    return batched, evaluate
+    scalar = jax.ShapeDtypeStruct((), jnp.float64)
+    names = sorted(jax.eval_shape(evaluate, {k: scalar for k in swept}, {k: scalar for k in constant_names}))
+    return batched, evaluate, names
 
 
 def _progress(total, initial, enabled):
