@@ -51,6 +51,9 @@ _COARSE = FrequencyQuadrature(panels=4, warn=False)
 # Points per device and call at most: with jax 0.10 on CPU a 16 384-point batch of this
 # program hung in XLA's executor (futex wait, 0% CPU) while 8192 ran; cause not yet found.
 _MAX_CHUNK = 8192
+# Default points per call: on CPU, 256–512-point chunks keep the per-node arrays in cache
+# and ran 1.5× faster than 4096 (bench_sweep.py); on a GPU pass a larger chunk_size.
+DEFAULT_CHUNK = 512
 _RTOL = FrequencyQuadrature().rtol
 
 
@@ -207,7 +210,7 @@ def sweep(
     mode: str = "product",
     fn: Callable | None = None,
     build: Callable = two_level_model,
-    chunk_size: int = 4096,
+    chunk_size: int = DEFAULT_CHUNK,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
 ):
@@ -225,9 +228,9 @@ def sweep(
     with the default rule (``FrequencyQuadrature()``); the estimates are in the Dataset
     (J_error, I_error), and a warning names the points still missing it.
 
-    chunk_size points are evaluated per jitted call (at most 8192 per device; rounded up
-    to a multiple of the device count; the last chunk is padded so nothing recompiles); the batch axis of
-    each chunk is sharded over all devices. With ``checkpoint`` (a folder), finished
+    chunk_size points are evaluated per jitted call (default 512, cache-friendly on CPU;
+    at most 8192 per device; rounded up to a multiple of the device count; the last chunk
+    is padded so nothing recompiles); the batch axis of each chunk is sharded over all devices. With ``checkpoint`` (a folder), finished
     chunks are kept there and a repeated call resumes from them (the folder is removed
     once the sweep is complete).
     """

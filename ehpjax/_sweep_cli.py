@@ -4,7 +4,7 @@ Config format (TOML)::
 
     preset = "paper"          # optional: SPEC 7's model supplies every parameter not given
     mode = "product"          # optional: "product" (cartesian) or "flat" (equal-length lists)
-    chunk_size = 4096         # optional: points per jitted call
+    chunk_size = 512          # optional: points per jitted call
     [fixed]
     T_e = 0.3
     [axes]
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._sweep import PARAMETERS, SweepError
+from ._sweep import DEFAULT_CHUNK, PARAMETERS, SweepError
 
 _TOP_KEYS = {"preset", "mode", "chunk_size", "fixed", "axes"}
 
@@ -71,7 +71,7 @@ def load_config(path: str | os.PathLike) -> dict:
     preset = raw.get("preset", None)
     if preset == "none":
         preset = None
-    chunk_size = raw.get("chunk_size", 4096)
+    chunk_size = raw.get("chunk_size", DEFAULT_CHUNK)
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size <= 0:
         raise SweepError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     return dict(
@@ -172,7 +172,7 @@ import typer  # noqa: E402
 def sweep_command(
     config: Path = typer.Argument(..., help="Sweep config (TOML): a preset, a 'fixed' table of parameters and an 'axes' table to sweep."),
     out: Path = typer.Option(..., "--out", "-o", help="Output NetCDF file (xarray Dataset)."),
-    chunk_size: int = typer.Option(None, "--chunk-size", help="Points per jitted call (default: config or 4096)."),
+    chunk_size: int = typer.Option(None, "--chunk-size", help=f"Points per jitted call (default: config or {DEFAULT_CHUNK})."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ):
     """Evaluate the currents over a grid of parameters (units ħΩ = k_B = e = 1) into a NetCDF file.
