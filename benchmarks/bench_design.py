@@ -51,7 +51,7 @@ def best_of(fn, *a, repeat=7):
 def main():
     S, steps = args.starts, args.steps
     objective = design.cooling(V=-1.0, mu0=10.0, T=0.2)
-    quadrature = ehpjax.FrequencyQuadrature(warn=False)
+    quadrature = ehpjax.FrequencyQuadrature(warn=False, block=None)  # design.optimize's default
     print(f"design benchmark: cooling at V = -1, T = 0.2, mu0 = 10; {S} starts x {steps} Adam steps; "
           f"{len(jax.devices())} device(s)")
 

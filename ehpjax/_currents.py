@@ -94,6 +94,25 @@ def _occupation_difference(omega, mu, T_e, T_ph):
     return jnp.where(singular, 0.0, bose(x_safe, T_e) - T_ph * x_bose(omega_safe / T_ph) / omega_safe)
 
 
+def _transmission(weights, z, modes: Modes, baths: Baths, omega, size):
+    """T^αβ(ω) = Tr[Λ^αβ(ω) A_ph(ω)] on the nodes, shape (4, P), in blocks of ``size``
+    nodes (``FrequencyQuadrature.block``): a block's arrays stay in cache, and the backward
+    pass recomputes each block (jax.checkpoint) instead of storing every node's arrays."""
+
+    def block(om):
+        half = ehp_half_from_poles(weights, z, om, baths)  # Λ = −(X + X†)/2π, (4, Nb, Nb, B)
+        a_ph = jnp.transpose(boson_spectral(modes, om), (2, 1, 0))  # A_ph[n, m] as (m, n, B), Hermitian
+        return -jnp.real(jnp.sum(half * a_ph, axis=(1, 2))) / jnp.pi
+
+    count = omega.shape[0]
+    if size is None or size >= count:
+        return block(omega)
+    blocks = -(-count // size)
+    padded = jnp.concatenate([omega, jnp.broadcast_to(omega[-1:], (blocks * size - count,))])
+    per_block = jax.lax.map(jax.checkpoint(block), padded.reshape(blocks, size))  # (blocks, 4, B)
+    return jnp.moveaxis(per_block, 1, 0).reshape(4, -1)[:, :count]
+
+
 def elastic_current(junction: Junction, baths: Baths):
     """I_el = ∫ dε/2π Tr[Γ_L G^r Γ_R G^a] (f(ε; μ_L) − f(ε; μ_R)), exactly from the poles:
     ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT)."""
@@ -152,9 +171,7 @@ def currents(
     V = baths.V
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes), jnp.abs(V), baths.T_e, baths.T_ph)
 
-    half = ehp_half_from_poles(weights, poles.z, omega, baths)  # Λ = −(X + X†)/2π, (4, Nb, Nb, P)
-    a_ph = jnp.transpose(boson_spectral(modes, omega), (2, 1, 0))  # A_ph[n, m] as (m, n, P), Hermitian
-    transmission = -jnp.real(jnp.sum(half * a_ph, axis=(1, 2))) / jnp.pi  # Tr[Λ A_ph], (4, P)
+    transmission = _transmission(weights, poles.z, modes, baths, omega, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density

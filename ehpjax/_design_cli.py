@@ -154,7 +154,7 @@ def optimize_command(
     try:
         result = d.optimize(obj, free=free, bounds=bounds, start=start_values, starts=starts, steps=steps, seed=seed,
                             optimizer=optimizer, learning_rate=learning_rate,
-                            quadrature=FrequencyQuadrature(panels=panels, warn=False), progress=progress)
+                            quadrature=FrequencyQuadrature(panels=panels, warn=False, block=None), progress=progress)
     except d.DesignError as err:
         _fail(str(err))
 

@@ -187,3 +187,18 @@ def test_vmap_equals_loop_and_cop_and_rectification(paper_junction, paper_modes)
     np.testing.assert_allclose(r, (forward - backward) / (forward + backward), rtol=1e-12)
     assert -1 <= r <= 1 and abs(r) > 1e-3
     assert PAPER["omega"] == 1.0
+
+
+@pytest.mark.parametrize("block", [None, 7, 45])
+def test_node_blocks_change_neither_values_nor_gradients(paper_junction, paper_modes, block):
+    """FrequencyQuadrature.block only schedules the work (default 30 nodes per block)."""
+    baths = ehpjax.Baths(10.3, 9.6, 0.3, 0.2)
+
+    def J(eps_L, quadrature):
+        junction = ehpjax.Junction.two_level(eps_L, 9.5, 0.5, 0.5, 0.5)
+        return ehpjax.currents(junction, paper_modes, baths, quadrature=quadrature).J
+
+    default = ehpjax.FrequencyQuadrature(warn=False)
+    other = ehpjax.FrequencyQuadrature(warn=False, block=block)
+    np.testing.assert_allclose(J(10.5, other), J(10.5, default), rtol=1e-13)
+    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-12)
