@@ -230,9 +230,9 @@ def sweep(
 
     chunk_size points are evaluated per jitted call (default 512, cache-friendly on CPU;
     at most 8192 per device; rounded up to a multiple of the device count; the last chunk
-    is padded so nothing recompiles); the batch axis of each chunk is sharded over all devices. With ``checkpoint`` (a folder), finished
-    chunks are kept there and a repeated call resumes from them (the folder is removed
-    once the sweep is complete).
+    is padded so nothing recompiles); the batch axis of each chunk is sharded over all
+    devices. With ``checkpoint`` (a folder), finished chunks are kept there and a repeated
+    call resumes from them (the folder is removed once the sweep is complete).
     """
     spec = SweepSpec(axes=axes, fixed=dict(fixed or {}), preset=preset, mode=mode)
     if build is two_level_model:
