@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 
 CHILD = r"""
 import json, resource, sys, time

@@ -47,7 +47,7 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
     el[l] = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each split into
-    the blocks p_j' = z_k' and p_j' = z_k'* of shape (2, n, n, P) (or broadcastable to it),
+    the blocks p_j' = z_k' and p_j' = z_k'*, each of shape (2, n, n, P),
     for lead l = L, R and the P frequencies ``omega`` (1-D; frequencies last, so that
     the elementwise work vectorises over them). S is that of the module docstring; the
     −iπ of the opposite-half-plane case cancels in el − hole and is dropped. ψ is
@@ -56,8 +56,7 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
     """
     om = jnp.asarray(omega, dtype=jnp.float64)[None, None, :]  # (1, 1, P)
-    c = 2j * jnp.pi * temperature
-    inv_c = -0.5j / (jnp.pi * temperature)  # 1/c: multiply, never divide elementwise by c
+    inv_c = -0.5j / (jnp.pi * temperature)  # 1/(2πiT): multiply, never divide elementwise
     mus = jnp.stack([mu_L, mu_R])[:, None, None]  # (lead, 1, 1)
     zc = z[None, :, None]  # (1, n, 1)
 
