@@ -13,6 +13,7 @@ import warnings
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from ._bosons import boson_spectral, mode_poles
@@ -134,14 +135,10 @@ ERROR_FLOOR = 1e-4
 def misses_tolerance(value, error, rtol):
     """Whether an estimated quadrature ``error`` misses SPEC 8's tolerance
     rtol · max(|value|, 1e-4) (NumPy, elementwise)."""
-    import numpy as np
-
     return np.asarray(error) > rtol * np.maximum(np.abs(np.asarray(value)), ERROR_FLOOR)
 
 
 def _warn_inaccurate(J, J_err, I, I_err, rtol):
-    import numpy as np
-
     if np.any(misses_tolerance(J, J_err, rtol) | misses_tolerance(I, I_err, rtol)):
         warnings.warn(
             f"ehpjax.currents: the frequency quadrature may miss the requested accuracy "

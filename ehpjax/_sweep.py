@@ -247,7 +247,7 @@ def sweep(
 
     const = {k: jnp.asarray(v, dtype=jnp.float64) for k, v in constants.items()}
     key = (tuple(swept), tuple(sorted(constants)))
-    batched, _, names = _evaluator(fn, build, *key)
+    batched, names = _evaluator(fn, build, *key)
     if adaptive:
         # The default outputs are first computed with a 4-panel frequency rule; points whose
         # error estimate misses the tolerance are recomputed with the default rule.
@@ -298,8 +298,9 @@ def sweep(
 
 @functools.lru_cache(maxsize=32)
 def _evaluator(fn, build, swept: tuple, constant_names: tuple):
-    """jit(vmap(fn ∘ build)) over the swept parameters, constants as (traced) arguments;
-    cached, so repeated sweeps of the same shape do not recompile."""
+    """jit(vmap(fn ∘ build)) over the swept parameters, constants as (traced) arguments,
+    and the sorted names of its outputs; cached, so repeated sweeps of the same shape do not
+    recompile (or retrace)."""
     sharding = _batch_sharding()
 
     def evaluate(values, constants):
@@ -311,7 +312,7 @@ def _evaluator(fn, build, swept: tuple, constant_names: tuple):
     batched = jax.jit(jax.vmap(evaluate, in_axes=(0, None)), in_shardings=({k: sharding for k in swept}, None))
     scalar = jax.ShapeDtypeStruct((), jnp.float64)
     names = sorted(jax.eval_shape(evaluate, {k: scalar for k in swept}, {k: scalar for k in constant_names}))
-    return batched, evaluate, names
+    return batched, names
 
 
 def _progress(total, initial, enabled):
