@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -323,7 +322,14 @@ def _progress(total, initial, enabled):
 
 
 class _ChunkStore:
-    """Results of finished chunks: in memory, or memory-mapped in a checkpoint folder."""
+    """Results of finished chunks: in memory, or memory-mapped in a checkpoint folder.
+
+    The folder is the sweep's own: it must be new, empty, or a checkpoint this class wrote
+    (``sweep.json`` inside). Only the files it creates are ever written or removed, and the
+    folder itself only if it created it.
+    """
+
+    _META = "sweep.json"
 
     def __init__(self, folder, fingerprint, names, size, chunk):
         self.folder = None if folder is None else os.fspath(folder)
@@ -333,22 +339,38 @@ class _ChunkStore:
             self._arrays = {k: np.full(size, np.nan) for k in names}
             self._done = np.zeros(-(-size // chunk), dtype=bool)
             return
-        meta = os.path.join(self.folder, "sweep.json")
+        meta = os.path.join(self.folder, self._META)
         info = {"fingerprint": fingerprint, "size": size, "chunk": chunk, "names": names}
+        created = not os.path.exists(self.folder)
+        if not created and not os.path.isdir(self.folder):
+            raise SweepError(f"checkpoint {self.folder!r} exists and is not a folder")
+        if not created and not os.path.exists(meta) and os.listdir(self.folder):
+            raise SweepError(f"checkpoint folder {self.folder!r} is not empty and was not written by ehpjax.sweep; "
+                             "give a new or empty folder (nothing in it was touched)")
+        fresh = True
         if os.path.exists(meta):
             with open(meta) as fh:
-                if json.load(fh) != info:  # a different sweep: start afresh
-                    shutil.rmtree(self.folder)
+                saved = json.load(fh)
+            created = saved.pop("created_folder", False)
+            fresh = saved != info
+            if fresh:  # a different sweep's checkpoint: replace only the files it wrote
+                self._remove_own_files(saved.get("names", []))
         os.makedirs(self.folder, exist_ok=True)
-        fresh = not os.path.exists(meta)
         mode = "w+" if fresh else "r+"
         self._arrays = {k: np.lib.format.open_memmap(os.path.join(self.folder, f"{k}.npy"), mode=mode,
                                                      dtype=np.float64, shape=(size,)) for k in names}
         self._done = np.lib.format.open_memmap(os.path.join(self.folder, "done.npy"), mode=mode, dtype=bool,
                                                shape=(-(-size // chunk),))
+        self._created_folder = created
         if fresh:
             with open(meta, "w") as fh:
-                json.dump(info, fh)
+                json.dump({**info, "created_folder": created}, fh)
+
+    def _remove_own_files(self, names):
+        for name in [*(f"{k}.npy" for k in names), "done.npy", self._META]:
+            path = os.path.join(self.folder, name)
+            if os.path.isfile(path):
+                os.remove(path)
 
     def done(self, i):
         return bool(self._done[i])
@@ -370,9 +392,12 @@ class _ChunkStore:
         return self._arrays
 
     def close(self):
+        """Remove the checkpoint's own files, and its folder if this class created it and it is empty."""
         if self.folder is not None:
             self._arrays = self._done = None
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._remove_own_files(self.names)
+            if self._created_folder and not os.listdir(self.folder):
+                os.rmdir(self.folder)
 
 
 def _dataset(spec: SweepSpec, arrays: dict, constants: dict, names: list):

@@ -184,3 +184,24 @@ def test_plot_line_and_map(tmp_path):
     bad = runner.invoke(app(), ["plot", str(results), "--x", "T_e", "--var", "J"])
     assert bad.exit_code == 2 and "'T_e' is not a dimension" in bad.output
     assert jax.device_count() >= 1
+
+
+def test_checkpoint_never_touches_files_it_did_not_write(tmp_path):
+    """A checkpoint folder holding a user's file is refused, the file survives, and a sweep's
+    own checkpoint folder is removed only with the files it wrote."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "thesis.tex").write_text("x")
+    with pytest.raises(ehpjax.SweepError, match="not empty"):
+        ehpjax.sweep({"V": [0.0, 1.0]}, checkpoint=data, progress=False)
+    assert (data / "thesis.tex").read_text() == "x"
+    assert sorted(p.name for p in data.iterdir()) == ["thesis.tex"]
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ehpjax.sweep({"V": [0.0, 1.0]}, checkpoint=empty, progress=False)
+    assert empty.is_dir() and not list(empty.iterdir())  # its own files gone, the user's folder kept
+
+    own = tmp_path / "own"
+    ehpjax.sweep({"V": [0.0, 1.0]}, checkpoint=own, progress=False)
+    assert not own.exists()
