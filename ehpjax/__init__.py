@@ -48,8 +48,11 @@ from ._green import (
     spectral_function as spectral_function,
     spectral_functions as spectral_functions,
 )
+from ._errors import EhpjaxError as EhpjaxError
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
+from . import models as models  # models by named parameters (built-in library, model files)
+from .models import Model as Model, Parameter as Parameter
 from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
 from ._sweep import SweepError as SweepError, sweep as sweep
 from . import design as design  # inverse design with optax (objectives, optimize, best.json)

@@ -17,7 +17,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ._bosons import boson_spectral, mode_poles
-from ._ehp import channel_weights, ehp_half_from_poles
+from ._ehp import CHANNELS, channel_weights, ehp_half_from_poles
+from ._errors import EhpjaxError
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature
@@ -55,7 +56,7 @@ class Currents(eqx.Module):
     I_error: Float[Array, ""]
 
     def __str__(self) -> str:
-        names = ("LL", "RR", "RL", "LR")
+        names = CHANNELS
         lines = [
             f"J   = {float(self.J): .10e}   (energy current e-bath -> modes; error ~ {float(self.J_error):.1e})",
             *(f"  J^{c} = {float(v): .10e}" for c, v in zip(names, self.J_channels)),
@@ -65,6 +66,22 @@ class Currents(eqx.Module):
             f"σ   = {float(self.entropy_production): .10e}   (entropy production)",
         ]
         return "\n".join(lines)
+
+    def channel(self, name: str) -> dict:
+        """{"J": J^αβ, "N": N^αβ} of the EHP channel ``name`` ("LL", "RR", "RL" or "LR")."""
+        if name not in CHANNELS:
+            raise EhpjaxError(f"unknown channel {name!r} (channels: {', '.join(CHANNELS)})")
+        i = CHANNELS.index(name)
+        return {"J": self.J_channels[..., i], "N": self.N_channels[..., i]}
+
+    def as_dict(self) -> dict:
+        """Every result by name, the channels split out: J, I, I_elastic, P,
+        entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR."""
+        out = {"J": self.J, "I": self.I, "I_elastic": self.I_elastic, "P": self.P,
+               "entropy_production": self.entropy_production, "J_error": self.J_error, "I_error": self.I_error}
+        for c in CHANNELS:
+            out[f"J_{c}"], out[f"N_{c}"] = self.channel(c).values()
+        return out
 
 
 def _resonances(z, modes: Modes):
@@ -156,11 +173,18 @@ def currents(
     baths: Baths,
     *,
     quadrature: FrequencyQuadrature = FrequencyQuadrature(),
+    order: str = "lowest",
 ) -> Currents:
     """Heat, boson-number and charge currents of SPEC 5 at lowest order (paper Eq. 8).
 
+    order: "lowest" (the paper's Eq. 8, modes dressed by the phonon bath only) or
+    "dressed" (modes dressed by the e-bath too, the five-terminal formula).
     Pure, jit-able, vmap-able and differentiable in every field of the inputs.
     """
+    if order not in ("lowest", "dressed"):
+        raise EhpjaxError(f"order must be 'lowest' or 'dressed', got {order!r}")
+    if order == "dressed":
+        raise EhpjaxError("order='dressed' is not available in this version")
     if junction.n_modes != modes.n_modes:
         raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)
