@@ -35,7 +35,8 @@ MAX_LENGTH = 2000
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.Pow: jnp.power}
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.USub: "-", ast.UAdd: "+"}
+_REFUSED_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+                      ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Not: "not", ast.Invert: "~"}
 
 Params = Mapping[str, object]
 
@@ -120,13 +121,13 @@ class _Compiler:
         if isinstance(node, ast.BinOp):
             op = _BINARY.get(type(node.op))
             if op is None:
-                self.refuse(f"the operator {type(node.op).__name__}")
+                self.refuse(f"the operator {_REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)}")
             left, right = self.visit(node.left), self.visit(node.right)
             return lambda p: op(left(p), right(p))
         if isinstance(node, ast.UnaryOp):
             op = _UNARY.get(type(node.op))
             if op is None:
-                self.refuse(f"the operator {type(node.op).__name__}")
+                self.refuse(f"the operator {_REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)}")
             operand = self.visit(node.operand)
             return lambda p: op(operand(p))
         if isinstance(node, ast.Call):

@@ -114,8 +114,10 @@ def parse_model(document: dict, source: str, default_name: str = "model") -> Mod
                          f"(for one mode: M = [[[...], ...]])")
     n_modes = len(m_rows)
     coupling, _, _ = compile_matrix(m_rows, names, where + "junction.M", (n_modes, n, n))
-    stiffness, k_entries, _ = compile_matrix(modes["K"], names, where + "modes.K", (n_modes, n_modes))
-    friction, eta_entries, _ = compile_matrix(modes["eta"], names, where + "modes.eta", (n_modes, n_modes))
+    stiffness, k_entries, _ = compile_matrix(modes["K"], names, f"{where}modes.K (N_b = {n_modes} modes in M)",
+                                            (n_modes, n_modes))
+    friction, eta_entries, _ = compile_matrix(modes["eta"], names, f"{where}modes.eta (N_b = {n_modes} modes in M)",
+                                              (n_modes, n_modes))
     spin = compile_expression(junction.get("spin_degeneracy", 1.0), names, where + "junction.spin_degeneracy")
     for label, entries in (("modes.K", k_entries), ("modes.eta", eta_entries), ("junction.spin_degeneracy", [spin])):
         for entry in _flatten(entries):
