@@ -108,6 +108,13 @@ def test_numbers_and_names_used():
     assert compile_expression(2, NAMES)(VALUES) == 2.0
 
 
+def test_integer_powers_are_exact_products():
+    for text, exact in (("t**2", 0.7 * 0.7), ("t**3", 0.7 * 0.7 * 0.7), ("(-t)**2", 0.7 * 0.7), ("t**-1", 1 / 0.7)):
+        assert float(compile_expression(text, NAMES)(VALUES)) == exact
+    assert float(compile_expression("eps**2", NAMES)(VALUES)) == 1.3 * 1.3  # negative base
+    assert complex(compile_expression("(1j*t)**2", NAMES)(VALUES)) == -(0.7 * 0.7)
+
+
 def test_huge_powers_give_inf_not_a_hang():
     assert math.isinf(float(compile_expression("9**9**9", NAMES)(VALUES)))
 

@@ -149,6 +149,19 @@ def test_two_mode_model_has_a_nonconservative_force():
     np.testing.assert_allclose(a, -(2.0 / (2 * np.pi)) * trace.imag * np.array([[0, 1], [-1, 0]]), atol=1e-14)
 
 
+def test_system_takes_bath_names_either_way():
+    """The model's bath defaults (mu0, V, T_e, T_ph) yield to μ_L, μ_R given by the user, and vice versa."""
+    model = models.get("two-level")
+    _, _, baths = model.system({"eps_L": 10.2})
+    assert [float(getattr(baths, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.0, 10.0, 0.5, 0.5]
+    _, _, baths = model.system({"mu_L": 10.4, "mu_R": 9.9, "T_e": 0.2})
+    assert [float(getattr(baths, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.4, 9.9, 0.2, 0.5]
+    _, _, baths = model.system({"V": -1.0})
+    assert (float(baths.mu_L), float(baths.mu_R)) == (9.5, 10.5)
+    with pytest.raises(ModelError, match="both"):
+        model.system({"mu_L": 10.4})
+
+
 # ---------------------------------------------------------------------------- model files
 
 

@@ -122,7 +122,11 @@ class _Compiler:
             op = _BINARY.get(type(node.op))
             if op is None:
                 self.refuse(f"the operator {_REFUSED_OPERATORS.get(type(node.op), type(node.op).__name__)}")
-            left, right = self.visit(node.left), self.visit(node.right)
+            left = self.visit(node.left)
+            exponent = _integer_literal(node.right) if op is jnp.power else None
+            if exponent is not None:  # x**k with a literal integer k: exact repeated products
+                return lambda p: jnp.asarray(left(p)) ** exponent
+            right = self.visit(node.right)
             return lambda p: op(left(p), right(p))
         if isinstance(node, ast.UnaryOp):
             op = _UNARY.get(type(node.op))
@@ -158,6 +162,17 @@ class _Compiler:
             self.refuse(f"{name}(...) with other than one positional argument")
         function, argument = FUNCTIONS[name], self.visit(node.args[0])
         return lambda p: function(argument(p))
+
+
+def _integer_literal(node) -> int | None:
+    """k if ``node`` is a literal integer (or its negative) of modest size, else None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is int and node.value <= 64:
+        return sign * node.value
+    return None
 
 
 def _describe(node) -> str:
