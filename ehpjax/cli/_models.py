@@ -153,8 +153,10 @@ def register(app: typer.Typer) -> None:
                                                          "built-in, e.g. n=4 or mode=bond:1,site:2 (repeatable)")]
         = None,
     ) -> None:
-        """Print a model's parameters (defaults, bounds, units, descriptions) and its matrices
-        H, Γ_L, Γ_R, M^k, K, η at the defaults or at the --set values."""
+        """Print a model's parameters and its matrices H, Γ_L, Γ_R, M^k, K, η.
+
+        Parameters with defaults, bounds, units and descriptions; the matrices at the
+        defaults or at the --set values."""
         typer.echo(describe(get(model, **parse_options(option)), parse_sets(set_)))
 
     app.add_typer(models_app, name="models")
