@@ -164,6 +164,31 @@ def test_system_takes_bath_names_either_way():
 # ---------------------------------------------------------------------------- model files
 
 
+THE_DOCUMENTED_EXAMPLE = """
+[parameters]                 # name = default, or a table with value, min, max, unit, description
+eps1 = 0.5
+eps2 = 0.0
+t = {value = 0.3, min = 0.0, max = 1.0}
+gL = 0.4
+[junction]                   # n x n matrices; entries are numbers or expressions
+H = [["eps1", "t"], ["t", "eps2"]]
+gamma_L = [["gL", 0], [0, 0]]
+gamma_R = [[0, 0], [0, "gL"]]
+M = [[[0, "0.5*t"], ["0.5*t", 0]]]    # one n x n matrix per mode
+[modes]
+K = [[1.0]]
+eta = [[0.3]]
+"""
+
+
+def test_the_documented_example_and_double_dot_file_agree():
+    model = models.loads_model(THE_DOCUMENTED_EXAMPLE)
+    assert model.defaults == {"eps1": 0.5, "eps2": 0.0, "t": 0.3, "gL": 0.4}
+    assert model.bounds["t"] == (0.0, 1.0) and model.bounds["gL"] == (-math.inf, math.inf)
+    assert_same_system(model.build(t=0.2), models.get(str(DOUBLE_DOT)).build(t=0.2))
+    assert models.get("serial_chain").name == "serial-chain"  # the spelling with "_" works too
+
+
 def test_double_dot_file_is_the_documented_model():
     model = models.get(str(DOUBLE_DOT))
     assert model.name == "double_dot" and model.source == str(DOUBLE_DOT)

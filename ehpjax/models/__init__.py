@@ -40,9 +40,10 @@ def get(model: "str | os.PathLike | Model", **options) -> Model:
             raise ModelError("options are only accepted with a built-in model name")
         return model
     name = os.fspath(model)
-    if name in BUILTIN:
+    builtin = name.replace("_", "-")  # "serial_chain" means "serial-chain"
+    if builtin in BUILTIN:
         try:
-            return BUILTIN[name](**options)
+            return BUILTIN[builtin](**options)
         except TypeError as err:
             raise ModelError(f"model {name!r}: {err}") from None
     if name.endswith((".toml", ".json")) or os.path.exists(name):
