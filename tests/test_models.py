@@ -363,6 +363,9 @@ def test_system_json_round_trip_is_exact(tmp_path):
     models.save_system(path, junction, modes, baths, objective={"name": "cooling", "value": -1.25e-3},
                        parameters={"phi": np.float64(0.7)})
     assert os.listdir(tmp_path) == ["system.json"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
     j2, m2, b2, extra = models.load_system(path)
     assert_same_system((j2, m2), (junction, modes))
     assert [float(getattr(b2, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.3, 9.7, 0.31, 0.29]
