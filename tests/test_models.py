@@ -153,8 +153,10 @@ def test_system_takes_bath_names_either_way():
     model = models.get("two-level")
     _, _, baths = model.system({"eps_L": 10.2})
     assert [float(getattr(baths, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.0, 10.0, 0.5, 0.5]
-    _, _, baths = model.system({"mu_L": 10.4, "mu_R": 9.9, "T_e": 0.2})
-    assert [float(getattr(baths, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.4, 9.9, 0.2, 0.5]
+    _, _, baths = model.system({"mu_L": 10.4, "mu_R": 9.9, "T_e": 0.2})  # T_ph follows a given T_e
+    assert [float(getattr(baths, k)) for k in ("mu_L", "mu_R", "T_e", "T_ph")] == [10.4, 9.9, 0.2, 0.2]
+    _, _, baths = model.system({"T_e": 0.2, "T_ph": 0.3})
+    assert (float(baths.T_e), float(baths.T_ph)) == (0.2, 0.3)
     _, _, baths = model.system({"V": -1.0})
     assert (float(baths.mu_L), float(baths.mu_R)) == (9.5, 10.5)
     with pytest.raises(ModelError, match="both"):
@@ -416,8 +418,8 @@ def test_reads_the_earlier_best_json_and_serves_it_as_a_model(tmp_path):
     assert_same_system((j2, m2), (junction, modes))
     assert abs(float(b2.mu_L) - 9.5) < 1e-15 and abs(float(b2.mu_R) - 10.5) < 1e-15
     assert float(b2.T_e) == 0.3 and float(b2.T_ph) == 0.3
-    j3, m3, b3 = model.system({"V": 0.2, "T_e": 0.5})  # the baths can still be changed
-    assert abs(float(b3.V) - 0.2) < 1e-15 and float(b3.T_ph) == 0.3
+    j3, m3, b3 = model.system({"V": 0.2, "T_e": 0.5})  # the baths can still be changed; T_ph follows T_e
+    assert abs(float(b3.V) - 0.2) < 1e-15 and float(b3.T_ph) == 0.5
 
 
 @pytest.mark.parametrize(
