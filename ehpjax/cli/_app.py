@@ -22,9 +22,9 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer >= 0.20 vendors click as typer._click
-    from typer._click.exceptions import Abort, ClickException, NoArgsIsHelpError
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 except ImportError:  # pragma: no cover - older typer with click as a dependency
-    from click.exceptions import Abort, ClickException, NoArgsIsHelpError
+    from click.exceptions import ClickException, NoArgsIsHelpError
 
 from .._errors import EhpjaxError
 from .._quantities import UNITS_NOTE
@@ -93,7 +93,9 @@ def input_error_message(error: BaseException) -> str | None:
         return str(error)
     if isinstance(error, ValueError) and _raised_in(error, ("_checks.py",)):
         return str(error)
-    if type(error).__name__ in ("EquinoxRuntimeError", "JaxRuntimeError", "XlaRuntimeError"):
+    if isinstance(error, (RuntimeError, ValueError)) and "EquinoxRuntimeError: " in str(error):
+        # jax reports a failed check as equinox's EquinoxRuntimeError (under eqx.filter_jit) or
+        # as its own runtime error (plain jax.jit) carrying the check's message
         match = _EQX_MESSAGE.search(str(error))
         if match:
             return match.group(1)
@@ -144,7 +146,7 @@ class _Group(TyperGroup):
         except ClickException as e:  # usage errors: unknown option, bad value type, ...
             _echo_error(e.format_message())
             code = 2
-        except Abort:
+        except typer.Abort:
             _echo_error("aborted")
             code = 1
         except Exception as e:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,8 +25,7 @@ def reproduce_command(
     dpi: Annotated[int, typer.Option("--dpi", metavar="N", help="Resolution of the PNG files in dots per inch "
                                      "(10 … 2000).")] = 200,
     overwrite: OverwriteOption = False,
-    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Show a progress bar on "
-                                                     "stderr (default: when stderr is a terminal).")] = None,
+    progress: Annotated[bool, typer.Option("--progress", help="Report each step on stderr.")] = False,
 ):
     """Reproduce the paper's Figs. 3–6 (PNG), their data (CSV) and every parameter (params.json).
 
@@ -56,8 +54,7 @@ def reproduce_command(
     from .. import figures
 
     settings = figures.PaperSettings.quick() if quick else figures.PaperSettings()
-    show = sys.stderr.isatty() if progress is None else progress
-    say = (lambda text: typer.echo(f"  {text} …", err=True)) if show else (lambda text: None)
+    say = (lambda text: typer.echo(f"  {text} …", err=True)) if progress else (lambda text: None)
 
     say("Figs. 3–5: currents")
     data = figures.paper_data(settings)
