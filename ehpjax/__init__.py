@@ -1,11 +1,12 @@
 """ehpjax: hybrid energy transport between electrons and bosons in nanojunctions, in JAX.
 
 A voltage-biased coherent conductor acts on bosonic modes like four bosonic baths of
-electron–hole pairs (LL, RR, RL, LR) with chemical potentials 0, 0, −V, +V. See SPEC.md
+electron–hole pairs (LL, RR, RL, LR) with chemical potentials 0, 0, −V, +V. See docs/physics.md
 for units (ħ = k_B = e = 1) and sign conventions.
 
 Importing ehpjax switches JAX to 64-bit floats (``jax_enable_x64``): physics results are
-float64 without any flag to remember.
+float64 without any flag to remember. The applications (``figures``, ``design``,
+``optimize``, ``sweep``) are imported on first use, so ``import ehpjax`` stays light.
 """
 
 import jax as _jax

@@ -367,14 +367,11 @@ def _zero_lines(ax):
     ax.axvline(0, color="0.6", lw=0.6, zorder=0)
 
 
-def _order_legend(ax, data, **kw):
-    """A second legend explaining solid (lowest order) and dashed (dressed) lines."""
+def _order_note(data) -> str:
+    """A title line explaining solid and dashed curves when the dressed currents are drawn."""
     if "J_dressed" not in data:
-        return
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], color="0.3", ls="-"), Line2D([], [], color="0.3", ls="--")]
-    ax.add_artist(ax.legend(handles, ["lowest order", "dressed modes"], fontsize=7, **kw))
+        return ""
+    return "\nsolid: lowest order (Eq. 8); dashed, same colour: modes dressed by the electrons"
 
 
 def plot_fig3(data: dict, ax=None):
@@ -397,9 +394,8 @@ def plot_fig3(data: dict, ax=None):
     _panel_label(ax_j, "(a)")
     _panel_label(ax_r, "(b)")
     ax_j.legend(title=r"$\mu_L = \mu_R = \mu$ (ħΩ)", fontsize=7, title_fontsize=7, loc="upper left")
-    _order_legend(ax_r, data, loc="upper left")
     fig.suptitle(f"Fig. 3  Non-reciprocal heat transport electrons → mode at $T_0 = {s.T0:g}$ (ħΩ); {_SYMMETRY}\n"
-                 f"{_junction_caption(s)}", fontsize=8)
+                 f"{_junction_caption(s)}{_order_note(data)}", fontsize=8)
     return fig
 
 
@@ -416,9 +412,8 @@ def plot_fig4(data: dict, ax=None):
     ax_i.set_xlabel(_label("delta_T") + r",  $\Delta T = T_e - T_\mathrm{ph}$")
     ax_i.set_ylabel("charge current L → R, " + _label("I"))
     ax_i.legend(title=r"$\mu_L = \mu_R = \mu$ (ħΩ)", fontsize=7, title_fontsize=7, loc="upper left")
-    _order_legend(ax_i, data, loc="lower right")
-    fig.suptitle(f"Fig. 4  Thermoelectric current at $T_0 = {s.T0:g}$ (ħΩ)\n{_SYMMETRY}\n{_junction_caption(s)}",
-                 fontsize=7.5)
+    fig.suptitle(f"Fig. 4  Thermoelectric current at $T_0 = {s.T0:g}$ (ħΩ)\n{_SYMMETRY}\n{_junction_caption(s)}"
+                 f"{_order_note(data)}", fontsize=7.5)
     return fig
 
 
@@ -440,11 +435,11 @@ def plot_fig5(data: dict, ax=None):
     for k, (T, J, edge) in enumerate(zip(data["T"], J_all, data["window_edges"])):
         color = cmap(0.85 * k / max(n - 1, 1))
         if np.isfinite(edge):
-            window = f"window edge $V = {edge:.2f}$"
+            window = f"edge {edge:.2f}"
         elif J[0] < 0:
-            window = "$J < 0$ for every $V < 0$ shown"
+            window = "all $V < 0$"
         else:
-            window = "no cooling window"
+            window = "none"
         ax_a.plot(V, J, color=color, label=f"$T = {T:g}$: {window}")
         ax_b.plot(V[neg], J[neg], color=color)
         if dressed:
@@ -461,10 +456,10 @@ def plot_fig5(data: dict, ax=None):
     ax_b.set_ylabel(_label("J") + ", symlog scale")
     _panel_label(ax_a, "(a)")
     _panel_label(ax_b, "(b) cooling window $J < 0$ (shaded), edges ●")
-    ax_a.legend(title=r"$T_e = T_\mathrm{ph} = T$ (ħΩ)", fontsize=7, title_fontsize=7, loc="upper left")
-    _order_legend(ax_a, data, loc="lower right")
+    ax_a.legend(title="$T_e = T_\\mathrm{ph} = T$: cooling\nwindow (ħΩ)", fontsize=7, title_fontsize=7,
+                loc="upper left")
     fig.suptitle(rf"Fig. 5  Electronic cooling of the mode, $\mu_{{L,R}} = {s.mu0:g} \pm V/2$ (ħΩ)" "\n"
-                 f"{_junction_caption(s)}", fontsize=8)
+                 f"{_junction_caption(s)}{_order_note(data)}", fontsize=8)
     return fig
 
 
@@ -487,15 +482,14 @@ def plot_fig6(data: dict, ax=None):
     ax_ov.set_ylabel(_dimensionless(r"overlap $|\langle v_+|v_-\rangle| / \|v_+\|\|v_-\|$"))
     ax_ov.set_ylim(0, 1.05)
     ax_im.legend(fontsize=8, loc="lower left")
-    ax_ov.text(0.97, 0.05, rf"$V_\mathrm{{EP}} = \Omega\sqrt{{\delta^2-c^2}}/a = {data['V_ep_lossless']:.4f}$"
-               r" ($\gamma\to 0$, dotted)" "\n"
-               rf"closest approach at $\gamma = {s.ep_gamma:g}$: $V = {data['V_closest']:.4f}$",
-               transform=ax_ov.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
     for ax_, letter in zip((ax_im, ax_re, ax_ov), "abc"):
         _panel_label(ax_, f"({letter})")
     fig.suptitle(rf"Fig. 6  Current-induced exceptional point (Eq. 9): $\Omega = {s.ep_Omega:g}$, "
                  rf"$\delta = {s.ep_delta:g}$, $\gamma = {s.ep_gamma:g}$, $a = {s.ep_a:g}$, $b = {s.ep_b:g}$, "
-                 rf"$c = {s.ep_c:g}$ (ħΩ)", fontsize=9)
+                 rf"$c = {s.ep_c:g}$ (ħΩ)" "\n"
+                 rf"dotted: $V_\mathrm{{EP}} = \Omega\sqrt{{\delta^2-c^2}}/a = {data['V_ep_lossless']:.4f}$ "
+                 rf"($\gamma \to 0$); closest approach at $\gamma = {s.ep_gamma:g}$: "
+                 rf"$V = {data['V_closest']:.4f}$", fontsize=8)
     return fig
 
 

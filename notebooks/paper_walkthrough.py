@@ -49,6 +49,7 @@ QUICK = os.environ.get("EHPJAX_QUICK") == "1"  # coarse grids (tests, smoke runs
 # are the defaults of the built-in model ehpjax.models.get("two-level").
 settings = figures.PaperSettings.quick() if QUICK else figures.PaperSettings()
 junction, modes = settings.system()
+data = figures.paper_data(settings)  # the data of all four figures (one batched evaluation of the currents)
 print(settings)
 
 # %% [markdown]
@@ -86,7 +87,7 @@ axes[0].legend(fontsize=8)
 # μ = 9 and 11, and 9.5 and 10.5, coincide exactly.)
 
 # %%
-thermal = figures.thermal_bias_data(settings)
+thermal = data["thermal"]
 figures.plot_fig3(thermal)
 
 # %% [markdown]
@@ -132,7 +133,7 @@ print("μ of the largest |I| at ΔT = 0.4:", float(mu_fine[np.argmax(np.abs(np.a
 # covers every negative bias. The channel-resolved currents show the competition.
 
 # %%
-cooling = figures.cooling_data(settings)
+cooling = data["cooling"]
 figures.plot_fig5(cooling)
 print("window edges:", dict(zip(cooling["T"].tolist(), np.round(cooling["window_edges"], 3).tolist())))
 
@@ -161,7 +162,7 @@ ax.legend(fontsize=8, loc="upper left")
 # is amplified (Im ω < 0 in Eq. 9's +iγ convention), the onset of a current-driven instability.
 
 # %%
-ep = figures.exceptional_point_data(settings)
+ep = data["exceptional_point"]
 figures.plot_fig6(ep)
 print(f"V_EP (γ → 0) = {ep['V_ep_lossless']:.6f}; closest approach at γ = 0.001: V = {ep['V_closest']:.6f}, "
       f"overlap = {ep['overlap_closest']:.6f}")

@@ -213,6 +213,8 @@ def test_strict_json_writes_null():
         (("currents", "--T-e", "hot"), "--T-e"),
         (("currents", "--gamma-L", "-1"), "gamma_L"),
         (("currents", "--omega", "0"), "omega"),
+        (("currents", "--mu0", "inf"), "--mu0"),
+        (("currents", "--T-e", "nan"), "--T-e"),
         (("currents", "--model", "three-level"), "three-level"),
         (("currents", "--set", "eps_L"), "NAME=VALUE"),
         (("currents", "--set", "eps_L=ten"), "not a number"),

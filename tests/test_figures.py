@@ -48,6 +48,12 @@ def assert_labelled(fig):
             assert UNIT.search(text), f"no unit in axis label {text!r}"
 
 
+def legends(ax):
+    """Every legend drawn in ``ax`` (its own and any added as an artist), each once."""
+    found = {id(a): a for a in ax.get_children() if isinstance(a, Legend)}
+    return list(found.values())
+
+
 def text_artists(fig):
     """(name, Bbox) of every label, title, legend and free text of the figure, drawn."""
     fig.canvas.draw()
@@ -60,8 +66,8 @@ def text_artists(fig):
         for item in items:
             if item.get_text().strip():
                 boxes.append((f"ax{k}:{item.get_text()[:30]}", item.get_window_extent(renderer)))
-        for legend in [a for a in ax.get_children() if isinstance(a, Legend)]:
-            boxes.append((f"ax{k}:legend", legend.get_window_extent(renderer)))
+        for j, legend in enumerate(legends(ax)):
+            boxes.append((f"ax{k}:legend{j}", legend.get_window_extent(renderer)))
     return boxes
 
 
@@ -78,8 +84,9 @@ def assert_nothing_struck_through(fig, samples: int = 30):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
-        boxes = [legend.get_window_extent(renderer) for legend in ax.get_children() if isinstance(legend, Legend)]
-        boxes += [t.get_window_extent(renderer) for t in ax.texts if t.get_text().strip()]
+        boxes = [(f"legend {legend.get_title().get_text()!r}", legend.get_window_extent(renderer))
+                 for legend in legends(ax)]
+        boxes += [(f"text {t.get_text()!r}", t.get_window_extent(renderer)) for t in ax.texts if t.get_text().strip()]
         for line in ax.lines:
             xy = line.get_transform().transform(line.get_xydata())
             xy = xy[np.all(np.isfinite(xy), axis=1)]
@@ -90,10 +97,11 @@ def assert_nothing_struck_through(fig, samples: int = 30):
             else:
                 t = np.linspace(0, 1, samples)[None, :, None]
                 points = (xy[:-1, None, :] * (1 - t) + xy[1:, None, :] * t).reshape(-1, 2) if len(xy) > 1 else xy
-            for box in boxes:
+            for name, box in boxes:
                 inside = ((points[:, 0] > box.x0 + 1) & (points[:, 0] < box.x1 - 1)
                           & (points[:, 1] > box.y0 + 1) & (points[:, 1] < box.y1 - 1))
-                assert not np.any(inside), f"a curve crosses a legend or text in {fig.get_suptitle()[:30]!r}"
+                assert not np.any(inside), (f"{fig.get_suptitle()[:6]!r}: curve {line.get_label()!r} "
+                                            f"({line.get_linestyle()}) crosses the {name}")
 
 
 @pytest.mark.parametrize("n", [3, 4, 5, 6])

@@ -18,12 +18,19 @@ UNIT = re.compile(r"\([^()]*(ħΩ|eΩ|Ω|dimensionless)[^()]*\)")
 
 
 def _labels(fig):
+    """The label of every axis that needs one: colour bars, and the axes of panels with data
+    (a panel sharing an axis with a labelled neighbour may leave that axis unlabelled)."""
     for ax in fig.axes:
         if hasattr(ax, "_colorbar"):
             yield ax.get_ylabel()
         elif ax.has_data():
-            yield ax.get_xlabel()
-            yield ax.get_ylabel()
+            for axis, shared in ((ax.xaxis, ax.get_shared_x_axes()), (ax.yaxis, ax.get_shared_y_axes())):
+                siblings = [a for a in shared.get_siblings(ax) if a is not ax]
+                label = axis.get_label_text()
+                if not label.strip() and any(
+                        (a.xaxis if axis is ax.xaxis else a.yaxis).get_label_text().strip() for a in siblings):
+                    continue
+                yield label
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -89,6 +89,8 @@ def currents_command(
         if value is None:
             continue
         name = {**SHORTHANDS, **BATH_OPTIONS}[flag]
+        if not math.isfinite(value):
+            raise EhpjaxError(f"{flag} must be a finite number (got {value})")
         if name in given:
             raise EhpjaxError(f"{flag} and --set {name}=... both set {name}; give one")
         if flag in SHORTHANDS and name not in the_model.names:
