@@ -1,11 +1,12 @@
 """ehpjax: hybrid energy transport between electrons and bosons in nanojunctions, in JAX.
 
 A voltage-biased coherent conductor acts on bosonic modes like four bosonic baths of
-electron–hole pairs (LL, RR, RL, LR) with chemical potentials 0, 0, −V, +V. See SPEC.md
+electron–hole pairs (LL, RR, RL, LR) with chemical potentials 0, 0, −V, +V. See docs/physics.md
 for units (ħ = k_B = e = 1) and sign conventions.
 
 Importing ehpjax switches JAX to 64-bit floats (``jax_enable_x64``): physics results are
-float64 without any flag to remember.
+float64 without any flag to remember. The applications (``figures``, ``design``,
+``optimize``, ``sweep``) are imported on first use, so ``import ehpjax`` stays light.
 """
 
 import jax as _jax
@@ -53,9 +54,43 @@ from ._model import Baths as Baths, Junction as Junction, Modes as Modes
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
 from . import models as models  # models by named parameters (built-in library, model files)
 from .models import Model as Model, Parameter as Parameter
-from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
-from ._sweep import SweepError as SweepError, sweep as sweep
-from . import design as design  # inverse design with optax (objectives, optimize, best.json)
-from ._design import DesignError as DesignError, DesignResult as DesignResult, optimize as optimize
 
-__version__ = "0.1.0"
+
+def _read_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ehpjax")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
+__version__ = _read_version()
+
+# Imported on first use, so that ``import ehpjax`` loads neither optax nor matplotlib:
+# name → (module, attribute or None for the module itself).
+_LAZY = {
+    "figures": (".figures", None),  # the paper's Figs. 3–6 (data and plots)
+    "design": (".design", None),  # inverse design with optax
+    "optimize": (".design", "optimize"),
+    "DesignResult": (".design", "DesignResult"),
+    "DesignError": (".design", "DesignError"),
+    "sweep": ("._sweep", "sweep"),  # parameter sweeps to xarray
+    "SweepError": ("._sweep", "SweepError"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'ehpjax' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -36,11 +36,14 @@ never reached for real V and c (Im disc = 2δ²Ωγ whatever they are); the non-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import optimistix as optx
+
+if TYPE_CHECKING:  # optimistix is imported where it is used, so `import ehpjax` does not load it
+    import optimistix as optx
 
 from ._ehp import ehp_dos
 from ._green import spectral_functions
@@ -205,6 +208,8 @@ def closest_approach(matrix_fn: Callable, lower, upper, args=None, *, num: int =
     lo = jax.lax.stop_gradient(grid[jnp.maximum(best - 1, 0)])
     hi = jax.lax.stop_gradient(grid[jnp.minimum(best + 1, num - 1)])
 
+    import optimistix as optx
+
     # Search in t ∈ [0, 1], V = lo + t (hi − lo): optimistix 0.1.0's GoldenSearch places its
     # first point at (upper − lower)/φ², which is only inside the bracket when lower = 0.
     def objective(t, args):
@@ -242,6 +247,8 @@ def find_exceptional_point(matrix_fn: Callable, y0, args=None, *, rtol: float = 
     (2, 2). The tolerances act on y and on the residual (|disc| ≲ 1e-13 for O(1) matrices);
     with throw=True a non-converged solve raises.
     """
+    import optimistix as optx
+
     y0 = jnp.asarray(y0, dtype=jnp.float64)
     if y0.shape != (2,):
         raise ValueError(f"y0 must hold the two unknowns, shape (2,), got {y0.shape}")

@@ -24,10 +24,15 @@
 #       [n_B(\omega - \mu_{\alpha\beta}; T_e) - n_B(\omega; T_{ph})].$$
 #
 # This notebook recomputes the paper's four applications with `ehpjax` and says what each
-# shows. Units: ħ = k_B = e = 1 and the mode energy ħΩ = 1. It runs as a plain script too
-# (`MPLBACKEND=Agg python notebooks/paper_walkthrough.py`, well under a minute on a laptop CPU).
+# shows. Units: ħ = k_B = e = 1 and the mode energy ħΩ = 1.
+#
+# Open it as a notebook with jupytext (`pip install jupytext jupyterlab`, then open the file in
+# JupyterLab, or `jupytext --to ipynb notebooks/paper_walkthrough.py`). Run as a plain script,
+# `MPLBACKEND=Agg python notebooks/paper_walkthrough.py` checks that it runs but shows no
+# figure; `EHPJAX_QUICK=1` uses the coarse grids of `ehpjax reproduce --quick`.
 
 # %%
+import os
 import time
 
 import jax
@@ -39,8 +44,12 @@ import ehpjax  # switches JAX to float64
 from ehpjax import figures
 
 start = time.perf_counter()
-settings = figures.PaperSettings()  # every parameter of the figures, including the choices the paper leaves open
-junction, modes = settings.junction(), settings.modes()
+QUICK = os.environ.get("EHPJAX_QUICK") == "1"  # coarse grids (tests, smoke runs)
+# Every parameter of the figures, including the choices the paper leaves open; the model's numbers
+# are the defaults of the built-in model ehpjax.models.get("two-level").
+settings = figures.PaperSettings.quick() if QUICK else figures.PaperSettings()
+junction, modes = settings.system()
+data = figures.paper_data(settings)  # the data of all four figures (one batched evaluation of the currents)
 print(settings)
 
 # %% [markdown]
@@ -61,9 +70,9 @@ for ax, V in zip(axes, (0.0, -1.0)):
     for k, name in enumerate(ehpjax.CHANNELS):
         ax.plot(omega, lam[k], label=rf"$\Lambda^{{{name}}}$")
     ax.axhline(0, color="0.6", lw=0.6)
-    ax.set_xlabel(r"$\omega$ ($\Omega$)")
-    ax.set_title(f"V = {V:g}, T_e = 0.2", fontsize=9)
-axes[0].set_ylabel(r"EHP density of states $\Lambda^{\alpha\beta}(\omega)$")
+    ax.set_xlabel(r"$\omega$ (ħΩ)")
+    ax.set_title(f"V = {V:g}, T_e = 0.2 (ħΩ)", fontsize=9)
+axes[0].set_ylabel(r"EHP density of states $\Lambda^{\alpha\beta}(\omega)$ (Ω²)")
 axes[0].legend(fontsize=8)
 
 # %% [markdown]
@@ -78,7 +87,7 @@ axes[0].legend(fontsize=8)
 # μ = 9 and 11, and 9.5 and 10.5, coincide exactly.)
 
 # %%
-thermal = figures.thermal_bias_data(settings)
+thermal = data["thermal"]
 figures.plot_fig3(thermal)
 
 # %% [markdown]
@@ -107,9 +116,11 @@ for gamma in (0.5, 4.0, 32.0):
 
 # %%
 figures.plot_fig4(thermal)
-mu_fine = np.linspace(8.5, 11.5, 13)
-I_fine = figures.batched_currents(junction, modes, mu_fine, mu_fine, 0.7, 0.3).I
-print("μ of the largest |I| at ΔT = 0.4:", mu_fine[np.argmax(np.abs(np.asarray(I_fine)))])
+mu_fine = jnp.linspace(8.5, 11.5, 13)
+quiet = ehpjax.FrequencyQuadrature(warn=False)
+I_fine = jax.jit(jax.vmap(lambda mu: ehpjax.currents(junction, modes, ehpjax.Baths(mu, mu, 0.7, 0.3),
+                                                     quadrature=quiet).I))(mu_fine)
+print("μ of the largest |I| at ΔT = 0.4:", float(mu_fine[np.argmax(np.abs(np.asarray(I_fine)))]))
 
 # %% [markdown]
 # ## Fig. 5 — electronic cooling of the mode
@@ -122,7 +133,7 @@ print("μ of the largest |I| at ΔT = 0.4:", mu_fine[np.argmax(np.abs(np.asarray
 # covers every negative bias. The channel-resolved currents show the competition.
 
 # %%
-cooling = figures.cooling_data(settings)
+cooling = data["cooling"]
 figures.plot_fig5(cooling)
 print("window edges:", dict(zip(cooling["T"].tolist(), np.round(cooling["window_edges"], 3).tolist())))
 
@@ -135,10 +146,10 @@ ax.plot(cooling["V"], cooling["J"][k], "k", lw=2, label="$J$")
 ax.axhline(0, color="0.6", lw=0.6)
 ax.set_xlim(-4, 1)
 ax.set_ylim(-0.025, 0.03)
-ax.set_xlabel(r"bias $V$ ($\hbar\Omega/e$)")
-ax.set_ylabel(r"heat current ($\hbar\Omega^2$)")
-ax.set_title("T = 0.3: LR cools, RL heats", fontsize=9)
-ax.legend(fontsize=8)
+ax.set_xlabel("bias $V$ (ħΩ)")
+ax.set_ylabel("heat current $J$, $J^{αβ}$ (ħΩ²)")
+ax.set_title("T = 0.3 (ħΩ): LR cools, RL heats", fontsize=9)
+ax.legend(fontsize=8, loc="upper left")
 
 # %% [markdown]
 # ## Fig. 6 — a current-induced exceptional point
@@ -151,7 +162,7 @@ ax.legend(fontsize=8)
 # is amplified (Im ω < 0 in Eq. 9's +iγ convention), the onset of a current-driven instability.
 
 # %%
-ep = figures.exceptional_point_data(settings)
+ep = data["exceptional_point"]
 figures.plot_fig6(ep)
 print(f"V_EP (γ → 0) = {ep['V_ep_lossless']:.6f}; closest approach at γ = 0.001: V = {ep['V_closest']:.6f}, "
       f"overlap = {ep['overlap_closest']:.6f}")

@@ -1,7 +1,7 @@
-"""The paper's qualitative claims (Figs. 3–6) as assertions on small grids, plus the figure
-data, tables and plots of ``ehpjax.figures``.
+"""The paper's qualitative claims (Figs. 3–6) as assertions on small grids, on the data of
+``ehpjax.figures`` and on independent computations (the plots and tables: test_figures.py).
 
-Claims checked (SPEC 7): J(ΔT) ≠ −J(−ΔT) and R → 0 for very broad levels (flat DOS, where
+Claims checked (docs/physics.md §7): J(ΔT) ≠ −J(−ΔT) and R → 0 for very broad levels (flat DOS, where
 the harmonic Landauer formula — computed here with SciPy — takes over); I is largest in
 magnitude for μ between ε_R and ε_L; J < 0 in a window of negative bias whose edge moves from
 V ≈ −0.5 to −1.5 to −3.0 as T = 0.1, 0.2, 0.3, and covers every negative V from T ≈ 0.4 on;
@@ -12,17 +12,13 @@ import math
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.optimize
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import scipy.integrate  # noqa: E402
-import scipy.optimize  # noqa: E402
-
-import ehpjax  # noqa: E402
-from ehpjax import figures  # noqa: E402
+import ehpjax
+from ehpjax import figures
 
 QUICK = figures.PaperSettings.quick()
 MODES = ehpjax.Modes.single(1.0, 0.5)
@@ -41,18 +37,38 @@ def paper_currents(gamma, mu_L, mu_R, T_e, T_ph):
 
 
 @pytest.fixture(scope="module")
-def thermal():
-    return figures.thermal_bias_data(QUICK)
+def paper():
+    return figures.paper_data(QUICK)
 
 
 @pytest.fixture(scope="module")
-def cooling():
-    return figures.cooling_data(QUICK)
+def thermal(paper):
+    return paper["thermal"]
 
 
 @pytest.fixture(scope="module")
-def ep():
-    return figures.exceptional_point_data(QUICK)
+def cooling(paper):
+    return paper["cooling"]
+
+
+@pytest.fixture(scope="module")
+def ep(paper):
+    return paper["exceptional_point"]
+
+
+def test_separate_data_functions_agree(paper):
+    """thermal_bias_data / cooling_data (one evaluation each) equal the joint paper_data."""
+    np.testing.assert_allclose(figures.cooling_data(QUICK)["J"], paper["cooling"]["J"], rtol=1e-13, atol=1e-16)
+
+
+def test_fig3_4_data_against_direct_currents(thermal):
+    """A few points of the figure data against plain ``ehpjax.currents`` calls."""
+    for i, k in ((0, 0), (len(QUICK.mu) - 1, 2), (1, QUICK.delta_T[2] - 1)):
+        mu, T_e, T_ph = thermal["mu"][i], thermal["T_e"][i, k], thermal["T_ph"][i, k]
+        junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
+        ref = ehpjax.currents(junction, MODES, ehpjax.Baths(mu, mu, T_e, T_ph), quadrature=QUAD)
+        assert thermal["J"][i, k] == pytest.approx(float(ref.J), rel=1e-12, abs=1e-16)
+        assert thermal["I"][i, k] == pytest.approx(float(ref.I), rel=1e-12, abs=1e-16)
 
 
 def bose(w, T):
@@ -99,7 +115,7 @@ def test_heat_transport_is_nonreciprocal_and_becomes_reciprocal_for_flat_dos():
     res = paper_currents(g, np.full(g.shape, mu), np.full(g.shape, mu), T0 + sign * dT / 2, T0 - sign * dT / 2)
     J = np.asarray(res.J).reshape(len(gammas), 2)
     forward, backward = J[:, 0], J[:, 1]
-    R = (np.abs(forward) - np.abs(backward)) / (np.abs(forward) + np.abs(backward))
+    R = np.asarray(figures.rectification_ratio(forward, backward))
     # Narrow levels (the paper's model): strongly non-reciprocal.
     assert abs(forward[0] + backward[0]) > 0.2 * abs(forward[0])
     assert abs(R[0]) > 0.3
@@ -195,42 +211,3 @@ def test_fig6_data(ep):
     assert np.all(np.abs(f[before, 0].imag - f[before, 1].imag) < 1e-4)
     assert np.all(np.abs(f[after, 0].real - f[after, 1].real) < 1e-3)
     assert np.all(np.abs(f[after, 0].imag - f[after, 1].imag) > 1e-2)
-
-
-# ---------------------------------------------------------------------------- tables and plots
-
-
-@pytest.mark.parametrize("n", [3, 4, 5, 6])
-def test_tables_and_plots(n, thermal, cooling, ep, tmp_path):
-    data = {3: thermal, 4: thermal, 5: cooling, 6: ep}[n]
-    header, rows = getattr(figures, f"fig{n}_table")(data)
-    assert rows.shape[1] == len(header) and np.all(np.isfinite(rows))
-    assert all("[" in h and h.endswith("]") for h in header)  # every column names its unit
-    path = tmp_path / f"fig{n}.csv"
-    figures.write_csv(path, header, rows)
-    assert path.read_text().splitlines()[0] == ",".join(header)
-    np.testing.assert_allclose(np.loadtxt(path, delimiter=",", skiprows=1), rows, rtol=1e-11)
-
-    plot = getattr(figures, f"plot_fig{n}")
-    fig = plot(data)
-    axes = fig.axes
-    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
-    assert fig.get_suptitle().startswith(f"Fig. {n}")
-    assert any(ax.get_legend() is not None for ax in axes)
-    plt.close(fig)
-    # Drawing into the caller's axes.
-    n_panels = len(axes)
-    fig2, given = plt.subplots(1, n_panels)
-    assert plot(data, ax=given) is fig2  # one Axes, or an array of them
-    with pytest.raises(ValueError, match="panel"):
-        plot(data, ax=[np.atleast_1d(given)[0]] * (n_panels + 1))
-    plt.close("all")
-
-
-def test_settings_validation():
-    with pytest.raises(ValueError, match="symmetric"):
-        figures.PaperSettings(delta_T=(-0.5, 0.8, 11))
-    with pytest.raises(ValueError, match="T0"):
-        figures.PaperSettings(T0=0.3)
-    with pytest.raises(ValueError, match="temperatures"):
-        figures.PaperSettings(temperatures=(0.1, -0.2))

@@ -1,0 +1,11 @@
+"""The ``ehpjax`` command line (typer): ``ehpjax --help`` lists the commands.
+
+The entry point is ``ehpjax.cli:app``. Each command lives in its own module with a
+``register(app)`` function; ``_app`` registers them all and owns the one error path;
+``_options`` holds what the commands share (``--model``, ``--set``, atomic output files).
+"""
+
+from ._legacy import check_writable_dir, command_help, fail  # noqa: F401  TRANSITIONAL, see _legacy
+from ._app import app as app
+
+__all__ = ["app"]
