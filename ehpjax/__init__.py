@@ -54,7 +54,7 @@ from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
 from . import models as models  # models by named parameters (built-in library, model files)
 from .models import Model as Model, Parameter as Parameter
 from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
-from ._sweep import SweepError as SweepError, sweep as sweep
+from .sweeps import SweepError as SweepError, sweep as sweep
 from . import design as design  # inverse design with optax (objectives, optimize, best.json)
 from ._design import DesignError as DesignError, DesignResult as DesignResult, optimize as optimize
 
