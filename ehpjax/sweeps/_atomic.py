@@ -66,13 +66,15 @@ def atomic_path(path, overwrite: bool = False, what: str = "output"):
     fsync_dir(folder)
 
 
-def write_atomic(path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` atomically (temp file, fsync, ``os.replace``)."""
+def write_atomic(path, data: bytes, durable: bool = True) -> None:
+    """Replace ``path`` by ``data`` atomically (temp file, ``os.replace``); with ``durable``,
+    fsync'ed first (survives a power loss, not only a killed process)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)

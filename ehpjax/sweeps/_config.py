@@ -24,7 +24,7 @@ import tomllib
 import numpy as np
 
 from .. import models as _models
-from ._spec import SweepError
+from ._spec import SweepError, resolve_model as cached_model
 
 _TOP_KEYS = {"model", "model_options", "preset", "mode", "chunk_size", "order", "fixed", "axes"}
 
@@ -102,17 +102,12 @@ def resolve_model(spec, base: str | os.PathLike = ".", options: dict | None = No
     options = dict(options or {})
     builtin = spec if spec in _models.BUILTIN else spec.replace("_", "-")
     if builtin in _models.BUILTIN:
-        try:
-            return _models.get(builtin, **options)
-        except TypeError as err:  # an option the factory does not take
-            raise SweepError(f"model {builtin!r}: bad [model_options] ({err})") from None
+        return cached_model(builtin, **options)
     path = os.path.join(os.fspath(base), spec)
     if not os.path.isfile(path):
         raise SweepError(f"unknown model {spec!r}: not a built-in ({', '.join(sorted(_models.BUILTIN))}) "
                          f"and no file {path!r}")
-    if options:
-        raise SweepError("[model_options] apply to built-in models only; a model file sets its own defaults")
-    return _models.get(path)
+    return cached_model(path, **options)
 
 
 def run_config(config: str | os.PathLike, out: str | os.PathLike, *, overwrite: bool = False,

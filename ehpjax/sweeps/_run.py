@@ -26,10 +26,9 @@ from .._currents import misses_tolerance
 from .._evaluate import QUIET, batched
 from .._quadrature import FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
-from .. import models as _models
 from . import _identity, _netcdf
 from ._atomic import atomic_path, check_output
-from ._spec import SweepError, SweepSpec, point_model
+from ._spec import SweepError, SweepSpec, point_model, resolve_model
 from ._store import ChunkStore
 
 # The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
@@ -111,7 +110,7 @@ class _Plan:
             raise SweepError("preset 'paper' is the two-level model; leave it out to sweep another model")
         if order not in ("lowest", "dressed"):
             raise SweepError(f"order must be 'lowest' or 'dressed', got {order!r}")
-        self.model = _models.get(model)
+        self.model = resolve_model(model)
         self.spec = SweepSpec(self.model, dict(axes) if isinstance(axes, dict) else axes, dict(fixed or {}),
                               mode, complete=preset is None)
         self.order, self.fn, self.preset = order, fn, (None if preset is _UNSET else preset)
@@ -129,12 +128,16 @@ class _Plan:
         self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
         self.refine = make(quadrature=quadrature) if self.adaptive else None
         self.outputs = self._outputs()
-        self.fingerprint = self._fingerprint(fn, name, quadrature)
+        self._identity = (fn, name, quadrature)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Digest of everything that determines the values (computed for checkpoints only)."""
+        return self._fingerprint(*self._identity)
 
     def _outputs(self) -> list[str]:
         """Output names, checked to be real scalars per point (traced once, nothing computed)."""
-        abstract = {k: jax.ShapeDtypeStruct((self.chunk,), jnp.float64) for k in self.names}
-        shapes = jax.eval_shape(self.evaluate, abstract)
+        shapes = _output_shapes(self.evaluate, self.names, self.chunk)
         for key, s in shapes.items():
             if jnp.issubdtype(s.dtype, jnp.complexfloating):
                 raise SweepError(f"output {key!r} of fn is complex; sweeps store real numbers: return its real "
@@ -289,6 +292,12 @@ class _Plan:
         _netcdf.write(path, dims, variables, {**self.attrs(), **(extra_attrs or {})})
 
 
+@functools.lru_cache(maxsize=64)
+def _output_shapes(evaluate, names: tuple, chunk: int) -> dict:
+    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64) for k in names}
+    return jax.eval_shape(evaluate, abstract)
+
+
 def _inaccurate(result: dict) -> np.ndarray:
     """Points whose estimated quadrature error misses the tolerance of ``currents``."""
     return misses_tolerance(result["J"], result["J_error"], RTOL) | misses_tolerance(result["I"], result["I_error"], RTOL)
@@ -365,7 +374,8 @@ def sweep(
                  name=name, preset=preset, build=build)
     plan.check_room(memory=True, disk_folder=None if checkpoint is None else os.fspath(checkpoint), output=False)
     writer = checkpoint is not None and jax.process_index() == 0
-    store = ChunkStore(checkpoint if writer else None, plan.fingerprint, plan.outputs, plan.spec.size, plan.chunk)
+    store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
+                       plan.spec.size, plan.chunk)
     try:
         plan.run(store, progress)
         dataset = plan.dataset(store)
@@ -402,7 +412,8 @@ def sweep_to_file(
                           "chunk_size": DEFAULT_CHUNK, "name": None, "preset": _UNSET, "build": None, **options})
     plan.check_room(memory=False, disk_folder=os.path.dirname(os.path.abspath(out)), output=True)
     writer = jax.process_index() == 0
-    store = ChunkStore(checkpoint if writer else None, plan.fingerprint, plan.outputs, plan.spec.size, plan.chunk)
+    store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
+                       plan.spec.size, plan.chunk)
     try:
         plan.run(store, progress)
         if writer:

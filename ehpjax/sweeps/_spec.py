@@ -8,13 +8,17 @@ ranges (finite; temperatures > 0) before a single point is evaluated.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
+import os
 from typing import Callable
 
 import numpy as np
 
 from .._errors import EhpjaxError
 from .._quantities import QUANTITIES
+from .. import models as _models
 from ..models import BATH_NAMES, Model, baths_from
 
 
@@ -48,6 +52,36 @@ class PointModel:
 
 
 _POINT_MODELS: dict = {}
+
+
+@functools.lru_cache(maxsize=32)
+def _builtin(name: str, options: tuple) -> Model:
+    return _models.get(name, **dict(options))
+
+
+@functools.lru_cache(maxsize=32)
+def _from_file(path: str, digest: str) -> Model:
+    return _models.get(path)
+
+
+def resolve_model(model, **options) -> Model:
+    """``models.get`` with the result cached (a built-in name and its options, or a model
+    file by path and contents), so that repeated sweeps reuse their compiled evaluators."""
+    if isinstance(model, Model):
+        return _models.get(model, **options)
+    name = os.fspath(model)
+    if name in _models.BUILTIN:
+        try:
+            return _builtin(name, tuple(sorted(options.items())))
+        except TypeError as err:  # an option the factory does not take
+            raise SweepError(f"model {name!r}: bad options ({err})") from None
+    if os.path.isfile(name):
+        with open(name, "rb") as fh:
+            digest = hashlib.sha256(fh.read()).hexdigest()
+        if options:
+            raise SweepError("model options apply to built-in models only; a model file sets its own defaults")
+        return _from_file(os.path.abspath(name), digest)
+    return _models.get(name, **options)  # raises the models' error naming the built-ins
 
 
 def point_model(model: Model, build: Callable | None = None) -> PointModel:

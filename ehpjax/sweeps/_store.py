@@ -4,7 +4,9 @@ A checkpoint folder holds one ``NAME.npy`` file per output (float64, the whole s
 written chunk by chunk with positioned writes, so memory does not grow with the sweep) and
 ``sweep.json``: the sweep's fingerprint, the output names and, per finished chunk, a sha256
 checksum of its values. The json file is replaced atomically after each chunk's values are
-on disk, so a kill at any moment loses at most the chunk being computed.
+on disk, so a kill at any moment loses at most the chunk being computed. The files are
+fsync'ed at most every ``SYNC_SECONDS`` (a power loss may lose that much work: what did not
+reach the disk fails its checksum on resume and is computed again).
 
 On resume every chunk is verified: headers (dtype, shape), file lengths and checksums. A
 damaged chunk (a truncated or rewritten file, an edited value, a chunk marked finished
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 
 import numpy as np
@@ -28,6 +31,7 @@ from ._atomic import fsync_dir, write_atomic
 from ._spec import SweepError
 
 _META = "sweep.json"
+SYNC_SECONDS = 10.0
 _DTYPE = np.dtype("<f8")
 
 
@@ -53,6 +57,7 @@ class ChunkStore:
             self._arrays = {k: np.full(size, np.nan) for k in names}
             return
         self._info = {"fingerprint": fingerprint, "size": size, "chunk": chunk, "names": self.names}
+        self._synced = time.monotonic()
         self._header = _npy_header(size)
         self._open()
 
@@ -128,10 +133,10 @@ class ChunkStore:
             warnings.warn(f"checkpoint {self.folder!r} is damaged: {what}{len(bad)} chunk(s) fail their checksum and "
                           f"are computed again: {listed or 'none'}", RuntimeWarning, stacklevel=5)
 
-    def _save_meta(self):
+    def _save_meta(self, durable: bool = True):
         document = {**self._info, "created_folder": self._created_folder,
                     "chunks": {str(i): c for i, c in sorted(self.checksums.items())}}
-        write_atomic(self._path(_META), json.dumps(document).encode())
+        write_atomic(self._path(_META), json.dumps(document).encode(), durable)
 
     def _remove_own_files(self, names):
         for name in [*(f"{k}.npy" for k in names), _META, f".{_META}.tmp"]:
@@ -174,12 +179,14 @@ class ChunkStore:
                 self._arrays[name][start:stop] = v
             else:
                 os.pwrite(self._files[name], v.tobytes(), len(self._header) + start * _DTYPE.itemsize)
-        if self.folder is not None:
-            for fd in self._files.values():
-                os.fdatasync(fd)
         self.checksums[i] = digest.hexdigest()
         if self.folder is not None:
-            self._save_meta()  # only after the values are on disk
+            durable = time.monotonic() - self._synced > SYNC_SECONDS
+            if durable:
+                for fd in self._files.values():
+                    os.fdatasync(fd)
+                self._synced = time.monotonic()
+            self._save_meta(durable)  # only after the values are written
 
     def read(self, name: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """Values of points [start, stop) of output ``name`` (a fresh array)."""
@@ -197,7 +204,11 @@ class ChunkStore:
         """Close the files; with ``remove``, delete the checkpoint's own files, and its
         folder if this class created it and it is now empty."""
         for fd in self._files.values():
+            if not remove:
+                os.fdatasync(fd)
             os.close(fd)
+        if self._files and not remove:
+            self._save_meta(durable=True)
         self._files = {}
         if remove and self.folder is not None:
             self._remove_own_files(self.names)
