@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import os
 import shutil
 import warnings
@@ -194,17 +195,17 @@ class _Plan:
         full.update(values)
         padded = {k: np.pad(full[k], (0, size - n), mode="edge") for k in self.names}
         try:
-            result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()})
-            return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
-        except jax.errors.JaxRuntimeError as err:
-            raise SweepError(self._invalid(values, err)) from None
-
-    def _invalid(self, values, err) -> str:
-        text = str(err)
-        marker = "EquinoxRuntimeError: "
-        reason = text.split(marker, 1)[1].split("\n", 1)[0].strip() if marker in text else text.split("\n", 1)[0]
-        ranges = ", ".join(f"{k} in [{np.min(v):g}, {np.max(v):g}]" for k, v in values.items())
-        return f"invalid value at a point with {ranges}: {reason}"
+            with _quiet_value_checks():
+                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()})
+                return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
+        except (jax.errors.JaxRuntimeError, ValueError) as err:
+            # a value check of the core (eqx.error_if) failed at some point of the chunk
+            marker = "EquinoxRuntimeError: "
+            if marker not in str(err):
+                raise
+            reason = str(err).split(marker, 1)[1].split("\n", 1)[0].strip()
+            ranges = ", ".join(f"{k} in [{np.min(v):g}, {np.max(v):g}]" for k, v in values.items())
+            raise SweepError(f"invalid value at a point with {ranges}: {reason}") from None
 
     def compute_chunk(self, i: int) -> dict:
         start, stop = i * self.chunk, min((i + 1) * self.chunk, self.spec.size)
@@ -290,6 +291,18 @@ class _Plan:
             variables.append((k, self.spec.dims, self.variable_attrs(k),
                               lambda start, stop, k=k: store.read(k, start, stop)))
         _netcdf.write(path, dims, variables, {**self.attrs(), **(extra_attrs or {})})
+
+
+@contextlib.contextmanager
+def _quiet_value_checks():
+    """Silence JAX's log of a failed value check (it becomes a SweepError naming the values)."""
+    logger = logging.getLogger("jax._src.callback")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @functools.lru_cache(maxsize=64)
