@@ -26,15 +26,17 @@ _GREEK = {"eps": "\\varepsilon", "epsilon": "\\varepsilon", "gamma": "\\gamma", 
 
 def symbol(name: str) -> str:
     """Mathtext symbol of a name: from ``_quantities``, else built from the name
-    ("eps1" → ε₁, "gamma_L2" → γ_{L2}, "t" → t)."""
+    ("eps1" → $\\varepsilon_{1}$, "gamma_ph2" → $\\gamma_{\\mathrm{ph}2}$, "t" → $t$)."""
     if name in QUANTITIES:
         return QUANTITIES[name]["symbol"]
-    match = re.fullmatch(r"([A-Za-z]+?)_?([0-9]*)(?:_([A-Za-z0-9]+))?", name)
-    if not match:
+    head, *rest = name.split("_")
+    match = re.fullmatch(r"([A-Za-z]+?)(\d*)", head)
+    parts = [re.fullmatch(r"([A-Za-z]*)(\d*)", part) for part in rest]
+    if not match or not all(parts):
         return name.replace("_", "\\_")
-    base, digits, sub = match.groups()
+    base, digits = match.groups()
     base = _GREEK.get(base, base if len(base) == 1 else f"\\mathrm{{{base}}}")
-    subscript = digits + (sub or "")
+    subscript = digits + "".join((f"\\mathrm{{{p[1]}}}" if len(p[1]) > 1 else p[1]) + p[2] for p in parts)
     return f"${base}_{{{subscript}}}$" if subscript else f"${base}$"
 
 

@@ -33,8 +33,10 @@ from ._spec import SweepError, SweepSpec, point_model, resolve_model
 from ._store import ChunkStore
 
 # The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
-# the points whose error estimate misses the tolerance again with the default rule.
+# the points whose error estimate misses the tolerance again with the default rule, and those
+# still missing it with a 40-panel rule (narrow features: small widths or temperatures).
 COARSE = FrequencyQuadrature(panels=4, warn=False)
+FINE = FrequencyQuadrature(panels=40, warn=False)
 RTOL = FrequencyQuadrature().rtol
 DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); on a GPU pass more
 MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
@@ -127,7 +129,7 @@ class _Plan:
         quadrature = QUIET if quadrature is None else quadrature
         make = functools.partial(batched, self.point, self.names, fn, order=order, in_shardings=self.sharding)
         self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
-        self.refine = make(quadrature=quadrature) if self.adaptive else None
+        self.refine = [make(quadrature=quadrature), make(quadrature=FINE)] if self.adaptive else []
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
 
@@ -163,7 +165,7 @@ class _Plan:
         document = {
             "model": _identity.model_digest(self.model),
             "build": None if build is None else _identity.callable_digest(build),
-            "fn": fn_id, "order": self.order, "adaptive": self.adaptive,
+            "fn": fn_id, "order": self.order, "adaptive": [COARSE.panels, FINE.panels] if self.adaptive else None,
             "quadrature": {f: getattr(quadrature, f) for f in quadrature.__dataclass_fields__},
             "axes": {k: v.tolist() for k, v in self.spec.axes.items()}, "mode": self.spec.mode,
             "constants": self.constants, "outputs": self.outputs, "chunk": self.chunk, "version": _version(),
@@ -211,11 +213,11 @@ class _Plan:
         start, stop = i * self.chunk, min((i + 1) * self.chunk, self.spec.size)
         values = self.spec.points(start, stop)
         result = self._call(self.evaluate, values, self.chunk)
-        if self.adaptive:
+        for refine in self.refine:  # the points missing the tolerance, with finer rules
             redo = np.flatnonzero(_inaccurate(result))
             for first in range(0, redo.size, self.refine_size):  # one batch shape: one compilation
                 idx = redo[first:first + self.refine_size]
-                fine = self._call(self.refine, {k: v[idx] for k, v in values.items()}, self.refine_size)
+                fine = self._call(refine, {k: v[idx] for k, v in values.items()}, self.refine_size)
                 for k in result:
                     result[k][idx] = fine[k]
         return result
@@ -361,8 +363,8 @@ def sweep(
     Outputs: by default every field of ``currents(..., order=order)`` (J, I, I_elastic, P,
     entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR); points are first
     computed with a 4-panel frequency rule and those whose error estimate misses the
-    tolerance (1e-6 relative, docs/physics.md §8) again with the default rule; a warning
-    counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
+    tolerance (1e-6 relative, docs/physics.md §8) again with the default rule, then with
+    40 panels; a warning counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
     a dict of real scalars (or one scalar, named "value").
 
     chunk_size points per jitted call (default 512; at most 8192 per device; rounded up
