@@ -1,5 +1,6 @@
-"""One sweep as two processes under ``jax.distributed`` (CPU, coordinator on localhost):
-each process computes its half of every chunk, and both get the Dataset of one process."""
+"""One sweep over several devices: two processes under ``jax.distributed`` (CPU, coordinator
+on localhost), each computing its half of every chunk, or two devices of one process; every
+process gets the Dataset of a single device."""
 
 import os
 import socket
@@ -65,3 +66,19 @@ def test_two_processes_give_the_dataset_of_one(tmp_path):
     with xr.open_dataset(single, engine="scipy") as ds:
         np.testing.assert_array_equal(ds.J.values, one.J.values)
     assert not (tmp_path / "out.nc.partial").exists()
+
+
+def test_two_devices_of_one_process_give_the_dataset_of_one(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        import jax, numpy as np
+        assert jax.device_count() == 2, jax.devices()
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import test_sweeps_multihost as t
+        ds = t.ehpjax.sweep(t.AXES, fn=t.cheap, fixed={{"T_e": 0.3}}, chunk_size=6, progress=False)
+        np.save({str(tmp_path / "J.npy")!r}, ds.J.values)
+    """)
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=240)
+    one = ehpjax.sweep(AXES, fn=cheap, fixed={"T_e": 0.3}, chunk_size=6, progress=False)
+    np.testing.assert_array_equal(np.load(tmp_path / "J.npy"), one.J.values)
