@@ -8,9 +8,10 @@ sweeping V and ε_L (20 000 points) at several chunk sizes.
 models: 10⁴ points of a serial three-dot chain with two modes (one on each bond,
 ``models.get("serial-chain", n=3, mode=["bond:1", "bond:2"])``) against 10⁴ points of the
 two-level model, both sweeping V and one level; points per second and cost per point.
-memory: the peak resident set size of a fresh process that runs ``ehpjax sweep``'s code
-path (config → NetCDF file) for two sweep sizes; the growth per point is what the results
-cost in memory beyond the chunk (target: about 0 — results stream to disk).
+memory: how much the resident set of a process grows (peak, Linux VmHWM) while it runs
+``ehpjax sweep``'s code path (config → NetCDF file), beyond its size after a warm-up sweep
+that compiled everything, for 2·10⁴ and 2·10⁵ points (target: flat — results stream to
+disk); ``old=PATH`` adds the same numbers for the code at PATH (e.g. a checkout from before).
 Each child runs its sweep twice and times the second (warm) run.
 """
 
@@ -40,20 +41,36 @@ print(json.dumps({"points": int(ds.J.size), "seconds": elapsed}))
 """
 
 MEMORY_CHILD = r"""
-import json, os, resource, sys, tempfile
+import json, os, sys, tempfile
 n_V, which = int(sys.argv[1]), sys.argv[2]
-config = os.path.join(tempfile.mkdtemp(), "sweep.toml")
-with open(config, "w") as fh:
-    fh.write(f"preset = 'paper'\n[fixed]\nT_e = 0.3\nT_ph = 0.3\nmu0 = 10.0\n"
-             f"[axes]\nV = {{start = -3.0, stop = 3.0, num = {n_V}}}\neps_L = {{start = 9.5, stop = 11.5, num = 100}}\n")
-out = config.replace(".toml", ".nc")
+folder = tempfile.mkdtemp()
+
+
+def config(n):
+    path = os.path.join(folder, f"sweep{n}.toml")
+    with open(path, "w") as fh:
+        fh.write(f"preset = 'paper'\n[fixed]\nT_e = 0.3\nT_ph = 0.3\nmu0 = 10.0\n[axes]\n"
+                 f"V = {{start = -3.0, stop = 3.0, num = {n}}}\neps_L = {{start = 9.5, stop = 11.5, num = 100}}\n")
+    return path
+
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key)) / 1024
+
+
 if which == "new":
-    from ehpjax.sweeps import run_config
-    run_config(config, out, progress=False)
+    from ehpjax.sweeps import run_config as run
 else:  # the code before the sweeps package (ehpjax._sweep_cli), for comparison
-    from ehpjax._sweep_cli import run_sweep
-    run_sweep(config, out, progress=False)
-print(json.dumps({"points": n_V * 100, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    from ehpjax._sweep_cli import run_sweep as run
+small = config(6)
+run(small, small.replace(".toml", ".nc"), progress=False)  # compile every rule for 512-point chunks
+base = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the peak (VmHWM) to the current RSS
+big = config(n_V)
+run(big, big.replace(".toml", ".nc"), progress=False)
+print(json.dumps({"points": n_V * 100, "base_mb": base, "peak_mb": status("VmHWM:")}))
 """
 
 
@@ -85,18 +102,16 @@ def models():
 def memory(old_path: str | None = None):
     import os
 
-    print("\n== peak memory of `ehpjax sweep` (fresh process; config → NetCDF, chunk 512) ==")
-    print(f"{'code':>6}{'points':>10}{'peak RSS [MB]':>16}")
+    print("\n== memory of `ehpjax sweep` beyond the compiled program (config → NetCDF, chunk 512) ==")
+    print("(peak RSS while the sweep runs and its file is written, minus the RSS after a warm-up sweep)")
+    print(f"{'code':>6}{'points':>10}{'growth [MB]':>14}{'bytes/point':>14}")
     versions = [("new", None)] + ([("old", old_path)] if old_path else [])
     for which, path in versions:
         env = dict(os.environ, PYTHONPATH=path) if path else None
-        peaks = []
-        for n_V in (100, 600):
+        for n_V in (200, 2000):
             r = run(n_V, which, code=MEMORY_CHILD, env=env)
-            peaks.append((r["points"], r["peak_mb"]))
-            print(f"{which:>6}{r['points']:>10}{r['peak_mb']:>16.0f}")
-        growth = (peaks[1][1] - peaks[0][1]) * 1024 / (peaks[1][0] - peaks[0][0])
-        print(f"{which:>6}: growth {growth * 1024:.0f} bytes per point")
+            growth = r["peak_mb"] - r["base_mb"]
+            print(f"{which:>6}{r['points']:>10}{growth:>14.1f}{growth * 2**20 / r['points']:>14.0f}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import numpy as np
 
 _NC_CHAR, _NC_INT, _NC_DOUBLE = 2, 4, 6
 _DIMENSION, _VARIABLE, _ATTRIBUTE = 0x0A, 0x0B, 0x0C
-SLAB = 1 << 18  # values per write
+SLAB = 1 << 16  # values per write (0.5 MB)
 
 
 def _int(n: int) -> bytes:

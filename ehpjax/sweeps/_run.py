@@ -243,7 +243,7 @@ class _Plan:
             raise
         finally:
             bar.close()
-        if self.adaptive:
+        if self.adaptive and store.keeps:
             missed = _count_missed(store)
             if missed:
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
@@ -426,9 +426,9 @@ def sweep_to_file(
     plan = _Plan(axes, **{"model": "two-level", "fixed": None, "mode": "product", "fn": None, "order": "lowest",
                           "chunk_size": DEFAULT_CHUNK, "name": None, "preset": _UNSET, "build": None, **options})
     plan.check_room(memory=False, disk_folder=os.path.dirname(os.path.abspath(out)), output=True)
-    writer = jax.process_index() == 0
+    writer = jax.process_index() == 0  # the other processes compute their share and keep nothing
     store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
-                       plan.spec.size, plan.chunk)
+                       plan.spec.size, plan.chunk, keep=writer)
     try:
         plan.run(store, progress)
         if writer:

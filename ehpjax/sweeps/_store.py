@@ -45,16 +45,18 @@ def _npy_header(size: int) -> bytes:
 
 
 class ChunkStore:
-    """Chunk results of one sweep (``folder=None``: in memory only)."""
+    """Chunk results of one sweep (``folder=None``: in memory only; ``keep=False`` as well:
+    only which chunks are done, for a process whose results another one writes)."""
 
-    def __init__(self, folder, fingerprint: str, names: list[str], size: int, chunk: int):
+    def __init__(self, folder, fingerprint: str, names: list[str], size: int, chunk: int, keep: bool = True):
         self.folder = None if folder is None else os.fspath(folder)
         self.names, self.size, self.chunk = list(names), size, chunk
         self.n_chunks = -(-size // chunk)
         self.checksums: dict[int, str] = {}
         self._files: dict[str, int] = {}
+        self.keeps = keep or self.folder is not None
         if self.folder is None:
-            self._arrays = {k: np.full(size, np.nan) for k in names}
+            self._arrays = {k: np.full(size if keep else 0, np.nan) for k in names}
             return
         self._info = {"fingerprint": fingerprint, "size": size, "chunk": chunk, "names": self.names}
         self._synced = time.monotonic()
@@ -176,7 +178,8 @@ class ChunkStore:
                 raise SweepError(f"output {name!r} has shape {v.shape[1:]} per point; sweeps need scalar outputs")
             digest.update(v.tobytes())
             if self.folder is None:
-                self._arrays[name][start:stop] = v
+                if self.keeps:
+                    self._arrays[name][start:stop] = v
             else:
                 os.pwrite(self._files[name], v.tobytes(), len(self._header) + start * _DTYPE.itemsize)
         self.checksums[i] = digest.hexdigest()
