@@ -99,6 +99,34 @@ def models():
     print(f"cost per point, chain / two-level: {rates['two-level'] / rates['chain']:.2f}")
 
 
+STREAM_CHILD = r"""
+import json, sys, tempfile, numpy as np, jax.numpy as jnp
+from ehpjax.sweeps import sweep_to_file
+
+
+def fn(j, m, b):  # 15 outputs like the currents, at almost no cost: only the store and the file are measured
+    x = jnp.real(j.H[0, 0]) * b.T_e + b.mu_L
+    return {f"o{k}": x + k for k in range(15)}
+
+
+def status(key):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key)) / 1024
+
+
+folder, rows = tempfile.mkdtemp(), []
+kw = dict(fn=fn, name="fifteen", chunk_size=512, progress=False, fixed={"T_e": 0.3})
+sweep_to_file(f"{folder}/warm.nc", {"V": np.linspace(-1, 1, 10), "eps_L": np.linspace(9, 11, 100)}, **kw)
+for n in (2000, 20000):
+    base = status("VmRSS:")
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    sweep_to_file(f"{folder}/r{n}.nc", {"V": np.linspace(-1, 1, n), "eps_L": np.linspace(9, 11, 100)}, **kw)
+    rows.append({"points": n * 100, "growth_mb": status("VmHWM:") - base})
+print(json.dumps(rows))
+"""
+
+
 def memory(old_path: str | None = None):
     import os
 
@@ -112,6 +140,10 @@ def memory(old_path: str | None = None):
             r = run(n_V, which, code=MEMORY_CHILD, env=env)
             growth = r["peak_mb"] - r["base_mb"]
             print(f"{which:>6}{r['points']:>10}{growth:>14.1f}{growth * 2**20 / r['points']:>14.0f}")
+    print("\n== the same for 15 cheap outputs up to 2·10⁶ points (240 MB of results) ==")
+    for row in json.loads(subprocess.run([sys.executable, "-c", STREAM_CHILD], check=True, capture_output=True,
+                                         text=True).stdout.strip().splitlines()[-1]):
+        print(f"{'new':>6}{row['points']:>10}{row['growth_mb']:>14.1f}{row['growth_mb'] * 2**20 / row['points']:>14.1f}")
 
 
 if __name__ == "__main__":

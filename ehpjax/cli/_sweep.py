@@ -33,12 +33,12 @@ except ImportError:  # pragma: no cover - until ehpjax/cli/_options.py exists: t
 
 
 def sweep_command(
-    config: Path = typer.Argument(..., help="Sweep config (TOML): model, [fixed] values and [axes] to sweep."),
+    config: Path = typer.Argument(..., help="Sweep config (TOML): a model, a fixed table of values and an axes table to sweep."),
     out: Path = typer.Option(..., "--out", "-o", help="Output NetCDF file (an xarray Dataset)."),
     model: Optional[str] = typer.Option(None, "--model", help="Model (built-in name or model file) when the config "
                                         "names none."),
     sets: Optional[list[str]] = typer.Option(None, "--set", help="Fix a value, NAME=VALUE (repeatable; overrides "
-                                             "the config's [fixed])."),
+                                             "the config's fixed table)."),
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help=f"Points per jitted call (default: config "
                                              f"or {DEFAULT_CHUNK})."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output file."),
@@ -48,7 +48,7 @@ def sweep_command(
 
     Names: the model's parameters (see `ehpjax models show NAME`) and the bath names mu0, V,
     mu_L, mu_R, T_e, T_ph (units ħΩ = k_B = e = 1). The config may name its model
-    (model = "serial-chain" with [model_options], or model = "my_model.toml", relative to
+    (model = "serial-chain" with a model_options table, or model = "my_model.toml", relative to
     the config); without one, the paper's two-level model. Axes are {start, stop, num} or
     explicit lists. Interrupted (Ctrl-C, killed), the same command resumes from the
     completed chunks kept (and verified) in OUT.partial/, which is removed once OUT is
