@@ -15,11 +15,12 @@ import pytest
 
 import ehpjax
 from ehpjax.sweeps._identity import Unhashable, callable_digest
+from ehpjax.sweeps._spec import resolve_model
 
 CHUNK = 4
 AXES = {"V": np.linspace(-2.0, 2.0, 5), "eps_L": [10.0, 10.5, 11.0]}
 FIXED = {"T_e": 0.3, "T_ph": 0.25, "mu0": 10.0}
-CHAIN_FILE = os.path.join(os.path.dirname(__file__), "..", "examples", "chain3.toml")
+CHAIN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "chain3.toml")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def product():
 
 @pytest.fixture(scope="module")
 def chain():
-    return ehpjax.models.get(CHAIN_FILE)
+    return resolve_model(CHAIN_FILE)  # the instance ehpjax.sweep(model=CHAIN_FILE) uses (compiled once)
 
 
 def test_product_sweep_matches_direct_calls(product):
@@ -56,7 +57,7 @@ def test_product_sweep_matches_direct_calls(product):
 def test_a_three_level_chain_sweeps_by_its_own_names(chain):
     """The hopping t of a chain model file is an axis like any other (flat mode, mu_L/mu_R)."""
     axes = {"t": [0.1, 0.3, 0.25, 0.4], "mu_L": [10.5, 9.0, 10.0, 10.2], "mu_R": [9.5, 10.0, 10.0, 9.9]}
-    ds = ehpjax.sweep(axes, model=chain, fixed={"T_e": 0.2, "T_ph": 0.3}, mode="flat", chunk_size=CHUNK,
+    ds = ehpjax.sweep(axes, model=CHAIN_FILE, fixed={"T_e": 0.2, "T_ph": 0.3}, mode="flat", chunk_size=CHUNK,
                       progress=False)
     assert ds.J.dims == ("point",) and ds.t.attrs["long_name"] == "hopping between neighbouring dots"
     assert ds.attrs["model"] == "chain3"

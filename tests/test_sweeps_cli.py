@@ -4,7 +4,6 @@ nothing behind, resumable runs, and labelled plots."""
 import os
 import shutil
 
-import jax
 import matplotlib
 import numpy as np
 import pytest
@@ -84,24 +83,23 @@ def test_config_sweep_is_labelled_and_records_its_config(results):
         np.testing.assert_array_equal(ds.J.values, direct.J.values)
 
 
-def test_chain_config_with_model_file_equals_direct_currents(tmp_path):
-    shutil.copy(os.path.join(EXAMPLES, "chain3.toml"), tmp_path / "chain3.toml")
+def test_chain_config_with_model_file_equals_the_api(tmp_path):
+    """model = a file relative to the config; the result equals ``ehpjax.sweep`` of that model
+    (which test_sweeps.py checks against direct ``currents`` calls)."""
+    chain = os.path.relpath(os.path.join(EXAMPLES, "chain3.toml"), tmp_path)
     config = tmp_path / "chain.toml"
-    config.write_text('model = "chain3.toml"\nchunk_size = 4\nmode = "flat"\n[fixed]\nT_e = 0.2\nT_ph = 0.3\n'
+    config.write_text(f'model = "{chain}"\nchunk_size = 4\nmode = "flat"\n[fixed]\nT_e = 0.2\nT_ph = 0.3\n'
                       '[axes]\nt = [0.1, 0.3, 0.25, 0.4]\nmu_L = [10.5, 9.0, 10.0, 10.2]\nmu_R = [9.5, 10.0, 10.0, 9.9]\n')
     out = tmp_path / "chain.nc"
     result = invoke("sweep", config, "--out", out, "--quiet")
     assert result.exit_code == 0, result.output
-    chain = ehpjax.models.get(str(tmp_path / "chain3.toml"))
-
-    def direct(t, mu_L, mu_R):
-        c = ehpjax.currents(*chain.system({"t": t, "mu_L": mu_L, "mu_R": mu_R, "T_e": 0.2, "T_ph": 0.3}))
-        return c.J, c.I
-
+    api = ehpjax.sweep({"t": [0.1, 0.3, 0.25, 0.4], "mu_L": [10.5, 9.0, 10.0, 10.2], "mu_R": [9.5, 10.0, 10.0, 9.9]},
+                       model=os.path.join(EXAMPLES, "chain3.toml"), fixed={"T_e": 0.2, "T_ph": 0.3}, mode="flat",
+                       chunk_size=4, progress=False)
     with xr.open_dataset(out, engine="scipy") as ds:
-        J, I = jax.jit(jax.vmap(direct))(ds.t.values, ds.mu_L.values, ds.mu_R.values)
-        np.testing.assert_allclose(ds.J, J, rtol=1e-6, atol=1e-10)
-        np.testing.assert_allclose(ds.I, I, rtol=1e-6, atol=1e-10)
+        assert ds.attrs["model"] == "chain3" and ds.t.attrs["units"] == "ħΩ"
+        for name in api.data_vars:
+            np.testing.assert_array_equal(ds[name].values, api[name].values)
 
 
 def test_interrupted_sweep_resumes_to_an_identical_file(tmp_path, monkeypatch, results):
@@ -213,3 +211,35 @@ def test_model_parameter_symbols():
     assert symbol("eps1") == "$\\varepsilon_{1}$" and symbol("t") == "$t$"
     assert symbol("gamma_ph2") == "$\\gamma_{\\mathrm{ph}2}$" and symbol("m2") == "$m_{2}$"
     assert symbol("omega2") == "$\\omega_{2}$" and symbol("T_e") == "$T_e$" and symbol("phi") == "$\\phi$"
+
+
+def test_config_is_read_once(tmp_path, monkeypatch, results):
+    """A config edited, then deleted, during the run: the run uses and records the text it read."""
+    config = tmp_path / "sweep.toml"
+    config.write_text(CONFIG)
+    compute = _run._Plan.compute_chunk
+
+    def meddle(self, i):
+        if i == 1:
+            config.write_text(CONFIG.replace("T_e = 0.3", "T_e = 0.9"))
+        if i == 2:
+            config.unlink()
+        return compute(self, i)
+
+    monkeypatch.setattr(_run._Plan, "compute_chunk", meddle)
+    out = tmp_path / "r.nc"
+    assert invoke("sweep", config, "--out", out, "--quiet").exit_code == 0
+    with xr.open_dataset(out, engine="scipy") as ds:
+        assert ds.attrs["config"] == CONFIG
+    assert out.read_bytes() == results.read_bytes()
+
+
+def test_xarray_plots_of_the_file_are_labelled(results):
+    import matplotlib.pyplot as plt
+
+    with xr.open_dataset(results, engine="scipy") as ds:
+        ds.J.sel(eps_L=10.5).plot()
+    ax = plt.gca()
+    assert ax.get_ylabel().endswith("[ħΩ²]") and "energy current" in ax.get_ylabel()
+    assert ax.get_xlabel() == "bias μ_L − μ_R [ħΩ]"
+    plt.close("all")
