@@ -75,8 +75,9 @@ _LAZY = {
     "optimize": (".design", "optimize"),
     "DesignResult": (".design", "DesignResult"),
     "DesignError": (".design", "DesignError"),
-    "sweep": ("._sweep", "sweep"),  # parameter sweeps to xarray
-    "SweepError": ("._sweep", "SweepError"),
+    "sweeps": (".sweeps", None),  # parameter sweeps to xarray / NetCDF
+    "sweep": (".sweeps", "sweep"),
+    "SweepError": (".sweeps", "SweepError"),
 }
 
 

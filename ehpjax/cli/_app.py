@@ -240,18 +240,9 @@ def _root(
 # ----------------------------------------------------------------------------------------
 # Static registration of every command module (each defines ``register(app)``).
 
-from . import _currents, _reproduce  # noqa: E402
+from . import _currents, _models, _optimize, _reproduce, _sweep  # noqa: E402
 
-COMMAND_MODULES = [_currents, _reproduce]
-
-# >>> completed by the lead at merge: the command modules of the models, sweeps and design branches
-# from . import _models, _optimize, _sweep
-# COMMAND_MODULES += [_models, _sweep, _optimize]
-# <<<
-# Transitional, until the sweeps and design command modules above land (they replace these two):
-from .. import _design_cli, _sweep_cli  # noqa: E402
-
-COMMAND_MODULES += [_sweep_cli, _design_cli]
+COMMAND_MODULES = [_currents, _models, _sweep, _optimize, _reproduce]
 
 for _module in COMMAND_MODULES:
     _module.register(app)

@@ -1,0 +1,442 @@
+"""Running a sweep: chunks of points through one compiled, sharded evaluator.
+
+Points are evaluated in chunks by ``_evaluate.batched`` (jit + vmap, compiled once per
+model, names and settings); each chunk's batch axis is sharded over all devices
+(``jax.sharding``), so several CPUs/GPUs, and several hosts under ``jax.distributed``, share
+the work. Results go to a ``ChunkStore``: in memory, or a checkpoint folder that lets an
+interrupted sweep resume. ``sweep`` returns an xarray Dataset; ``sweep_to_file`` streams
+the results into a NetCDF file without holding them in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import shutil
+import warnings
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._currents import misses_tolerance
+from .._evaluate import QUIET, batched
+from .._quadrature import FrequencyQuadrature
+from .._quantities import QUANTITIES, UNITS_NOTE
+from . import _identity, _netcdf
+from ._atomic import atomic_path, check_output
+from ._spec import SweepError, SweepSpec, point_model, resolve_model
+from ._store import ChunkStore
+
+# The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
+# the points whose error estimate misses the tolerance again with the default rule, and those
+# still missing it with a 40-panel rule (narrow features: small widths or temperatures).
+COARSE = FrequencyQuadrature(panels=4, warn=False)
+FINE = FrequencyQuadrature(panels=40, warn=False)
+RTOL = FrequencyQuadrature().rtol
+DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); on a GPU pass more
+MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
+_UNSET = object()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ehpjax")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "unknown"
+
+
+@functools.lru_cache(maxsize=1)
+def _batch_sharding():
+    """Sharding of a 1-D batch over every device of every process (a 1-D mesh)."""
+    mesh = jax.make_mesh((jax.device_count(),), ("batch",), axis_types=(jax.sharding.AxisType.Auto,))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+
+
+def _to_global(array: np.ndarray, sharding):
+    """Host chunk → global sharded array (each process contributes its slice)."""
+    if jax.process_count() == 1:
+        return jax.device_put(array, sharding)
+    per_process = array.shape[0] // jax.process_count()
+    local = array[jax.process_index() * per_process:(jax.process_index() + 1) * per_process]
+    return jax.make_array_from_process_local_data(sharding, local, array.shape)
+
+
+def _to_host(array) -> np.ndarray:
+    if jax.process_count() == 1:
+        return np.asarray(array)
+    from jax.experimental import multihost_utils
+
+    return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+
+
+def _check_chunk_size(chunk_size) -> int:
+    if isinstance(chunk_size, (bool, np.bool_)) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise SweepError(f"chunk_size must be a positive integer (points per call), got {chunk_size!r}")
+    return int(chunk_size)
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 62
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.3g} GB"
+
+
+class _Plan:
+    """A checked sweep: spec, compiled evaluators, output names and fingerprint."""
+
+    def __init__(self, axes, *, model, fixed, mode, fn, order, chunk_size, name, preset, build,
+                 quadrature=None):
+        if build is not None and model != "two-level":
+            raise SweepError("give either model= or the legacy build=, not both")
+        if preset is not _UNSET and preset is not None and preset not in ("paper",):
+            raise SweepError(f"unknown preset {preset!r} (known: paper)")
+        if preset == "paper" and model != "two-level":
+            raise SweepError("preset 'paper' is the two-level model; leave it out to sweep another model")
+        if order not in ("lowest", "dressed"):
+            raise SweepError(f"order must be 'lowest' or 'dressed', got {order!r}")
+        self.model = resolve_model(model)
+        self.spec = SweepSpec(self.model, dict(axes) if isinstance(axes, dict) else axes, dict(fixed or {}),
+                              mode, complete=preset is None)
+        self.order, self.fn, self.preset = order, fn, (None if preset is _UNSET else preset)
+        self.point = point_model(self.model, build)
+        self.constants = self.spec.constants
+        self.names = tuple(sorted([*self.spec.axes, *self.constants]))
+        n_devices = jax.device_count()
+        chunk = min(_check_chunk_size(chunk_size), MAX_CHUNK * n_devices, self.spec.size)
+        self.chunk = -(-chunk // n_devices) * n_devices
+        self.refine_size = -(-max(1, self.chunk // 8) // n_devices) * n_devices
+        self.sharding = _batch_sharding()
+        self.adaptive = fn is None and quadrature is None
+        quadrature = QUIET if quadrature is None else quadrature
+        make = functools.partial(batched, self.point, self.names, fn, order=order, in_shardings=self.sharding)
+        self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
+        self.refine = [make(quadrature=quadrature), make(quadrature=FINE)] if self.adaptive else []
+        self.outputs = self._outputs()
+        self._identity = (fn, name, quadrature)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Digest of everything that determines the values (computed for checkpoints only)."""
+        return self._fingerprint(*self._identity)
+
+    def _outputs(self) -> list[str]:
+        """Output names, checked to be real scalars per point (traced once, nothing computed)."""
+        shapes = _output_shapes(self.evaluate, self.names, self.chunk)
+        for key, s in shapes.items():
+            if jnp.issubdtype(s.dtype, jnp.complexfloating):
+                raise SweepError(f"output {key!r} of fn is complex; sweeps store real numbers: return its real "
+                                 f"and imaginary parts as two outputs (e.g. {key}_re, {key}_im)")
+            if s.shape != (self.chunk,):
+                raise SweepError(f"output {key!r} of fn has shape {s.shape[1:]} per point; sweeps need one "
+                                 "scalar per output and point")
+        return sorted(shapes)
+
+    def _fingerprint(self, fn, name, quadrature) -> str:
+        if fn is None:
+            fn_id = "currents"
+        elif name is not None:
+            fn_id = f"name:{name}"
+        else:
+            try:
+                fn_id = _identity.callable_digest(fn)
+            except _identity.Unhashable as err:
+                raise SweepError(f"cannot identify fn for the checkpoint ({err}); pass name='...' naming what it "
+                                 "computes (change the name whenever fn changes)") from None
+        build = self.point.build
+        document = {
+            "model": _identity.model_digest(self.model),
+            "build": None if build is None else _identity.callable_digest(build),
+            "fn": fn_id, "order": self.order, "adaptive": [COARSE.panels, FINE.panels] if self.adaptive else None,
+            "quadrature": {f: getattr(quadrature, f) for f in quadrature.__dataclass_fields__},
+            "axes": {k: v.tolist() for k, v in self.spec.axes.items()}, "mode": self.spec.mode,
+            "constants": self.constants, "outputs": self.outputs, "chunk": self.chunk, "version": _version(),
+        }
+        return _identity.fingerprint(document)
+
+    # -- resources ------------------------------------------------------------------
+    def check_room(self, *, memory: bool, disk_folder: str | None, output: bool):
+        """Refuse a sweep whose results do not fit in memory (``memory``) or on disk."""
+        per_copy = self.spec.size * len(self.outputs) * 8
+        if memory and per_copy > 0.8 * _available_memory():
+            raise SweepError(f"the sweep has {self.spec.size:,} points × {len(self.outputs)} outputs = {_gb(per_copy)} "
+                             f"of results, more than the available memory ({_gb(_available_memory())}); use fewer "
+                             "points, or `ehpjax sweep` (streams to a file)")
+        if disk_folder is not None:
+            need = per_copy * (2 if output else 1)
+            probe = os.path.abspath(disk_folder)
+            while not os.path.exists(probe):
+                probe = os.path.dirname(probe)
+            free = shutil.disk_usage(probe).free
+            if need > free:
+                raise SweepError(f"the sweep needs {_gb(need)} on disk (checkpoint{' and output' if output else ''}) "
+                                 f"but only {_gb(free)} are free at {probe!r}; use fewer points or another folder")
+
+    # -- running ----------------------------------------------------------------------
+    def _call(self, evaluate, values: dict, size: int) -> dict:
+        n = next(iter(values.values())).size
+        full = {k: np.full(n, v) for k, v in self.constants.items()}
+        full.update(values)
+        padded = {k: np.pad(full[k], (0, size - n), mode="edge") for k in self.names}
+        try:
+            with _quiet_value_checks():
+                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()})
+                return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
+        except (jax.errors.JaxRuntimeError, ValueError) as err:
+            # a value check of the core (eqx.error_if) failed at some point of the chunk
+            marker = "EquinoxRuntimeError: "
+            if marker not in str(err):
+                raise
+            reason = str(err).split(marker, 1)[1].split("\n", 1)[0].strip()
+            ranges = ", ".join(f"{k} in [{np.min(v):g}, {np.max(v):g}]" for k, v in values.items())
+            raise SweepError(f"invalid value at a point with {ranges}: {reason}") from None
+
+    def compute_chunk(self, i: int) -> dict:
+        start, stop = i * self.chunk, min((i + 1) * self.chunk, self.spec.size)
+        values = self.spec.points(start, stop)
+        result = self._call(self.evaluate, values, self.chunk)
+        for refine in self.refine:  # the points missing the tolerance, with finer rules
+            redo = np.flatnonzero(_inaccurate(result))
+            for first in range(0, redo.size, self.refine_size):  # one batch shape: one compilation
+                idx = redo[first:first + self.refine_size]
+                fine = self._call(refine, {k: v[idx] for k, v in values.items()}, self.refine_size)
+                for k in result:
+                    result[k][idx] = fine[k]
+        return result
+
+    def run(self, store: ChunkStore, progress: bool):
+        """Compute every chunk not yet in ``store``; a failure before the first finished
+        chunk removes a checkpoint this call created."""
+        done = store.done_mask()
+        if jax.process_count() > 1:  # every process must run the same chunks
+            from jax.experimental import multihost_utils
+
+            done = np.asarray(multihost_utils.broadcast_one_to_all(done))
+        todo = np.flatnonzero(~done)
+        bar = _progress(self.spec.size, self.spec.size - sum(
+            min(self.chunk, self.spec.size - i * self.chunk) for i in todo), progress and jax.process_index() == 0)
+        try:
+            for i in todo:
+                store.write(int(i), self.compute_chunk(int(i)))
+                bar.update(min(self.chunk, self.spec.size - int(i) * self.chunk))
+        except SweepError:
+            if store.points_done() == 0:
+                store.close(remove=True)
+            raise
+        finally:
+            bar.close()
+        if self.adaptive and store.keeps:
+            missed = _count_missed(store)
+            if missed:
+                warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
+                              f"(see J_error, I_error); rerun them with a finer "
+                              "ehpjax.FrequencyQuadrature(panels=...)", RuntimeWarning, stacklevel=3)
+
+    # -- results ----------------------------------------------------------------------
+    def attrs(self) -> dict:
+        """Global attributes (scipy's NetCDF writer stores them as Python attributes: no "mode" etc.)."""
+        model = self.model
+        attrs = {"units": UNITS_NOTE, "ehpjax_version": _version(), "model": model.name,
+                 "model_source": str(model.source), "model_description": model.description,
+                 "sweep_mode": self.spec.mode, "order": self.order, "preset": self.preset or "none",
+                 "fixed_parameters": json.dumps(self.constants, sort_keys=True)}
+        if self.point.build is not None:
+            attrs["build"] = getattr(self.point.build, "__qualname__", repr(self.point.build))
+        for k, v in self.constants.items():
+            attrs[f"fixed_{k}"] = float(v)
+        return attrs
+
+    def variable_attrs(self, name: str) -> dict:
+        q = QUANTITIES.get(name)
+        if q is None:
+            return {"long_name": name}
+        return {"units": q["unit"], "long_name": q["description"]}
+
+    def coords(self) -> dict:
+        """name → (dimension, values, attributes) of the swept names."""
+        dim = "point" if self.spec.mode == "flat" else None
+        return {k: (dim or k, v, self.spec.describe(k)) for k, v in self.spec.axes.items()}
+
+    def dataset(self, store: ChunkStore, extra_attrs: dict | None = None):
+        import xarray as xr
+
+        data = {k: (self.spec.dims, store.read(k).reshape(self.spec.shape), self.variable_attrs(k))
+                for k in self.outputs}
+        coords = {k: (d, v, a) for k, (d, v, a) in self.coords().items()}
+        return xr.Dataset(data, coords=coords, attrs={**self.attrs(), **(extra_attrs or {})})
+
+    def write_netcdf(self, store: ChunkStore, path: str, extra_attrs: dict | None = None):
+        """Stream the results from ``store`` into a NetCDF file (no copy of them in memory)."""
+        dims = {d: n for d, n in zip(self.spec.dims, self.spec.shape)}
+        variables = []
+        for k, (d, v, a) in self.coords().items():
+            variables.append((k, (d,), a, lambda start, stop, v=v: v[start:stop]))
+        for k in self.outputs:
+            variables.append((k, self.spec.dims, self.variable_attrs(k),
+                              lambda start, stop, k=k: store.read(k, start, stop)))
+        _netcdf.write(path, dims, variables, {**self.attrs(), **(extra_attrs or {})})
+
+
+@contextlib.contextmanager
+def _quiet_value_checks():
+    """Silence JAX's log of a failed value check (it becomes a SweepError naming the values)."""
+    logger = logging.getLogger("jax._src.callback")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@functools.lru_cache(maxsize=64)
+def _output_shapes(evaluate, names: tuple, chunk: int) -> dict:
+    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64) for k in names}
+    return jax.eval_shape(evaluate, abstract)
+
+
+def _inaccurate(result: dict) -> np.ndarray:
+    """Points whose estimated quadrature error misses the tolerance of ``currents``."""
+    return misses_tolerance(result["J"], result["J_error"], RTOL) | misses_tolerance(result["I"], result["I_error"], RTOL)
+
+
+def _count_missed(store: ChunkStore) -> int:
+    missed = 0
+    for start in range(0, store.size, _netcdf.SLAB):
+        stop = min(start + _netcdf.SLAB, store.size)
+        missed += int(np.sum(_inaccurate({k: store.read(k, start, stop) for k in ("J", "I", "J_error", "I_error")})))
+    return missed
+
+
+def _progress(total, initial, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, disable=not enabled,
+                desc="sweep", smoothing=0.1)
+
+
+def sweep(
+    axes: dict,
+    *,
+    model="two-level",
+    fixed: dict | None = None,
+    mode: str = "product",
+    fn: Callable | None = None,
+    order: str = "lowest",
+    chunk_size: int = DEFAULT_CHUNK,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+    name: str | None = None,
+    preset=_UNSET,
+    build: Callable | None = None,
+):
+    """Evaluate a model over named parameter axes; return an xarray Dataset.
+
+    axes: {name: values}; fixed: {name: value}. Names are the model's parameters and the
+    bath names mu0, V, mu_L, mu_R, T_e, T_ph (docs/physics.md §11); every name not given
+    takes the model's default (``model.defaults``, ``model.baths``). model: a built-in name
+    ("two-level", the paper's model; "serial-chain", …), a model file (``*.toml``) or an
+    ``ehpjax.Model``. Values are checked against the model's bounds (temperatures > 0)
+    before anything runs.
+
+    mode "product": the cartesian product of the axes (one dimension per axis); "flat":
+    equally long axes listing the points (one dimension, "point").
+
+    Outputs: by default every field of ``currents(..., order=order)`` (J, I, I_elastic, P,
+    entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR); points are first
+    computed with a 4-panel frequency rule and those whose error estimate misses the
+    tolerance (1e-6 relative, docs/physics.md §8) again with the default rule, then with
+    40 panels; a warning counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
+    a dict of real scalars (or one scalar, named "value").
+
+    chunk_size points per jitted call (default 512; at most 8192 per device; rounded up
+    to a multiple of the device count; the last chunk is padded so nothing recompiles);
+    each chunk's batch axis is sharded over all devices and processes. With
+    ``checkpoint`` (a folder: new, empty, or one this function wrote), finished chunks are
+    kept there, verified on resume (damaged ones are computed again, with a warning) and
+    removed once the sweep is complete. The checkpoint is resumed only by the same sweep:
+    model, values, outputs and settings; a custom ``fn`` is identified by its code, or by
+    ``name`` (required when its code cannot be digested).
+
+    Several processes (``jax.distributed``): every process calls ``sweep`` with the same
+    arguments; each computes its share of every chunk and all return the same Dataset.
+    Only process 0 writes the checkpoint (on a resume, the other processes' Dataset holds
+    only the points computed in this run).
+
+    Legacy forms (the two-level model only): ``preset="paper"`` (the default values,
+    which are the model's defaults) or ``preset=None`` (every parameter must be given);
+    ``build=f`` with ``f(params) -> (Junction, Modes, Baths)`` of the same names.
+    """
+    plan = _Plan(axes, model=model, fixed=fixed, mode=mode, fn=fn, order=order, chunk_size=chunk_size,
+                 name=name, preset=preset, build=build)
+    plan.check_room(memory=True, disk_folder=None if checkpoint is None else os.fspath(checkpoint), output=False)
+    writer = checkpoint is not None and jax.process_index() == 0
+    store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
+                       plan.spec.size, plan.chunk)
+    try:
+        plan.run(store, progress)
+        dataset = plan.dataset(store)
+    except BaseException:
+        store.close()  # finished chunks stay for a resume
+        raise
+    store.close(remove=True)
+    return dataset
+
+
+def sweep_to_file(
+    out: str | os.PathLike,
+    axes: dict,
+    *,
+    overwrite: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    attrs: dict | None = None,
+    progress: bool = True,
+    **options,
+) -> str:
+    """Run a sweep (the keywords of ``sweep``) into the NetCDF file ``out``, streaming.
+
+    Memory depends on the chunk size, not on the number of points. Finished chunks are
+    kept in ``checkpoint`` (default ``OUT.partial/``), which is removed only once ``out``
+    is complete and on disk. ``out`` is written atomically; an existing file is replaced
+    only with ``overwrite`` (and never something that is not a regular file). ``attrs``
+    are added to the file's global attributes. Returns the path written."""
+    out = os.fspath(out)
+    check_output(out, overwrite)
+    checkpoint = f"{out}.partial" if checkpoint is None else os.fspath(checkpoint)
+    if os.path.abspath(checkpoint) == os.path.abspath(out):
+        raise SweepError("the checkpoint folder and the output file must differ")
+    plan = _Plan(axes, **{"model": "two-level", "fixed": None, "mode": "product", "fn": None, "order": "lowest",
+                          "chunk_size": DEFAULT_CHUNK, "name": None, "preset": _UNSET, "build": None, **options})
+    plan.check_room(memory=False, disk_folder=os.path.dirname(os.path.abspath(out)), output=True)
+    writer = jax.process_index() == 0  # the other processes compute their share and keep nothing
+    store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
+                       plan.spec.size, plan.chunk, keep=writer)
+    try:
+        plan.run(store, progress)
+        if writer:
+            with atomic_path(out, overwrite) as tmp:
+                plan.write_netcdf(store, tmp, attrs)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.close()
+        raise
+    store.close(remove=True)  # only now: the output is complete and fsync'ed
+    return out

@@ -1,0 +1,155 @@
+"""Sweeps of any model: labelled results equal to direct ``currents`` calls, names and values
+checked before anything runs, the legacy forms, and fingerprints of custom outputs.
+
+Every currents sweep here uses chunk_size=4 and the same names, so each model compiles once.
+"""
+
+import functools
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ehpjax
+from ehpjax.sweeps._identity import Unhashable, callable_digest
+from ehpjax.sweeps._spec import resolve_model
+
+CHUNK = 4
+AXES = {"V": np.linspace(-2.0, 2.0, 5), "eps_L": [10.0, 10.5, 11.0]}
+FIXED = {"T_e": 0.3, "T_ph": 0.25, "mu0": 10.0}
+CHAIN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "chain3.toml")
+
+
+@pytest.fixture(scope="module")
+def product():
+    return ehpjax.sweep(AXES, fixed=FIXED, chunk_size=CHUNK, progress=False)
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return resolve_model(CHAIN_FILE)  # the instance ehpjax.sweep(model=CHAIN_FILE) uses (compiled once)
+
+
+def test_product_sweep_matches_direct_calls(product):
+    ds = product
+    assert ds.J.dims == ("V", "eps_L") and ds.J.shape == (5, 3)
+    np.testing.assert_array_equal(ds.V, AXES["V"])
+    assert ds.attrs["ehpjax_version"] == ehpjax.__version__ and ds.attrs["model"] == "two-level"
+    assert ds.J.attrs["units"] == "ħΩ²" and ds.I.attrs["units"] == "eΩ" and ds.eps_L.attrs["units"] == "ħΩ"
+    points = {"V": np.array([-2.0, -2.0, 1.0, 1.0]), "eps_L": np.array([10.0, 11.0, 10.0, 11.0])}
+
+    def direct(V, eps_L):
+        junction = ehpjax.Junction.two_level(eps_L, 9.5, 0.5, 0.5, 0.5)
+        c = ehpjax.currents(junction, ehpjax.Modes.single(1.0, 0.5), ehpjax.Baths.biased(V, 10.0, 0.3, 0.25))
+        return c.J, c.I, c.channel("LR")["J"]
+
+    J, I, J_LR = jax.jit(jax.vmap(direct))(points["V"], points["eps_L"])  # default quadrature, one compilation
+    for k in range(4):
+        point = ds.sel(V=points["V"][k], eps_L=points["eps_L"][k])
+        np.testing.assert_allclose(float(point.J), J[k], rtol=1e-6)  # sweeps refine to the tolerance
+        np.testing.assert_allclose(float(point.I), I[k], rtol=1e-6, atol=1e-16)
+        np.testing.assert_allclose(float(point.J_LR), J_LR[k], rtol=1e-6, atol=1e-16)
+
+
+def test_a_three_level_chain_sweeps_by_its_own_names(chain):
+    """The hopping t of a chain model file is an axis like any other (flat mode, mu_L/mu_R)."""
+    axes = {"t": [0.1, 0.3, 0.25, 0.4], "mu_L": [10.5, 9.0, 10.0, 10.2], "mu_R": [9.5, 10.0, 10.0, 9.9]}
+    ds = ehpjax.sweep(axes, model=CHAIN_FILE, fixed={"T_e": 0.2, "T_ph": 0.3}, mode="flat", chunk_size=CHUNK,
+                      progress=False)
+    assert ds.J.dims == ("point",) and ds.t.attrs["long_name"] == "hopping between neighbouring dots"
+    assert ds.attrs["model"] == "chain3"
+
+    def direct(t, mu_L, mu_R):
+        junction, modes, baths = chain.system({"t": t, "mu_L": mu_L, "mu_R": mu_R, "T_e": 0.2, "T_ph": 0.3})
+        c = ehpjax.currents(junction, modes, baths)
+        return c.J, c.I
+
+    J, I = jax.jit(jax.vmap(direct))(*(np.asarray(axes[k]) for k in ("t", "mu_L", "mu_R")))
+    np.testing.assert_allclose(ds.J, J, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(ds.I, I, rtol=1e-6, atol=1e-10)
+    assert np.all(ds.J_error <= 1e-6 * np.maximum(np.abs(ds.J), 1e-4))  # the refine pass reached the tolerance
+
+
+def test_names_are_checked_against_the_model(chain):
+    with pytest.raises(ehpjax.SweepError, match=r"unknown parameter 'eps_L' of model 'chain3' \(known: eps1, eps2, "
+                                                r"eps3, t, gamma_L, .*mu0, V, mu_L, mu_R, T_e, T_ph\)"):
+        ehpjax.sweep({"eps_L": [1.0]}, model=chain, progress=False)
+    with pytest.raises(ehpjax.SweepError, match="unknown parameter 't' of model 'two-level'"):
+        ehpjax.sweep({"t": [0.1]}, progress=False)
+    with pytest.raises(ehpjax.SweepError, match="both fixed and swept"):
+        ehpjax.sweep({"V": [0.0]}, fixed={"V": 1.0}, progress=False)
+    with pytest.raises(ehpjax.SweepError, match=r"either as \(mu_L, mu_R\) or as \(mu0, V\)"):
+        ehpjax.sweep({"V": [0.0]}, fixed={"mu_L": 1.0, "mu_R": 0.0}, progress=False)
+    with pytest.raises(ehpjax.SweepError, match="mode 'flat' needs axes of equal length"):
+        ehpjax.sweep({"V": [0.0, 1.0], "m": [0.1]}, mode="flat", progress=False)
+    with pytest.raises(ehpjax.SweepError, match="axis 'V' contains NaN"):
+        ehpjax.sweep({"V": [0.0, np.nan]}, progress=False)
+
+
+def test_bad_values_give_one_error_and_leave_nothing_behind(tmp_path, product):
+    with pytest.raises(ehpjax.SweepError, match=r"fixed parameter 'T_e': the temperature must be > 0 \(got -0.3\)"):
+        ehpjax.sweep({"V": [0.0]}, fixed={"T_e": -0.3}, checkpoint=tmp_path / "a", progress=False)
+    with pytest.raises(ehpjax.SweepError, match=r"axis 'gamma_L': value -0.1 lies outside the bounds \[0, inf\]"):
+        ehpjax.sweep({"gamma_L": [0.5, -0.1]}, checkpoint=tmp_path / "b", progress=False)
+    # γ_L = 0 leaves level 1 unbroadened: found while the first chunk runs, before anything is kept
+    axes = {"gamma_L": [0.5, 0.0, 0.5, 0.5], "V": [0.0], "eps_L": [10.0]}
+    with pytest.raises(ehpjax.SweepError, match=r"invalid value at a point with gamma_L in \[0, 0.5\].*not broadened"):
+        ehpjax.sweep(axes, fixed={"T_e": 0.3, "T_ph": 0.25, "mu0": 10.0}, checkpoint=tmp_path / "c",
+                     chunk_size=CHUNK, progress=False)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_billion_points_are_refused_at_once(product):
+    axes = {"V": np.linspace(-2, 2, 1000), "eps_L": np.linspace(9, 11, 1000), "T_e": np.linspace(0.1, 1, 1000)}
+    start = time.perf_counter()
+    with pytest.raises(ehpjax.SweepError, match="1,000,000,000 points × 15 outputs = 120 GB"):
+        ehpjax.sweep(axes, fixed={"T_ph": 0.25, "mu0": 10.0}, chunk_size=CHUNK, progress=False)
+    assert time.perf_counter() - start < 5.0
+
+
+def test_legacy_preset_and_build(product):
+    paper = ehpjax.sweep(AXES, fixed=FIXED, preset="paper", chunk_size=CHUNK, progress=False)
+    for name in product.data_vars:
+        np.testing.assert_array_equal(paper[name], product[name])
+    with pytest.raises(ehpjax.SweepError, match="'eps_R' is neither fixed nor swept"):
+        ehpjax.sweep(AXES, fixed=FIXED, preset=None, progress=False)
+    with pytest.raises(ehpjax.SweepError, match="unknown preset 'bogus'"):
+        ehpjax.sweep(AXES, preset="bogus", progress=False)
+
+    def build(p):  # today's build= form: parameters → (Junction, Modes, Baths)
+        junction = ehpjax.Junction.two_level(p["eps_L"], p["eps_R"], p["gamma_L"], p["gamma_R"], p["m"])
+        return junction, ehpjax.Modes.single(p["omega"], p["gamma_ph"]), ehpjax.Baths.biased(
+            p["V"], p["mu0"], p["T_e"], p["T_ph"])
+
+    def fn(junction, modes, baths):
+        return {"x": jnp.real(junction.H[0, 0]) * baths.mu_L + modes.K[0, 0] * baths.T_ph}
+
+    legacy = ehpjax.sweep(AXES, fixed=FIXED, build=build, fn=fn, progress=False)
+    new = ehpjax.sweep(AXES, fixed=FIXED, fn=fn, progress=False)
+    np.testing.assert_array_equal(legacy.x, new.x)
+    np.testing.assert_allclose(new.x, np.asarray(AXES["eps_L"])[None, :] * (10.0 + AXES["V"][:, None] / 2) + 0.25)
+
+
+def test_custom_fn_scalar_output_and_checks():
+    ds = ehpjax.sweep({"V": [0.0, 1.0]}, fn=lambda j, m, b: b.mu_L - b.mu_R, progress=False)
+    np.testing.assert_allclose(ds.value, [0.0, 1.0])
+    with pytest.raises(ehpjax.SweepError, match="complex"):
+        ehpjax.sweep({"V": [0.0, 1.0]}, fn=lambda j, m, b: {"z": b.mu_L * 1j}, progress=False)
+    with pytest.raises(ehpjax.SweepError, match=r"shape \(2,\) per point"):
+        ehpjax.sweep({"V": [0.0, 1.0]}, fn=lambda j, m, b: {"v": jnp.stack([b.mu_L, b.mu_R])}, progress=False)
+
+
+def test_fn_digests_follow_the_code_and_its_values():
+    def make(scale):
+        return lambda j, m, b: {"J": scale * b.mu_L}
+
+    assert callable_digest(make(1.0)) == callable_digest(make(1.0))
+    assert callable_digest(make(1.0)) != callable_digest(make(2.0))  # closure value
+    first = lambda j, m, b: {"X": b.mu_L}  # noqa: E731
+    second = lambda j, m, b: {"X": b.mu_R}  # noqa: E731  (same qualified name, other code)
+    assert callable_digest(first) != callable_digest(second)
+    with pytest.raises(Unhashable):
+        callable_digest(functools.partial(make, 1.0))
