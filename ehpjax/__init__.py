@@ -56,6 +56,6 @@ from .models import Model as Model, Parameter as Parameter
 from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
 from ._sweep import SweepError as SweepError, sweep as sweep
 from . import design as design  # inverse design with optax (objectives, optimize, best.json)
-from ._design import DesignError as DesignError, DesignResult as DesignResult, optimize as optimize
+from .design import DesignError as DesignError, DesignResult as DesignResult, optimize as optimize
 
 __version__ = "0.1.0"

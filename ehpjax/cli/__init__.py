@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover
 
 # Modules that add sub-commands: each defines register(app). Built-in commands first; a module
 # listed here but not installed is skipped (so that this list can name work in progress).
-COMMAND_MODULES: tuple[str, ...] = ("ehpjax.cli", "ehpjax._sweep_cli", "ehpjax._design_cli")
+COMMAND_MODULES: tuple[str, ...] = ("ehpjax.cli", "ehpjax._sweep_cli", "ehpjax.cli._optimize")
 
 UNITS_NOTE = "Units: ħ = k_B = e = 1 and the mode energy ħΩ = 1 (energies, temperatures, biases in ħΩ)."
 
@@ -90,7 +90,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool):
     if value:
-        from . import __version__
+        from .. import __version__
 
         typer.echo(f"ehpjax {__version__}")
         raise typer.Exit()
@@ -168,7 +168,7 @@ MODEL_HELP = (
 
 
 def _load_model(model: str, eps_L, eps_R, gamma_L, gamma_R, m, omega, gamma_ph, spin_degeneracy):
-    from . import Junction, Modes
+    from .. import Junction, Modes
 
     if model in ("two-level", "paper"):
         return Junction.two_level(eps_L, eps_R, gamma_L, gamma_R, m, spin_degeneracy), Modes.single(omega, gamma_ph), {
@@ -243,8 +243,8 @@ def currents_command(
     import equinox as eqx
     import numpy as np
 
-    from . import Baths, FrequencyQuadrature, __version__, cooling_cop, currents
-    from ._currents import misses_tolerance
+    from .. import Baths, FrequencyQuadrature, __version__, cooling_cop, currents
+    from .._currents import misses_tolerance
 
     junction, modes, model_info = _load_model(model, eps_L, eps_R, gamma_L, gamma_R, m, omega, gamma_ph,
                                               spin_degeneracy)
@@ -327,7 +327,7 @@ def reproduce_command(
     import numpy as np
     from tqdm import tqdm
 
-    from . import __version__, figures
+    from .. import __version__, figures
 
     settings = figures.PaperSettings.quick() if quick else figures.PaperSettings()
     steps = ["Figs. 3–4: currents vs ΔT", "Fig. 5: currents vs V", "Fig. 6: Eq. 9 spectrum", "Fig. 3: plot",
