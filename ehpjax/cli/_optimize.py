@@ -102,7 +102,7 @@ def optimize_command(
         "μ0 ± 3, γ_L, γ_R ≥ 0.05, γ_ph ≥ 0.02, 0 < m < 1, 0.25 < Ω < 4; |V| < 3, T_e, T_ph ≥ 0.05.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="NAME=VALUE: a model parameter's value (fixed, or the first start of a free one), in its "
-        "unit (repeatable).")] = None,
+        "unit (ħΩ for energies; repeatable).")] = None,
     start: Annotated[Optional[list[str]], typer.Option("--start", help="Same as --set (earlier name).",
                                                        hidden=True)] = None,
     bias: Annotated[Optional[float], typer.Option("--bias", "-V", help="Bias V = μ_L − μ_R with μ_L,R = μ0 ± V/2, "
