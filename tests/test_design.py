@@ -337,3 +337,25 @@ def test_cli_help_has_units():
     helps = {opt: p.help for p in command.params for opt in p.opts}
     for option in ("--T0", "--delta-T", "--T", "--mu0", "--bias", "--bound", "--set"):
         assert "ħΩ" in helps[option], option
+
+
+def test_one_trace_for_the_whole_run_and_any_optax_transformation():
+    """The step is traced once (not per step), whatever the optax transformation; a second
+    run of the same problem reuses it."""
+    import optax
+
+    traces = []
+
+    def fn(c):
+        traces.append(1)  # runs only while tracing
+        return -c.J
+
+    objective = design.Custom(fn=fn, V=-1.0, T_e=0.2)
+    sgd = optax.sgd(1e-2, momentum=0.5)
+    kw = dict(free=("eps_L", "gamma_L"), starts=2, seed=0, patience=100, optimizer=sgd, progress=False)
+    r = design.optimize(objective, steps=6, **kw)
+    first = len(traces)
+    assert r.steps_run == 6 and first <= 2  # the step, and at most one accurate re-evaluation
+    assert r.value >= r.start_value
+    design.optimize(objective, steps=3, **kw)
+    assert len(traces) == first

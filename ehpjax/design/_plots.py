@@ -119,7 +119,7 @@ def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> d
     curves = {key: np.asarray(_curves(j, m, mu_L, mu_R, T_e, T_ph, quad)[0]) for key, (j, m) in systems.items()}
     temps = (f"{symbol('T')} = {p['T_e']:.4g}" if p["T_e"] == p["T_ph"]
              else f"{symbol('T_e')} = {p['T_e']:.4g}, {symbol('T_ph')} = {p['T_ph']:.4g}")
-    return {"x": grid, "x_label": label("V"), "y_label": label("J") + " ($J < 0$: the modes are cooled)",
+    return {"x": grid, "x_label": label("V"), "y_label": label("J") + "; $J < 0$ cools the modes",
             "marker": V, "title": f"{symbol('mu0')} = {p['mu0']:.4g}, {temps}", **curves}
 
 
