@@ -1,5 +1,5 @@
-"""Inverse design of models other than the paper's: a serial three-level chain and the
-chain with two modes. Optimisation improves the objective; gradients of every objective
+"""Inverse design of models other than the paper's: the serial three-level chain, the
+two-mode (exceptional-point) junction and the chain with two modes. Optimisation improves the objective; gradients of every objective
 with respect to the model's parameters (and the bias) match central differences; whole
 matrices under a mask (Hermitian H, PSD Γ_L = L L†) keep their structure and have exact
 gradients; best.json reproduces the reported value to 1e-10."""
@@ -13,72 +13,52 @@ import pytest
 import ehpjax
 from conftest import assert_close
 from ehpjax import design
-from ehpjax.models import Model, Parameter
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
 
 
-def serial_chain(modes: int = 1) -> Model:
-    """Three dots in series between L and R: H = Σ ε_i|i⟩⟨i| + t(|1⟩⟨2| + |2⟩⟨3| + h.c.),
-    Γ_L = γ_L|1⟩⟨1|, Γ_R = γ_R|3⟩⟨3|. One mode on both bonds (M = m(|1⟩⟨2| + |2⟩⟨3| + h.c.)),
-    or (modes=2) mode k on bond (k, k+1) with frequencies Ω_1, Ω_2."""
-    parameters = [
-        Parameter("eps1", 10.6), Parameter("eps2", 10.0), Parameter("eps3", 9.4),
-        Parameter("t", 0.3, min=0.0), Parameter("gamma_L", 0.5, min=0.0), Parameter("gamma_R", 0.5, min=0.0),
-        Parameter("m", 0.4), Parameter("gamma_ph", 0.5, min=0.0),
-    ]
-    parameters += [Parameter("omega", 1.0, min=0.0)] if modes == 1 else [Parameter("omega1", 1.0, min=0.0),
-                                                                         Parameter("omega2", 1.3, min=0.0)]
-    bond = [jnp.zeros((3, 3)).at[k, k + 1].set(1.0).at[k + 1, k].set(1.0) for k in range(2)]
-
-    def build(p):
-        H = jnp.diag(jnp.stack([p["eps1"], p["eps2"], p["eps3"]])) + p["t"] * (bond[0] + bond[1])
-        gL = jnp.zeros((3, 3)).at[0, 0].set(p["gamma_L"])
-        gR = jnp.zeros((3, 3)).at[2, 2].set(p["gamma_R"])
-        if modes == 1:
-            M = (p["m"] * (bond[0] + bond[1]))[None]
-            K, eta = jnp.reshape(p["omega"] ** 2, (1, 1)), jnp.reshape(p["gamma_ph"], (1, 1))
-        else:
-            M = p["m"] * jnp.stack(bond)
-            K = jnp.diag(jnp.stack([p["omega1"] ** 2, p["omega2"] ** 2]))
-            eta = p["gamma_ph"] * jnp.eye(2)
-        return ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta)
-
-    return Model(f"chain3-{modes}mode", tuple(parameters), build, baths={"mu0": 10.0, "V": 0.0, "T_e": 0.2})
+CHAIN = ehpjax.models.get("serial-chain", n=3, mode="bond:1")  # the chain of examples/chain3.toml
+TWO_MODE = ehpjax.models.get("two-mode")  # the exceptional-point junction, two modes
+CHAIN2 = ehpjax.models.get("serial-chain", n=3, mode=["bond:1", "bond:2"])  # three dots, two modes
 
 
-CHAIN = serial_chain(1)
-TWO_MODE = serial_chain(2)
-OBJECTIVES = (
-    design.Cooling(V=-1.0, mu0=10.0, T=0.2),
-    design.COP(V=-1.0, mu0=10.0, T=0.2),
-    design.Rectification(T0=0.5, delta_T=0.4, mu0=10.0, V=0.1),
-    design.Thermocurrent(T0=0.5, delta_T=0.4, mu0=9.8),
-    design.Custom(fn=lambda c: c.channel("LR")["J"] - 0.5 * c.channel("RL")["J"], V=-0.5, T_e=0.3, T_ph=0.25),
-)
+def objectives(mu0: float):
+    """Every objective; they share two operating points (so that one compiled function
+    evaluates three sets of currents)."""
+    return (
+        design.Cooling(V=-1.0, mu0=mu0, T=0.2),
+        design.COP(V=-1.0, mu0=mu0, T=0.2),
+        design.Custom(fn=lambda c: c.channel("LR")["J"] - 0.5 * c.channel("RL")["J"], mu0=mu0, V=-1.0, T_e=0.2),
+        design.Rectification(T0=0.5, delta_T=0.4, mu0=mu0, V=-1.0),
+        design.Thermocurrent(T0=0.5, delta_T=0.4, mu0=mu0, V=-1.0),
+    )
 
 
 @pytest.mark.parametrize("model", [CHAIN, TWO_MODE], ids=lambda m: m.name)
 def test_gradients_of_every_objective_match_central_differences(model):
-    """∂(objective)/∂(every parameter and V) by jax.jacrev against central differences,
-    all objectives in one compiled function."""
+    """∂(objective)/∂(every parameter and V) by jax.jacrev against central differences, all
+    objectives in one compiled function. For COP this is the guide the optimiser follows
+    (equal to the value inside the cooling region)."""
     names = model.names
     point = {k: v * (1.0 + 0.03 * np.sin(3.0 * i + 1.0)) for i, (k, v) in enumerate(model.defaults.items())}
     x = jnp.array([point[k] for k in names] + [-0.9])
+    targets = objectives(model.baths["mu0"])
 
     def values(x):
         junction, modes = model.build(dict(zip(names, x[:-1])))
-        return jnp.stack([o(junction, modes, o.baths({"V": x[-1]} if not isinstance(o, design.Custom) else None),
-                            quadrature=QUAD) for o in OBJECTIVES])
+        out = []
+        for o in targets:
+            baths = o.baths({"V": x[-1]})
+            out.append(o.evaluate(junction, modes, baths, quadrature=QUAD)[1])
+        return jnp.stack(out)
 
     n = len(x)
     h = 1e-5
     shifted = jnp.concatenate([x + h * jnp.eye(n), x - h * jnp.eye(n)])
-    f = jax.jit(lambda x, shifted: (values(x), jax.jacrev(values)(x), jax.vmap(values)(shifted)))
-    value, jac, around = (np.asarray(a) for a in f(x, shifted))
+    f = jax.jit(lambda x, shifted: (jax.jacrev(values)(x), jax.vmap(values)(shifted)))
+    jac, around = (np.asarray(a) for a in f(x, shifted))
     fd = ((around[:n] - around[n:]) / (2 * h)).T  # (objective, variable)
-    assert value[1] > 0  # COP evaluated inside the cooling region, where it is smooth
-    for k, o in enumerate(OBJECTIVES):
+    for k, o in enumerate(targets):
         scale = np.max(np.abs(jac[k]))
         assert scale > 0, o.name
         np.testing.assert_allclose(jac[k], fd[k], rtol=1e-5, atol=1e-6 * scale, err_msg=f"{model.name}: {o.name}")
@@ -97,7 +77,7 @@ def test_optimisation_improves_the_chain_and_best_json_reproduces_it(chain_run, 
     assert r.value > 1.2 * r.start_value
     assert r.second_law_violations == 0 and np.all(r.history.entropy_production >= 0)
     assert r.space.names == ("eps1", "eps2", "eps3", "t") and 0 < r.free["t"] < 0.6
-    assert r.parameters["gamma_L"] == 0.5 and r.parameters["V"] == -1.0
+    assert r.parameters["gamma_L"] == CHAIN.defaults["gamma_L"] and r.parameters["V"] == -1.0
     # The design as a concrete system, through best.json, gives the reported value to 1e-10.
     r.save(tmp_path / "best.json")
     saved = design.load_design(tmp_path / "best.json")
@@ -114,14 +94,14 @@ def test_matrices_under_a_mask_keep_their_structure_and_have_exact_gradients():
     the lower triangle of the first two dots; V free too."""
     mask_H = [[1, 1, 0], [1, 1, 0], [0, 0, 0]]
     mask_G = [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
-    problem = design.prepare(design.Cooling(V=-1.0, mu0=10.0, T=0.2), TWO_MODE, free=("V",),
+    problem = design.prepare(design.Cooling(V=-1.0, mu0=10.0, T=0.2), CHAIN2, free=("V",),
                              matrices=(design.Hermitian("H", mask_H), design.PSD("gamma_L", mask_G, real=False)))
     space = problem.space
     assert space.names == ("V", "H[0,0]", "H[0,1]", "H[0,1].im", "H[1,1]", "L_gamma_L[0,0]", "L_gamma_L[1,0]",
                            "L_gamma_L[1,0].im", "L_gamma_L[1,1]")
     # The start reproduces the model's matrices (Γ_L = diag(γ_L, 0, 0): L = diag(√γ_L, ~0)).
     j0, m0, b0 = space.system(problem.objective, jnp.asarray(space.start))
-    jm, mm = TWO_MODE.build()
+    jm, mm = CHAIN2.build()
     np.testing.assert_allclose(np.asarray(j0.H), np.asarray(jm.H), atol=1e-15)
     np.testing.assert_allclose(np.asarray(j0.gamma_L), np.asarray(jm.gamma_L), atol=1e-12)
     # A generic point: H Hermitian (complex), Γ_L PSD, the rest as built.

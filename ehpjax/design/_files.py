@@ -1,10 +1,12 @@
 """Files of a design run: best.json (the concrete design), history.csv, and the output
 folder (refused when it already holds files, unless overwrite; never deletes anything).
 
-best.json::
+best.json is the concrete-system JSON of ``ehpjax.models.save_system`` (what
+``ehpjax currents --model best.json`` reads) with the design's data as extra keys::
 
-    {"ehpjax_version": "...",
+    {"format": "ehpjax-system",
      "units": {...},
+     "ehpjax_version": "...",
      "junction": {"H": [[...]], "gamma_L": [[...]], "gamma_R": [[...]], "M": [[[...]]], "spin_degeneracy": 1.0},
      "modes": {"K": [[...]], "eta": [[...]]},
      "baths": {"mu_L": ..., "mu_R": ..., "T_e": ..., "T_ph": ...},
@@ -15,9 +17,10 @@ best.json::
      ...}
 
 Arrays are nested lists; a complex array has every entry as an [re, im] pair (one
-trailing axis of length 2 more than its shape in docs/physics.md §8). Anyone can
-recompute the design's currents from it with code of their own. Every file is written
-atomically: a temporary file in the same folder, flushed to disk, then renamed.
+trailing axis of length 2 more than its shape in docs/physics.md §8); floats round-trip
+exactly. Anyone can recompute the design's currents from it with code of their own. Every
+file is written atomically: a temporary file in the same folder, flushed to disk, then
+renamed.
 """
 
 from __future__ import annotations
@@ -26,26 +29,15 @@ import csv
 import dataclasses
 import importlib.metadata
 import io
-import json
-import math
 import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from .._model import Baths, Junction, Modes
+from ..models import load_system, save_system
+from ..models._system import system_record
 from ._objectives import DesignError
 
-UNITS = {
-    "energy": "hbar*Omega (energies, frequencies, temperatures, chemical potentials, biases; hbar = k_B = e = 1)",
-    "J": "hbar*Omega^2",
-    "I": "e*Omega",
-    "P": "hbar*Omega^2",
-    "K": "Omega^2",
-    "eta": "Omega",
-}
-_NDIM = {"H": 2, "gamma_L": 2, "gamma_R": 2, "M": 3, "K": 2, "eta": 2}
 OUTPUTS = ("best.json", "history.csv", "history.png", "comparison.png")
 
 
@@ -104,90 +96,35 @@ def prepare_out(out, *, overwrite: bool = False) -> Path:
 # -- best.json ------------------------------------------------------------------------------
 
 
-def _encode(a) -> list:
-    a = np.asarray(a)
-    if np.iscomplexobj(a):
-        if np.all(a.imag == 0):
-            a = a.real
-        else:
-            return np.stack([a.real, a.imag], axis=-1).tolist()
-    return a.astype(float).tolist()
-
-
-def _decode(value, name: str, path) -> np.ndarray:
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DesignError(f"{os.fspath(path)}: {name} is not a (nested) list of numbers") from None
-    ndim = _NDIM[name]
-    if a.ndim == ndim + 1 and a.shape[-1] == 2:
-        return a[..., 0] + 1j * a[..., 1]
-    if a.ndim != ndim:
-        raise DesignError(f"{os.fspath(path)}: {name} must have {ndim} dimensions (or {ndim + 1} with [re, im] "
-                          f"pairs), got shape {a.shape}")
-    return a
+def _design_keys(objective_name, value, objective_settings, parameters, extra) -> dict:
+    objective = dict(objective_settings or {})
+    objective.update(name=str(objective_name), value=float(value))
+    keys = {"ehpjax_version": _version(), "objective": objective}
+    if parameters is not None:
+        keys["parameters"] = {k: float(v) for k, v in parameters.items()}
+    keys.update(extra or {})
+    return keys
 
 
 def design_record(junction: Junction, modes: Modes, baths: Baths, objective_name: str, value: float, *,
                   objective_settings: dict | None = None, parameters: dict | None = None,
                   extra: dict | None = None) -> dict:
-    """The content of best.json as a dict (see the module docstring)."""
-    objective = dict(objective_settings or {})
-    objective.update(name=str(objective_name), value=float(value))
-    record = {
-        "ehpjax_version": _version(),
-        "units": UNITS,
-        "junction": {"H": _encode(junction.H), "gamma_L": _encode(junction.gamma_L),
-                     "gamma_R": _encode(junction.gamma_R), "M": _encode(junction.M),
-                     "spin_degeneracy": float(junction.spin_degeneracy)},
-        "modes": {"K": _encode(modes.K), "eta": _encode(modes.eta)},
-        "baths": {"mu_L": float(baths.mu_L), "mu_R": float(baths.mu_R), "T_e": float(baths.T_e),
-                  "T_ph": float(baths.T_ph)},
-        "objective": objective,
-    }
-    if parameters is not None:
-        record["parameters"] = {k: float(v) for k, v in parameters.items()}
-    record.update(extra or {})
-    return record
-
-
-def dumps(record: dict) -> str:
-    """JSON text with two-space indentation and every array on one line; non-finite
-    numbers as null."""
-    arrays = {}
-
-    def stash(obj):
-        if isinstance(obj, dict):
-            return {k: stash(v) for k, v in obj.items()}
-        if isinstance(obj, list):
-            key = f"@@array{len(arrays)}@@"
-            arrays[key] = json.dumps(obj, allow_nan=False)
-            return key
-        return obj
-
-    text = json.dumps(stash(_finite(record)), indent=2, allow_nan=False, ensure_ascii=False)
-    for key, value in arrays.items():
-        text = text.replace(f'"{key}"', value)
-    return text
-
-
-def _finite(obj):
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+    """The content of best.json as a dict (see the module docstring): the concrete-system
+    JSON of ``ehpjax.models.save_system`` with the design's data as extra keys."""
+    return system_record(junction, modes, baths,
+                         **_design_keys(objective_name, value, objective_settings, parameters, extra))
 
 
 def save_design(path, junction: Junction, modes: Modes, baths: Baths, objective_name: str, value: float, *,
                 objective_settings: dict | None = None, parameters: dict | None = None,
                 extra: dict | None = None, overwrite: bool = True) -> None:
-    """Write a concrete design as best.json (module docstring), atomically."""
-    record = design_record(junction, modes, baths, objective_name, value, objective_settings=objective_settings,
-                           parameters=parameters, extra=extra)
-    write_atomic(path, dumps(record) + "\n", overwrite=overwrite)
+    """Write a concrete design as best.json (module docstring), atomically, through
+    ``ehpjax.models.save_system``; an existing file is replaced only with ``overwrite``."""
+    path = Path(path)
+    if path.is_file() and not path.is_symlink() and not overwrite:
+        raise DesignError(f"{path}: exists; not replacing it (overwrite=True to replace)")
+    save_system(path, junction, modes, baths,
+                **_design_keys(objective_name, value, objective_settings, parameters, extra))
 
 
 def save_result(path, result, *, overwrite: bool = True) -> None:
@@ -220,38 +157,23 @@ class SavedDesign:
     baths: Baths
     objective: dict  # at least {"name", "value"}
     parameters: dict | None
-    record: dict  # the whole JSON content
+    record: dict  # every key besides junction, modes, baths (and format)
 
 
 def load_design(path) -> SavedDesign:
-    """Read best.json written by ``save_design`` (or by anyone following its format)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            record = json.load(fh)
-    except FileNotFoundError:
-        raise DesignError(f"cannot read design {os.fspath(path)!r}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DesignError(f"design {os.fspath(path)!r} is not valid JSON: {err}") from None
-    if not isinstance(record, dict):
-        raise DesignError(f"design {os.fspath(path)!r}: expected a JSON object")
-    for section, keys in (("junction", ("H", "gamma_L", "gamma_R", "M")), ("modes", ("K", "eta")),
-                          ("baths", ("mu_L", "mu_R", "T_e", "T_ph")), ("objective", ("name", "value"))):
-        if not isinstance(record.get(section), dict):
-            raise DesignError(f"design {os.fspath(path)!r} lacks the section {section!r}")
-        missing = [k for k in keys if k not in record[section]]
-        if missing:
-            raise DesignError(f"design {os.fspath(path)!r}: {section} lacks {', '.join(missing)}")
-    j, m, b = record["junction"], record["modes"], record["baths"]
-    try:
-        junction = Junction(*(_decode(j[k], k, path) for k in ("H", "gamma_L", "gamma_R", "M")),
-                            j.get("spin_degeneracy", 1.0))
-        modes = Modes(_decode(m["K"], "K", path), _decode(m["eta"], "eta", path))
-        baths = Baths(*(float(b[k]) for k in ("mu_L", "mu_R", "T_e", "T_ph")))
-    except DesignError:
-        raise
-    except (TypeError, ValueError) as err:
-        raise DesignError(f"design {os.fspath(path)!r}: {err}") from None
-    return SavedDesign(junction, modes, baths, dict(record["objective"]), record.get("parameters"), record)
+    """Read best.json written by ``save_design`` (or by anyone following its format; files of
+    earlier versions, without "format", are read too)."""
+    junction, modes, baths, extra = load_system(path)
+    where = f"design {os.fspath(path)!r}"
+    if baths is None:
+        raise DesignError(f"{where} lacks the section 'baths'")
+    objective = extra.get("objective")
+    if not isinstance(objective, dict):
+        raise DesignError(f"{where} lacks the section 'objective'")
+    missing = [k for k in ("name", "value") if k not in objective]
+    if missing:
+        raise DesignError(f"{where}: objective lacks {', '.join(missing)}")
+    return SavedDesign(junction, modes, baths, dict(objective), extra.get("parameters"), extra)
 
 
 # -- history.csv ----------------------------------------------------------------------------
