@@ -121,8 +121,11 @@ def save_design(path, junction: Junction, modes: Modes, baths: Baths, objective_
     """Write a concrete design as best.json (module docstring), atomically, through
     ``ehpjax.models.save_system``; an existing file is replaced only with ``overwrite``."""
     path = Path(path)
-    if path.is_file() and not path.is_symlink() and not overwrite:
-        raise DesignError(f"{path}: exists; not replacing it (overwrite=True to replace)")
+    if path.exists() or path.is_symlink():
+        if path.is_symlink() or not path.is_file():
+            raise DesignError(f"{path}: exists and is not a regular file; not replacing it")
+        if not overwrite:
+            raise DesignError(f"{path}: exists; not replacing it (overwrite=True to replace)")
     save_system(path, junction, modes, baths,
                 **_design_keys(objective_name, value, objective_settings, parameters, extra))
 
