@@ -38,7 +38,7 @@ from ehpjax import design
 
 CHANNELS = ehpjax.CHANNELS  # ("LL", "RR", "RL", "LR")
 objective = design.cooling(V=-1.0, mu0=10.0, T=0.2)
-paper_junction, paper_modes = design.two_level_design(design.PAPER)
+paper_junction, paper_modes = ehpjax.models.get("two-level").build()  # the paper's parameters
 baths = objective.baths()
 paper = jax.jit(ehpjax.currents)(paper_junction, paper_modes, baths)
 print(f"paper's model at V = -1, T = 0.2: J = {float(paper.J):.6e}  (cooling power {-float(paper.J):.4e} ħΩ²)")
@@ -47,7 +47,7 @@ print(f"paper's model at V = -1, T = 0.2: J = {float(paper.J):.6e}  (cooling pow
 # ## Optimise
 #
 # Eight starts run at once (`jax.vmap`): the paper's parameters and seven random points in the
-# default bounds (levels within μ0 ± 3, broadenings ≥ 0.05 — the accuracy range of SPEC 8).
+# default bounds (levels within μ0 ± 3, broadenings ≥ 0.05, the accuracy range of docs/physics.md §8).
 # Adam moves unconstrained variables that a sigmoid box (levels) and a softplus (broadenings)
 # map to physical ones, so every iterate is a valid junction; the entropy production σ is
 # recorded at every iterate.
@@ -59,23 +59,23 @@ result = design.optimize(objective, free=("eps_L", "eps_R", "gamma_L", "gamma_R"
 print(f"{time.perf_counter() - t0:.1f} s (including compilation)")
 print(result)
 print(f"\ncooling power: design {result.value:.4e} vs paper {-float(paper.J):.4e} ħΩ² "
-      f"-> x{result.value / -float(paper.J):.2f}")
+      f"-> x{result.value / -float(paper.J):.3f}")
 assert result.second_law_violations == 0 and result.value > -float(paper.J)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+fig, axes = plt.subplots(2, 1, figsize=(8, 7.0), layout="constrained")
 design.plot_history(result, ax=axes[0])
 data = design.comparison_data(result)
 design.plot_comparison(result, ax=axes[1], data=data)
-deepest = min(data["design"].min(), data["paper"].min())
+deepest = min(data["design"].min(), data["start"].min())
 axes[1].set_ylim(1.4 * deepest, -1.2 * deepest)
-axes[1].set_title("J(V) at T = 0.2: the design cools over a wider, deeper window", fontsize=10)
+axes[1].set_title(r"$J(V)$ at $T$ = 0.2: the design cools over a wider, deeper window", fontsize=10)
 plt.show()
 
 # %% [markdown]
 # ## Which electron–hole-pair bath does the cooling?
 #
-# `Currents.J_channels` splits J into the four EHP channels. For the paper's model the two
+# `Currents.channel(name)` splits J into the four EHP channels. For the paper's model the two
 # intra-lead baths LL and RR do not couple to the mode at all (M only connects level 1, on lead
 # L, with level 2, on lead R); the inter-lead baths RL (μ = −V = +1, a "hot" bath that emits
 # bosons) and LR (μ = V = −1, a "cold" one that absorbs them) compete.
@@ -84,12 +84,12 @@ plt.show()
 best = result.currents
 print(f"{'channel':>8} {'mu_ab':>6} {'paper J^ab':>13} {'design J^ab':>13}")
 for k, c in enumerate(CHANNELS):
-    print(f"{c:>8} {float(baths.mu_channels[k]):>6.1f} {float(paper.J_channels[k]):>13.4e} "
-          f"{float(best.J_channels[k]):>13.4e}")
+    print(f"{c:>8} {float(baths.mu_channels[k]):>6.1f} {float(paper.channel(c)['J']):>13.4e} "
+          f"{float(best.channel(c)['J']):>13.4e}")
 print(f"{'total':>8} {'':>6} {float(paper.J):>13.4e} {float(best.J):>13.4e}")
 print(f"\ncharge current I: paper {float(paper.I):.4e}, design {float(best.I):.4e};  "
       f"COP −J/P: paper {float(ehpjax.cooling_cop(paper)):.4f}, design {float(ehpjax.cooling_cop(best)):.4f}")
-assert float(best.J_channels[3]) < 0 < float(best.J_channels[2])
+assert float(best.channel("LR")["J"]) < 0 < float(best.channel("RL")["J"])
 
 # %% [markdown]
 # The cooling is done by the LR bath: J^LR is negative and, in the design, almost nothing is
@@ -111,16 +111,17 @@ for ax, (title, junction, modes) in zip(axes, [("paper's model", paper_junction,
                                               ("design", result.junction, result.modes)]):
     lam = np.real(np.asarray(ehpjax.ehp_dos(junction, baths, omega)))[:, :, 0, 0]  # (4, P)
     a_ph = np.real(np.asarray(ehpjax.boson_spectral(modes, omega)))[:, 0, 0]
-    ax.plot(omega, lam[2], color="C1", label="Λ^RL (μ = +1)")
-    ax.plot(omega, lam[3], color="C0", label="Λ^LR (μ = −1)")
-    ax.plot(omega, a_ph / a_ph.max() * np.abs(lam[2:]).max(), color="0.5", ls="--", label="A_ph (scaled)")
+    ax.plot(omega, lam[2], color="C1", label=r"$\Lambda^{RL}$ ($\mu_{RL}$ = +1)")
+    ax.plot(omega, lam[3], color="C0", label=r"$\Lambda^{LR}$ ($\mu_{LR}$ = −1)")
+    ax.plot(omega, a_ph / a_ph.max() * np.abs(lam[2:]).max(), color="0.5", ls="--",
+            label=r"$A_\mathrm{ph}$ (scaled)")
     eps_l, eps_r = (float(junction.H[i, i]) for i in (0, 1))
-    ax.axvline(eps_l - eps_r, color="0.3", lw=0.8, ls=":", label="ε_L − ε_R")
+    ax.axvline(eps_l - eps_r, color="0.3", lw=0.8, ls=":", label=r"$\varepsilon_L - \varepsilon_R$")
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel("ω (Ω)")
-axes[0].set_ylabel("Λ^αβ(ω)")
-axes[0].legend(fontsize=8)
+    ax.set_xlabel(r"$\omega$ (ħΩ)")
+axes[0].set_ylabel(r"$\Lambda^{\alpha\beta}(\omega)$ (Ω²)")
+axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
 plt.show()
 
 # %% [markdown]
@@ -142,6 +143,6 @@ for title, junction in (("paper", paper_junction), ("design", result.junction)):
 #
 # ```python
 # result.save("best.json")              # junction {H, gamma_L, gamma_R, M}, modes {K, eta}, baths, objective
-# design.load_design("best.json")       # -> Junction, Modes, Baths again
+# design.load_design("best.json")       # -> Junction, Modes, Baths again; ehpjax currents --model best.json
 # ```
 # or produced from the command line: `ehpjax optimize cooling --bias -1 --T 0.2 --out cooler/`.

@@ -1,7 +1,9 @@
-"""Inverse design (issue 4): objective values against the scipy reference and gradients
-against central finite differences; a cooling design from the paper's parameters that
-beats the paper's model, with σ ≥ 0 and the bounds respected at every iterate, and whose
-reported value the reference reproduces; bad input; best.json round trip; the CLI."""
+"""Inverse design of the paper's two-level model (ehpjax.design): objective values against
+the scipy reference and gradients against central differences; a cooling design from the
+paper's parameters that beats the paper's model, with σ ≥ 0 and the bounds respected at
+every iterate, and whose reported value the reference reproduces; the report (bounds,
+convergence, no ratio to a value ≤ 0); COP as cooling_cop; bad input; best.json round
+trip; the command line."""
 
 import csv
 import json
@@ -11,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import typer
 from typer.testing import CliRunner
 
 import ehpjax
@@ -20,36 +23,39 @@ from ehpjax import design
 from ehpjax.design import VARIABLES, DesignError
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
-COOLING = design.cooling(V=-1.0, mu0=10.0, T=0.2)
+COOLING = design.Cooling(V=-1.0, mu0=10.0, T=0.2)
+TWO_LEVEL = ehpjax.models.get("two-level")
 
 OBJECTIVES = {
     "cooling": COOLING,
-    "cop": design.cop(V=-1.0, mu0=10.0, T=0.2),
-    "rectification": design.rectification(T0=0.5, delta_T=0.4, mu0=10.0),
-    "thermocurrent": design.thermocurrent(T0=0.5, delta_T=0.4, mu0=9.8),
-    "custom": design.custom(lambda c: c.J_channels[3] - 0.5 * c.J_channels[2], name="LR minus half RL",
+    "cop": design.COP(V=-1.0, mu0=10.0, T=0.2),
+    "rectification": design.Rectification(T0=0.5, delta_T=0.4, mu0=10.0),
+    "thermocurrent": design.Thermocurrent(T0=0.5, delta_T=0.4, mu0=9.8),
+    "custom": design.custom(lambda c: c.channel("LR")["J"] - 0.5 * c.channel("RL")["J"], name="LR minus half RL",
                             V=-0.5, T_e=0.3, T_ph=0.25),
 }
-# A generic point (no symmetry between the levels), every variable different from SPEC 7.
+# A generic point (no symmetry between the levels), every variable different from the paper's.
 POINT = dict(eps_L=10.4, eps_R=9.55, gamma_L=0.45, gamma_R=0.6, m=0.45, omega=1.1, gamma_ph=0.4, V=-0.9)
 
 
-def reference_value(objective, p):
+def reference_value(objective, p, cop_clipped=True):
     """The objective recomputed from scratch with the independent scipy quadrature."""
     arrays = reference.paper_model(p["eps_L"], p["eps_R"], p["gamma_L"], p["gamma_R"], p["m"], p["omega"],
                                    p["gamma_ph"])
-    mu_L, mu_R = objective.mu0 + 0.5 * p["V"], objective.mu0 - 0.5 * p["V"]
-    fwd = reference.currents_ref(*arrays, mu_L, mu_R, objective.T_e, objective.T_ph)
-    if objective.kind == "cooling":
+    b = objective.bath_values
+    mu_L, mu_R = b["mu0"] + 0.5 * p["V"], b["mu0"] - 0.5 * p["V"]
+    fwd = reference.currents_ref(*arrays, mu_L, mu_R, b["T_e"], b["T_ph"])
+    if objective.name == "cooling":
         return -fwd["J"]
-    if objective.kind == "cop":
-        return -fwd["J"] / fwd["P"]
-    if objective.kind == "thermocurrent":
+    if objective.name == "cop":
+        cools = fwd["J"] < 0 and fwd["P"] > 0
+        return -fwd["J"] / fwd["P"] if cools or not cop_clipped else 0.0
+    if objective.name == "thermocurrent":
         return fwd["I"]
-    if objective.kind == "rectification":
-        back = reference.currents_ref(*arrays, mu_L, mu_R, objective.T_ph, objective.T_e)
-        a, b = abs(fwd["J"]), abs(back["J"])
-        return (a - b) / (a + b)
+    if objective.name == "rectification":
+        back = reference.currents_ref(*arrays, mu_L, mu_R, b["T_ph"], b["T_e"])
+        a, c = abs(fwd["J"]), abs(back["J"])
+        return (a - c) / (a + c)
     return fwd["J_channels"][3] - 0.5 * fwd["J_channels"][2]
 
 
@@ -58,15 +64,15 @@ def value_of_vector(objective):
 
     def value(x):
         p = dict(zip(VARIABLES, x))
-        junction, modes = design.two_level_design(p)
-        return objective(junction, modes, p["V"], quadrature=QUAD)
+        junction, modes = TWO_LEVEL.build({k: p[k] for k in TWO_LEVEL.names})
+        return objective(junction, modes, objective.baths({"V": p["V"]}), quadrature=QUAD)
 
     return value
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))
 def test_objective_value_and_gradient(name):
-    """Value against scipy (SPEC 8 accuracy); ∂/∂ every variable against central differences."""
+    """Value against scipy (docs/physics.md §8 accuracy); ∂/∂ every variable against central differences."""
     objective = OBJECTIVES[name]
     value = value_of_vector(objective)
     x = jnp.array([POINT[k] for k in VARIABLES])
@@ -83,9 +89,27 @@ def test_objective_value_and_gradient(name):
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6 * scale, err_msg=f"{name}: d/d{VARIABLES}")
 
 
+def test_cop_is_cooling_cop_and_its_guide_leads_into_the_cooling_region():
+    """The reported COP equals ehpjax.cooling_cop (0 where the modes are heated); the guide the
+    optimiser follows is −J/P there (negative), equal to the value where they are cooled."""
+    cop = OBJECTIVES["cop"]
+    junction, modes = TWO_LEVEL.build()
+    for V, cools in ((-1.0, True), (-3.0, False)):  # Fig. 5 at T = 0.2: cooling window ends near V = −1.5
+        baths = cop.baths({"V": V})
+        c = ehpjax.currents(junction, modes, baths, quadrature=QUAD)
+        value, guide, *_ = cop.evaluate(junction, modes, baths, quadrature=QUAD)
+        assert float(value) == float(ehpjax.cooling_cop(c))
+        assert float(cop(c)) == float(value)
+        assert_close(guide, -c.J / c.P, rtol=1e-12)
+        assert (float(value) > 0) == cools and (float(guide) == float(value)) == cools
+        if not cools:
+            assert float(value) == 0.0 and float(guide) < 0
+            assert_close(value, reference_value(cop, dict(PAPER, V=V)))
+
+
 @pytest.fixture(scope="module")
 def cooling_run():
-    """Cooling power at V = −1, T = 0.2, μ0 = 10 (Fig. 5), levels and broadenings free, from SPEC 7."""
+    """Cooling power at V = −1, T = 0.2, μ0 = 10 (Fig. 5), levels and broadenings free, from the paper's model."""
     return design.optimize(COOLING, starts=2, steps=25, seed=0, progress=False)
 
 
@@ -103,16 +127,42 @@ def test_cooling_design_beats_the_paper_and_respects_the_second_law(cooling_run)
     assert h.value.shape == (r.steps_run + 1, 2)
     assert np.all(h.entropy_production >= 0.0)
     assert r.second_law_violations == 0 and r.min_entropy_production >= 0.0
-    # Every iterate physical: free variables inside their bounds, the fixed ones unchanged.
-    for name, (lo, hi) in zip(r.space.free, r.space.bounds):
+    # Every iterate physical: free variables inside their bounds; the fixed ones as the paper's.
+    assert r.space.names == ("eps_L", "eps_R", "gamma_L", "gamma_R")
+    for name, (lo, hi) in zip(r.space.names, r.space.bounds):
         assert np.all((h.params[name] > lo) & (h.params[name] < hi)), name
-    for name in set(VARIABLES) - set(r.space.free):
-        assert np.all(h.params[name] == r.space.start[VARIABLES.index(name)]), name
+    for name in ("m", "omega", "gamma_ph"):
+        assert r.parameters[name] == PAPER[name]
+    assert r.parameters["V"] == -1.0 and r.parameters["T_e"] == r.parameters["T_ph"] == 0.2
     # The design as ehpjax inputs reproduces the value.
     c = jax.jit(ehpjax.currents)(r.junction, r.modes, r.baths)
     assert_close(-c.J, r.value, rtol=1e-10)
     assert float(r.baths.mu_L - r.baths.mu_R) == -1.0 and float(r.baths.T_e) == 0.2
-    assert "cooling" in str(r)
+    # The best iterate is the best of the history (up to the accurate re-evaluation).
+    np.testing.assert_allclose(r.value, np.max(h.value), rtol=1e-8)
+
+
+def test_report_convergence_ratio_and_bounds(cooling_run):
+    r = cooling_run
+    text = str(r)
+    assert "cooling" in text and "ratio" in text and "difference" in text
+    # 25 steps from the paper's model: still climbing. The report must say so.
+    assert not r.converged and r.best_still_improving()
+    assert "not converged: best start still improving at the last step" in text
+    assert np.all(h_finite := np.isfinite(r.history.grad_norm)) and h_finite.shape == r.history.value.shape
+    # No ratio to a start value ≤ 0: a fake result with a negative start.
+    import dataclasses
+
+    fake = dataclasses.replace(r, start_value=-0.5 * r.value)
+    assert math.isnan(fake.improvement) and "ratio" not in fake.comparison()
+    assert fake.comparison() == f"difference {1.5 * r.value:+.6g}"
+    # Bound flags: a design with ε_L at its lower bound (exactly, and within 1e-3 of the box).
+    lo = r.space.bounds[0][0]
+    on = dataclasses.replace(r, free={**r.free, "eps_L": lo + 1e-4 * 6.0})
+    assert [f[:3] for f in on.on_bound()] == [("eps_L", lo + 6e-4, "lower")]
+    assert "on a bound: eps_L (lower 7)" in str(on)
+    off = dataclasses.replace(r, free={**r.free, "eps_L": lo + 1e-2 * 6.0})
+    assert off.on_bound() == [] and "on a bound" not in str(off)
 
 
 def test_early_stopping_freezes_converged_starts(cooling_run):
@@ -121,19 +171,22 @@ def test_early_stopping_freezes_converged_starts(cooling_run):
     assert np.all(r.history.converged_at >= 0)
     k = r.history.converged_at.max()
     np.testing.assert_array_equal(r.history.value[k + 1], r.history.value[-1])
+    assert str(r).splitlines()[2].startswith("converged: every start stopped improving")
+    # The same first iterates as the long run (same seed, same compiled step).
+    np.testing.assert_array_equal(r.history.value[:3], cooling_run.history.value[:3])
 
 
 def test_bijections_round_trip_and_stay_inside_bounds():
-    space = design.DesignSpace.build(COOLING, free=("eps_L", "gamma_L", "m", "V"),
+    space = design.DesignSpace.build(COOLING, TWO_LEVEL, free=("eps_L", "gamma_L", "m", "V"),
                                      bounds={"m": (-math.inf, 0.9), "V": (-math.inf, math.inf)},
                                      start={"m": 0.3})
     assert space.kinds == ("box", "lower", "upper", "none")
     x = np.array([10.7, 0.3, 0.3, -1.0])
-    x_all = np.asarray(space.to_physical(jnp.asarray(space.to_unconstrained(x))))
-    np.testing.assert_allclose(x_all[list(space.index)], x, rtol=1e-12)
+    x_back = np.asarray(space.to_physical(jnp.asarray(space.to_unconstrained(x))))
+    np.testing.assert_allclose(x_back, x, rtol=1e-12)
     extreme = np.asarray(jax.vmap(space.to_physical)(jnp.array([[40.0] * 4, [-40.0] * 4])))
     assert 7.0 <= extreme[:, 0].min() and extreme[:, 0].max() <= 13.0
-    assert np.all(extreme[:, 2] >= 0.05) and np.all(extreme[:, 4] <= 0.9)
+    assert np.all(extreme[:, 1] >= 0.05) and np.all(extreme[:, 2] <= 0.9)
     starts = space.sample(np.random.default_rng(1), 50)
     np.testing.assert_array_equal(starts[0], [10.5, 0.5, 0.3, -1.0])
     assert np.all((starts[:, 0] > 7.0) & (starts[:, 0] < 13.0) & (starts[:, 1] > 0.05) & (starts[:, 2] < 0.9))
@@ -145,6 +198,7 @@ def test_bijections_round_trip_and_stay_inside_bounds():
         (lambda: design.get_objective("heating"), "'heating'"),
         (lambda: design.get_objective("cooling", delta_T=0.1), "'delta_T'"),
         (lambda: design.optimize("cooling", free=("eps_L", "temperature")), "'temperature'"),
+        (lambda: design.optimize(COOLING, free=("mu_L",)), "'mu_L'"),
         (lambda: design.optimize(COOLING, bounds={"mass": (0, 1)}), "'mass'"),
         (lambda: design.optimize(COOLING, start={"eps": 10.0}), "'eps'"),
         (lambda: design.optimize(COOLING, bounds={"m": (0.8, 0.2)}), "'m': lower 0.8 must be < upper 0.2"),
@@ -154,16 +208,20 @@ def test_bijections_round_trip_and_stay_inside_bounds():
         (lambda: design.optimize(COOLING, free=("m",), bounds={"m": (0.6, 1.0)}), "'m' = 0.5 lies outside"),
         (lambda: design.optimize(COOLING, free=()), "at least one"),
         (lambda: design.optimize(COOLING, starts=0), "starts"),
-        (lambda: design.optimize(COOLING, optimizer="sgd"), "'sgd'"),
+        (lambda: design.optimize(COOLING, optimizer="newton"), "'newton'"),
+        (lambda: design.optimize(COOLING, optimizer=42), "optimizer"),
         (lambda: design.rectification(T0=0.2, delta_T=0.5), "delta_T"),
         (lambda: design.cooling(T=-0.1), "T_e"),
+        (lambda: design.Custom(fn=None), "fn"),
+        (lambda: design.Hermitian("gamma_L", [[1]]), "target"),
+        (lambda: design.PSD("gamma_L", [[0, 1], [0, 0]]), "no entry"),
     ],
 )
 def test_bad_input_names_the_culprit(call, culprit):
     with pytest.raises(DesignError) as info:
         call()
     assert culprit in str(info.value)
-    assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
+    assert isinstance(info.value, ehpjax.EhpjaxError) and "\n" not in str(info.value)
 
 
 def test_best_json_round_trip(cooling_run, tmp_path):
@@ -173,7 +231,8 @@ def test_best_json_round_trip(cooling_run, tmp_path):
     assert set(raw["junction"]) >= {"H", "gamma_L", "gamma_R", "M"}
     assert set(raw["modes"]) == {"K", "eta"} and set(raw["baths"]) == {"mu_L", "mu_R", "T_e", "T_ph"}
     assert raw["objective"]["name"] == "cooling" and raw["objective"]["value"] == r.value
-    assert raw["ehpjax_version"] == ehpjax.__version__ and "units" in raw
+    assert raw["model"]["name"] == "two-level" and raw["free"] == r.free and "units" in raw
+    assert raw["ehpjax_version"] and "convergence" in raw and raw["on_bound"] == []
     assert np.asarray(raw["junction"]["M"]).shape == (1, 2, 2)
     saved = design.load_design(tmp_path / "best.json")
     for field in ("H", "gamma_L", "gamma_R", "M"):
@@ -191,10 +250,24 @@ def test_best_json_round_trip(cooling_run, tmp_path):
     design.save_design(tmp_path / "c.json", junction, r.modes, r.baths, "custom", 1.0)
     assert json.loads((tmp_path / "c.json").read_text())["junction"]["H"][0][1] == [0.0, 0.2]
     np.testing.assert_array_equal(design.load_design(tmp_path / "c.json").junction.H, junction.H)
+    # Never replaces a folder; refuses an existing file when asked to.
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(DesignError, match="not a regular file"):
+        r.save(tmp_path / "dir.json")
+    with pytest.raises(DesignError, match="exists"):
+        r.save(tmp_path / "best.json", overwrite=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.json", "c.json", "dir.json"]  # no temp files
 
 
 def _app():
-    from ehpjax.cli import app
+    from ehpjax.cli._optimize import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.command("noop", hidden=True)  # a second command, so that typer keeps "optimize" as a subcommand
+    def _noop():
+        pass
 
     return app
 
@@ -205,7 +278,7 @@ def test_cli_optimize_writes_design_history_and_plots(tmp_path, cooling_run):
                                       "--steps", "3", "--starts", "2", "--seed", "0", "--no-progress",
                                       "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "cooling" in res.stdout and "ratio" in res.stdout
+    assert "cooling" in res.stdout and "ratio" in res.stdout and "not converged" in res.stdout
     for name in ("best.json", "history.csv", "history.png", "comparison.png"):
         assert (out / name).stat().st_size > 0, name
     saved = design.load_design(out / "best.json")
@@ -216,8 +289,16 @@ def test_cli_optimize_writes_design_history_and_plots(tmp_path, cooling_run):
     np.testing.assert_allclose(saved.objective["value"], np.max(cooling_run.history.value[:4]), rtol=1e-12)
     with open(out / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 4 * 2 and set(rows[0]) >= {"step", "start", "objective", "entropy_production", *VARIABLES}
+    assert len(rows) == 4 * 2
+    assert set(rows[0]) >= {"step", "start", "objective", "entropy_production", "grad_norm", *VARIABLES}
     assert all(float(row["entropy_production"]) >= 0 for row in rows)
+    assert all(float(row["m"]) == 0.5 for row in rows)
+    # An existing folder with files: refused without --overwrite, nothing touched.
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    res = CliRunner().invoke(_app(), ["optimize", "cooling", "--steps", "1", "--starts", "1", "--no-progress",
+                                      "--out", str(out)])
+    assert isinstance(res.exception, ehpjax.EhpjaxError) and "--overwrite" in str(res.exception)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 
 @pytest.mark.parametrize(
@@ -227,24 +308,54 @@ def test_cli_optimize_writes_design_history_and_plots(tmp_path, cooling_run):
         (["cooling", "--free", "eps_L,foo"], "'foo'"),
         (["cooling", "--bound", "m=0.8:0.2", "--free", "m"], "'m'"),
         (["cooling", "--bound", "m=0.2"], "NAME=LOWER:UPPER"),
-        (["cooling", "--start", "eps_L=20"], "'eps_L'"),
+        (["cooling", "--set", "eps_L=20"], "'eps_L'"),
         (["cooling", "--start", "eps_L=abc"], "'abc'"),
+        (["cooling", "--set", "t=0.1"], "'t'"),
         (["cooling", "--T0", "0.5"], "--T0"),
         (["rectification", "--delta-T", "2.0"], "delta_T"),
-        (["cooling", "--optimizer", "sgd"], "'sgd'"),
+        (["cooling", "--optimizer", "newton"], "'newton'"),
+        (["cooling", "--model", "no-such-model"], "'no-such-model'"),
     ],
 )
-def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, args, culprit):
+def test_cli_bad_input_is_one_error_and_writes_nothing(tmp_path, args, culprit):
     out = tmp_path / "never"
     res = CliRunner().invoke(_app(), ["optimize", *args, "--out", str(out), "--no-progress"])
-    assert res.exit_code == 2, res.output
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and culprit in lines[0], res.stderr
+    assert isinstance(res.exception, ehpjax.EhpjaxError), res.output
+    message = str(res.exception)
+    assert "\n" not in message and culprit in message, message
     assert not out.exists()
 
 
-def test_cli_help_lists_optimize():
-    res = CliRunner().invoke(_app(), ["optimize", "--help"])
+def test_cli_help_has_units():
+    res = CliRunner().invoke(_app(), ["optimize", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
-    for word in ("cooling", "rectification", "thermocurrent", "--free", "--bound", "--steps", "--starts", "--seed"):
-        assert word in res.stdout
+    text = " ".join(res.stdout.split())
+    for word in ("cooling", "rectification", "thermocurrent", "--model", "--free", "--bound", "--set", "--steps",
+                 "--starts", "--seed", "--overwrite", "cooling_cop"):
+        assert word in text, word
+    command = typer.main.get_command(_app()).commands["optimize"]
+    helps = {opt: p.help for p in command.params for opt in p.opts}
+    for option in ("--T0", "--delta-T", "--T", "--mu0", "--bias", "--bound", "--set"):
+        assert "ħΩ" in helps[option], option
+
+
+def test_one_trace_for_the_whole_run_and_any_optax_transformation():
+    """The step is traced once (not per step), whatever the optax transformation; a second
+    run of the same problem reuses it."""
+    import optax
+
+    traces = []
+
+    def fn(c):
+        traces.append(1)  # runs only while tracing
+        return -c.J
+
+    objective = design.Custom(fn=fn, V=-1.0, T_e=0.2)
+    sgd = optax.sgd(1e-2, momentum=0.5)
+    kw = dict(free=("eps_L", "gamma_L"), starts=2, seed=0, patience=100, optimizer=sgd, progress=False)
+    r = design.optimize(objective, steps=6, **kw)
+    first = len(traces)
+    assert r.steps_run == 6 and first <= 2  # the step, and at most one accurate re-evaluation
+    assert r.value >= r.start_value
+    design.optimize(objective, steps=3, **kw)
+    assert len(traces) == first

@@ -5,7 +5,6 @@ The entry point is ``ehpjax.cli:app``. Each command lives in its own module with
 ``_options`` holds what the commands share (``--model``, ``--set``, atomic output files).
 """
 
-from ._legacy import check_writable_dir, command_help, fail  # noqa: F401  TRANSITIONAL, see _legacy
 from ._app import app as app
 
 __all__ = ["app"]

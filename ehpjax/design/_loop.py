@@ -1,0 +1,337 @@
+"""The optimisation loop: many random starts at once (``jax.vmap``), one jitted optimiser
+step with exact gradients (``jax.value_and_grad`` through ``currents``), any optax
+transformation.
+
+The loss of a start is ∓guide (minus for objectives to maximise) at the physical point
+x = bijection(u); see ``_objectives`` for the guide and ``_space`` for the bijections.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .._quadrature import FrequencyQuadrature
+from ..models import BUILTIN, Model, get as get_model
+from ._objectives import DesignError, Objective, get_objective, objective_label, OBJECTIVES
+from ._results import DesignResult, History
+from ._space import DesignSpace
+
+DEFAULT_FREE = ("eps_L", "eps_R", "gamma_L", "gamma_R")  # of the two-level model
+SIGMA_TOL = 1e-12  # σ < −SIGMA_TOL counts as a violation of the second law (rounding noise above)
+OPTIMIZERS = ("adam", "adamw", "adabelief", "rmsprop", "sgd", "lbfgs")
+
+
+@functools.lru_cache(maxsize=32)
+def make_optimizer(name: str, learning_rate: float = 0.05) -> optax.GradientTransformation:
+    """An optax transformation by name: adam, adamw, adabelief, rmsprop, sgd (momentum 0.9),
+    all at ``learning_rate``, or lbfgs (zoom line search; no learning rate). Cached, so
+    that equal settings give the same object and reuse the compiled step."""
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
+        raise DesignError(f"learning_rate must be positive and finite (got {learning_rate!r})")
+    makers = {
+        "adam": lambda: optax.adam(learning_rate),
+        "adamw": lambda: optax.adamw(learning_rate),
+        "adabelief": lambda: optax.adabelief(learning_rate),
+        "rmsprop": lambda: optax.rmsprop(learning_rate),
+        "sgd": lambda: optax.sgd(learning_rate, momentum=0.9),
+        "lbfgs": lambda: optax.lbfgs(),
+    }
+    if name not in makers:
+        raise DesignError(f"unknown optimizer {name!r} (choose from {', '.join(OPTIMIZERS)}, "
+                          "or pass an optax GradientTransformation)")
+    return makers[name]()
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Everything static about a run (hashable: the compiled step is cached on it)."""
+
+    objective: Objective
+    space: DesignSpace
+    optimizer: optax.GradientTransformationExtraArgs
+    quadrature: FrequencyQuadrature
+    order: str = "lowest"
+
+    @property
+    def sign(self) -> float:
+        return -1.0 if self.objective.maximize else 1.0
+
+    def evaluate(self, u, quadrature=None):
+        """(value, guide, σ, error, x, Currents) at the unconstrained point u."""
+        x = self.space.to_physical(u)
+        junction, modes, baths = self.space.system(self.objective, x)
+        value, guide, sigma, error, c = self.objective.evaluate(
+            junction, modes, baths, quadrature=quadrature or self.quadrature, order=self.order)
+        return value, guide, sigma, error, x, c
+
+    def loss(self, u):
+        value, guide, sigma, error, x, c = self.evaluate(u)
+        return self.sign * guide, (value, guide, sigma, error, x, c)
+
+
+def _strong(tree):
+    """Drop weak types, so that the optimiser state keeps one signature across steps (no retrace)."""
+    return jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype) if isinstance(a, jax.Array) else a, tree)
+
+
+@eqx.filter_jit
+def init_batch(problem: Problem, u):
+    return _strong(jax.vmap(problem.optimizer.init)(u))
+
+
+@eqx.filter_jit
+def step_batch(problem: Problem, u, state, active):
+    """One optimiser step for every start: the new (u, state) and, at the current u,
+    {value, guide, sigma, error, x, grad_norm, currents}. Inactive starts (converged) and
+    starts with a non-finite loss or gradient keep u and their state."""
+
+    def one(u, state, active):
+        (loss, aux), grad = jax.value_and_grad(problem.loss, has_aux=True)(u)
+        value, guide, sigma, error, x, c = aux
+        finite = jnp.all(jnp.isfinite(grad)) & jnp.isfinite(loss)
+        # A non-finite gradient must not reach the optimiser (a line search would then
+        # evaluate NaN designs): step with zeros and keep u.
+        grad = jnp.where(finite, grad, 0.0)
+        loss = jnp.where(finite, loss, 0.0)
+        updates, new_state = problem.optimizer.update(grad, state, u, value=loss, grad=grad,
+                                                      value_fn=lambda v: problem.loss(v)[0])
+        new_u = optax.apply_updates(u, updates)
+        ok = active & finite & jnp.all(jnp.isfinite(new_u))
+        new_u = jnp.where(ok, new_u, u)
+        new_state = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new_state, state)
+        out = dict(value=value, guide=guide, sigma=sigma, error=error, x=x,
+                   grad_norm=jnp.sqrt(jnp.sum(grad**2)), currents=c)
+        return new_u, new_state, out
+
+    new_u, new_state, out = jax.vmap(one)(u, state, active)
+    return new_u, _strong(new_state), out
+
+
+@eqx.filter_jit
+def evaluate_batch(problem: Problem, u):
+    """(value, guide, σ, error, x, Currents) of every start, without gradients."""
+    return jax.vmap(problem.evaluate)(u)
+
+
+@eqx.filter_jit
+def _evaluate_one(problem: Problem, u, quadrature):
+    return problem.evaluate(u, quadrature)
+
+
+def accurate_value(problem: Problem, u, rtol: float = 1e-8, max_panels: int = 160):
+    """(value, error, Currents) at u, doubling the quadrature's panels until the estimated
+    error is ≤ rtol·|value| (+1e-15) or ``max_panels`` is reached."""
+    panels = problem.quadrature.panels
+    while True:
+        q = dataclasses.replace(problem.quadrature, panels=panels, warn=False)
+        value, _, _, error, _, c = _evaluate_one(problem, jnp.asarray(u), q)
+        value, error = float(value), float(error)
+        if error <= rtol * abs(value) + 1e-15 or 2 * panels > max_panels:
+            return value, error, c
+        panels *= 2
+
+
+def _shard(u):
+    """Spread the starts over all devices (e.g. the CPU cores exposed by
+    XLA_FLAGS=--xla_force_host_platform_device_count=N) when they divide evenly."""
+    devices = jax.devices()
+    if len(devices) == 1 or u.shape[0] % len(devices):
+        return u
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    return jax.device_put(u, NamedSharding(Mesh(np.array(devices), ("starts",)), PartitionSpec("starts")))
+
+
+@functools.lru_cache(maxsize=32)
+def _builtin(name: str) -> Model:
+    """A built-in model by name, one object per name (compiled steps are cached on it)."""
+    return get_model(name)
+
+
+@functools.lru_cache(maxsize=32)
+def _with_extra_args(transform):
+    return optax.with_extra_args_support(transform)
+
+
+def _as_objective(objective) -> Objective:
+    if isinstance(objective, str):
+        return get_objective(objective)
+    if not isinstance(objective, Objective):
+        raise DesignError(f"objective must be an Objective (Cooling(...), COP, Rectification, Thermocurrent, "
+                          f"Custom) or one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    return objective
+
+
+def prepare(objective, model=None, *, free=None, bounds=None, start=None, matrices=(), optimizer="adam",
+            learning_rate: float = 0.05, quadrature: FrequencyQuadrature | None = None,
+            order: str = "lowest") -> Problem:
+    """The ``Problem`` of ``optimize`` (validated; nothing is compiled yet)."""
+    objective = _as_objective(objective)
+    model = "two-level" if model is None else model
+    model = _builtin(model) if isinstance(model, str) and model in BUILTIN else get_model(model)
+    if free is None:
+        free = DEFAULT_FREE if model.name == "two-level" and not matrices else ()
+    space = DesignSpace.build(objective, model, free, bounds, start, matrices)
+    if isinstance(optimizer, str):
+        transform = make_optimizer(optimizer, learning_rate)
+    elif isinstance(optimizer, optax.GradientTransformation):
+        transform = optimizer
+    else:
+        raise DesignError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or an optax "
+                          f"GradientTransformation, got {optimizer!r}")
+    if order not in ("lowest", "dressed"):
+        raise DesignError(f"order must be 'lowest' or 'dressed', got {order!r}")
+    quadrature = FrequencyQuadrature(warn=False, block=None) if quadrature is None else quadrature
+    return Problem(objective, space, _with_extra_args(transform), quadrature, order)
+
+
+def optimize(
+    objective: Objective | str,
+    model: Model | str | None = None,
+    *,
+    free=None,
+    bounds: dict | None = None,
+    start: dict | None = None,
+    matrices=(),
+    starts: int = 16,
+    steps: int = 300,
+    seed: int = 0,
+    optimizer="adam",
+    learning_rate: float = 0.05,
+    tol: float = 1e-7,
+    patience: int = 30,
+    quadrature: FrequencyQuadrature | None = None,
+    order: str = "lowest",
+    progress: bool = True,
+) -> DesignResult:
+    """Optimise ``objective`` over the free numbers of ``model`` from many starts at once.
+
+    objective: ``Cooling(...)``, ``COP``, ``Rectification``, ``Thermocurrent``, ``Custom``
+        (or ``cooling(...)`` etc.), or the name of one with its default settings.
+    model: a ``Model``, a built-in name or model file (``ehpjax.models.get``); default the
+        paper's two-level model.
+    free: names of free scalars: the model's parameters and the bath names μ0, V, T_e, T_ph
+        (a comma-separated string works); default ε_L, ε_R, γ_L, γ_R for the two-level model.
+    bounds: {name: (lower, upper)} overriding ``default_bounds`` (±inf allowed; within each
+        parameter's own range).
+    start: {name: value} of model parameters (fixed or the first start of free ones) and
+        bath names (overriding the objective's).
+    matrices: ``Hermitian(...)``/``PSD(...)`` specs: whole matrices free under a mask.
+    optimizer: a name (adam, adamw, adabelief, rmsprop, sgd, lbfgs) with ``learning_rate``,
+        or any optax GradientTransformation, e.g. ``optax.adam(0.05)``.
+    tol, patience: a start is converged (and frozen) once its best value has not improved
+        by more than tol·|best| + 1e-15 for ``patience`` steps; the run stops when all are.
+    quadrature: the ω rule (default: all nodes in one block, faster for tens of starts).
+
+    Returns a ``DesignResult``: the best iterate over all starts and steps whose entropy
+    production is ≥ 0, re-evaluated accurately, with the report of bounds and convergence.
+    """
+    if not (isinstance(starts, (int, np.integer)) and starts >= 1):
+        raise DesignError(f"starts must be an integer >= 1 (got {starts!r})")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 0):
+        raise DesignError(f"steps must be an integer >= 0 (got {steps!r})")
+    if not (isinstance(patience, (int, np.integer)) and patience >= 1):
+        raise DesignError(f"patience must be an integer >= 1 (got {patience!r})")
+    if not (tol >= 0 and math.isfinite(tol)):
+        raise DesignError(f"tol must be >= 0 and finite (got {tol!r})")
+    problem = prepare(objective, model, free=free, bounds=bounds, start=start, matrices=matrices,
+                      optimizer=optimizer, learning_rate=learning_rate, quadrature=quadrature, order=order)
+    return run(problem, starts=starts, steps=steps, seed=seed, tol=tol, patience=patience, progress=progress)
+
+
+def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float = 1e-7, patience: int = 30,
+        progress: bool = False) -> DesignResult:
+    """The loop of ``optimize`` on a prepared ``Problem``."""
+    space, objective = problem.space, problem.objective
+    rng = np.random.default_rng(seed)
+    u = _shard(jnp.asarray(space.to_unconstrained(space.sample(rng, starts))))
+    state = init_batch(problem, u)
+    active = np.ones(starts, dtype=bool)
+    best = np.full(starts, -np.inf)  # best of −sign·value (higher is better) per start
+    since = np.zeros(starts, dtype=int)
+    converged_at = np.full(starts, -1)
+    rows = []
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=steps, desc=f"optimize {objective_label(objective)}", disable=not progress, leave=False)
+    steps_run = 0
+    try:
+        for k in range(steps):
+            u, state, out = step_batch(problem, u, state, jnp.asarray(active))
+            row = {key: np.asarray(out[key]) for key in ("value", "guide", "sigma", "x", "grad_norm")}
+            rows.append(row)
+            steps_run = k + 1
+            score = np.where(np.isfinite(row["value"]), -problem.sign * row["value"], -np.inf)
+            improved = score > best + tol * np.abs(np.where(np.isfinite(best), best, 0.0)) + 1e-15
+            best = np.where(improved, np.maximum(best, score), best)
+            since = np.where(improved, 0, since + 1)
+            newly = active & (since >= patience)
+            converged_at[newly] = k
+            active &= ~newly
+            bar.update(1)
+            bar.set_postfix(best=f"{-problem.sign * np.max(best):.6g}", active=int(active.sum()))
+            if not active.any():
+                break
+    finally:
+        bar.close()
+    # The final iterate: the same compiled step with every start inactive (u does not move).
+    _, _, out = step_batch(problem, u, state, jnp.zeros(starts, dtype=bool))
+    rows.append({key: np.asarray(out[key]) for key in ("value", "guide", "sigma", "x", "grad_norm")})
+    stack = {key: np.stack([r[key] for r in rows]) for key in rows[0]}
+    history = History(stack["value"], stack["guide"], stack["sigma"], stack["grad_norm"], stack["x"],
+                      space.names, converged_at)
+
+    values, sigmas = stack["value"], stack["sigma"]
+    score = np.where(np.isfinite(values) & (sigmas >= -SIGMA_TOL), -problem.sign * values, -np.inf)
+    if not np.isfinite(score).any():
+        raise DesignError(f"objective {objective_label(objective)!r}: no iterate gave a finite value")
+    k, s = np.unravel_index(np.argmax(score), score.shape)
+    x_best = stack["x"][k, s]
+    u_best = space.to_unconstrained(x_best)
+    # Re-evaluate the best iterate with the run's (compiled) step; refine the quadrature only
+    # if its error estimate asks for it.
+    _, _, out = step_batch(problem, _shard(jnp.tile(jnp.asarray(u_best), (starts, 1))), state,
+                           jnp.zeros(starts, dtype=bool))
+    value, error = float(out["value"][0]), float(out["error"][0])
+    c = jax.tree.map(lambda a: a[0], out["currents"])
+    if error > 1e-8 * abs(value) + 1e-15:
+        value, error, c = accurate_value(problem, u_best)
+    x_exact = np.asarray(out["x"][0])
+    junction, modes, baths = space.system(objective, jnp.asarray(x_exact))
+    violations = int(np.sum(~(sigmas >= -SIGMA_TOL)))
+    if violations:
+        warnings.warn(f"optimize: {violations} iterates have entropy production < 0 (min {np.nanmin(sigmas):.3e}); "
+                      "the quadrature may be too coarse for them", RuntimeWarning, stacklevel=3)
+    return DesignResult(
+        objective=objective,
+        space=space,
+        parameters=space.parameters(objective, x_exact),
+        free={name: float(v) for name, v in zip(space.names, x_exact)},
+        value=value,
+        value_error=error,
+        start_value=float(values[0, 0]),
+        junction=junction,
+        modes=modes,
+        baths=baths,
+        currents=c,
+        history=history,
+        best_start=int(s),
+        best_step=int(k),
+        steps_run=steps_run,
+        converged=bool(not active.any()),
+        min_entropy_production=float(np.nanmin(sigmas)),
+        second_law_violations=violations,
+        tol=float(tol),
+        patience=int(patience),
+    )
+
