@@ -18,6 +18,7 @@ from jaxtyping import Array, Float
 
 from ._bosons import boson_spectral, mode_poles
 from ._ehp import channel_weights, ehp_half_from_poles
+from ._errors import EhpjaxError
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature
@@ -156,11 +157,20 @@ def currents(
     baths: Baths,
     *,
     quadrature: FrequencyQuadrature = FrequencyQuadrature(),
+    order: str = "lowest",
 ) -> Currents:
     """Heat, boson-number and charge currents of SPEC 5 at lowest order (paper Eq. 8).
 
+    order: "lowest" (the paper's Eq. 8, the default) or "dressed" (modes dressed by the
+    e-bath, docs/physics.md §9; returns a ``DressedCurrents`` with the same fields and more).
     Pure, jit-able, vmap-able and differentiable in every field of the inputs.
     """
+    if order not in ("lowest", "dressed"):
+        raise EhpjaxError(f"order must be 'lowest' or 'dressed', got {order!r}")
+    if order == "dressed":
+        from ._dressed import dressed_currents
+
+        return dressed_currents(junction, modes, baths, quadrature=quadrature)
     if junction.n_modes != modes.n_modes:
         raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)

@@ -121,33 +121,41 @@ def _divided_digamma(u, v):
 def self_energy_complex(junction: Junction, baths: Baths, omega):
     """Π^r_e(ω) continued analytically to complex ω (module docstring), total over the
     channels: (*omega.shape, N_b, N_b). On the real axis it equals ``self_energy``; meant
-    for a few points (the pole search), not for grids."""
+    for a few points (the pole search), not for grids.
+
+    The ψ arguments depend on the lead (μ_L, μ_R), not on the channel: they are stacked
+    and ψ is evaluated in one call, which keeps the compiled graph small.
+    """
     omega = jnp.asarray(omega, dtype=jnp.complex128)
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     z = poles.z
     n = z.shape[0]
-    om = omega.ravel()[None, None, :]  # (1, 1, P)
+    om = omega.ravel()[None, None, None, :]  # (1, 1, 1, P)
     D = 2j * jnp.pi * baths.T_e
-    zk, zj = z[:, None, None], z[None, :, None]  # electron-side pole k, hole-side pole j'
-    mus = (baths.mu_L, baths.mu_R)
+    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None, None]  # (lead, 1, 1, 1)
+    zk, zj = z[None, :, None, None], z[None, None, :, None]  # electron-side pole k, hole-side pole j'
+    zk_c, zj_c = jnp.conj(zk), jnp.conj(zj)
+    shape = (2, n, n, om.shape[-1])
+
+    def full(x):
+        return jnp.broadcast_to(x, shape)
+
+    # Same half-plane pairs, S = ∓ψ[u, v]/D: E_LL = S(μ; z_k, ω + z_j'), H_LL = S(μ + ω; z_k, ω + z_j'),
+    # E_UU = S(μ; z_k*, ω + z_j'*) (upper-pole arguments w = 1/2 − (μ − p)/D).
+    u = jnp.stack([full(0.5 + (mu - zk) / D), full(0.5 + (mu + om - zk) / D), full(0.5 - (mu - zk_c) / D)])
+    v = jnp.stack([full(0.5 + (mu - om - zj) / D), full(0.5 + (mu - zj) / D), full(0.5 - (mu - om - zj_c) / D)])
+    E_ll, H_ll, E_uu = _divided_digamma(u, v) * jnp.array([-1.0, -1.0, 1.0])[:, None, None, None, None] / D
+    # Opposite half-planes, a − b = z_k − ω − z_j'*: E_LU − H_LU = [ψ_el,a − ψ_el,b − ψ_h,a + ψ_h,b]/(a − b)
+    # (the −iπ terms cancel); the electron part uses μ_α, the hole part μ_β.
+    psi = digamma_anywhere(jnp.stack([u[0], v[2], u[1], full(0.5 - (mu - zj_c) / D)]))
+    el_lu, hole_lu = (psi[0] - psi[1]), (psi[3] - psi[2])
+    inv_ab = 1.0 / (zk - om - zj_c)[0]
     total = 0.0
     for w, (a, b) in zip(weights, _PAIRS):
-        mu_a, mu_b = mus[a], mus[b]
         w_ll, w_lu = w[..., :n], w[..., n:]
-        # E_LL = S(μ_α; z_k, ω + z_j') = −ψ[w_a, w_b]/D
-        E_ll = -_divided_digamma(0.5 + (mu_a - zk) / D, 0.5 + (mu_a - om - zj) / D) / D
-        # H_LL = S(μ_β + ω; z_k, ω + z_j')
-        H_ll = -_divided_digamma(0.5 + (mu_b + om - zk) / D, 0.5 + (mu_b - zj) / D) / D
-        # E_UU = S(μ_α; z_k*, ω + z_j'*) = +ψ[w_a, w_b]/D with upper-pole arguments
-        E_uu = _divided_digamma(0.5 - (mu_a - jnp.conj(zk)) / D, 0.5 - (mu_a - om - jnp.conj(zj)) / D) / D
-        # E_LU − H_LU: opposite half-planes, a − b = z_k − ω − z_j'* (the −iπ terms cancel)
-        a_minus_b = zk - om - jnp.conj(zj)
-        num = (digamma_anywhere(0.5 + (mu_a - zk) / D) - digamma_anywhere(0.5 - (mu_a - om - jnp.conj(zj)) / D)
-               - digamma_anywhere(0.5 + (mu_b + om - zk) / D) + digamma_anywhere(0.5 - (mu_b - jnp.conj(zj)) / D))
-        EH_lu = num / a_minus_b
-        A_dag = _contract(jnp.conj(jnp.swapaxes(w_ll, 0, 1)), E_uu)  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
-        B = _contract(w_ll, H_ll)
-        C = _contract(w_lu, EH_lu)
+        A_dag = _contract(jnp.conj(jnp.swapaxes(w_ll, 0, 1)), E_uu[a])  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
+        B = _contract(w_ll, H_ll[b])
+        C = _contract(w_lu, (el_lu[a] + hole_lu[b]) * inv_ab)
         total = total + 0.5j / jnp.pi * (C + A_dag - B)
     return jnp.moveaxis(total, -1, 0).reshape(omega.shape + total.shape[:2])
