@@ -21,12 +21,19 @@ from ._currents import (
     elastic_current as elastic_current,
     rectification as rectification,
 )
+from ._dressed import (
+    TERMINALS as TERMINALS,
+    DressedCurrents as DressedCurrents,
+    dressed_currents as dressed_currents,
+    dressed_modes as dressed_modes,
+)
 from ._ehp import (
     CHANNELS as CHANNELS,
     ehp_dos as ehp_dos,
     golden_rule_rates as golden_rule_rates,
     power_spectrum as power_spectrum,
 )
+from ._errors import EhpjaxError as EhpjaxError
 from ._exceptional import (
     ExceptionalPointResult as ExceptionalPointResult,
     closest_approach as closest_approach,
@@ -49,9 +56,12 @@ from ._green import (
     spectral_function as spectral_function,
     spectral_functions as spectral_functions,
 )
-from ._errors import EhpjaxError as EhpjaxError
+from ._forces import CurrentInducedForces as CurrentInducedForces, current_induced_forces as current_induced_forces
+from ._linear_response import LinearResponse as LinearResponse, linear_response as linear_response
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
+from ._selfenergy import self_energy as self_energy
+from ._stability import DressedInstabilityError as DressedInstabilityError, DressedModes as DressedModes
 from . import models as models  # models by named parameters (built-in library, model files)
 from .models import Model as Model, Parameter as Parameter
 

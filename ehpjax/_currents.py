@@ -177,14 +177,16 @@ def currents(
 ) -> Currents:
     """Heat, boson-number and charge currents of SPEC 5 at lowest order (paper Eq. 8).
 
-    order: "lowest" (the paper's Eq. 8, modes dressed by the phonon bath only) or
-    "dressed" (modes dressed by the e-bath too, the five-terminal formula).
+    order: "lowest" (the paper's Eq. 8, the default) or "dressed" (modes dressed by the
+    e-bath, docs/physics.md §9; returns a ``DressedCurrents`` with the same fields and more).
     Pure, jit-able, vmap-able and differentiable in every field of the inputs.
     """
     if order not in ("lowest", "dressed"):
         raise EhpjaxError(f"order must be 'lowest' or 'dressed', got {order!r}")
     if order == "dressed":
-        raise EhpjaxError("order='dressed' is not available in this version")
+        from ._dressed import dressed_currents
+
+        return dressed_currents(junction, modes, baths, quadrature=quadrature)
     if junction.n_modes != modes.n_modes:
         raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)

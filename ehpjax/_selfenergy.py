@@ -1,0 +1,161 @@
+"""Retarded self-energy of the modes from the electron bath, exactly from the poles (docs/physics.md §9).
+
+    Π^r_e(ω) = ∫ dω'/2π Γ_e(ω') / (ω − ω' + i0) = Δ(ω) − iΓ_e(ω)/2,   Γ_e = Σ_αβ Λ^αβ,
+
+per EHP channel αβ and in total, without a Kramers–Kronig grid.
+
+Derivation. Insert Λ^αβ (docs/physics.md §4) and do the ω' integral first. In the term
+with f(ε; μ_α) substitute ε' = ε − ω'; with the pole expansion A_β(ε') = Σ_j x_j y_j†/(ε' − p_j)
+(``_green.py``) closing the ε' contour in the upper half-plane keeps the upper poles only,
+
+    ∫ dε'/2π A_β(ε') / (ε' − (ε − ω) + i0) = i Σ_{p_j' upper} x_j' y_j'† / (p_j' − ε + ω).
+
+In the term with f(ε − ω'; μ_β) substitute ε'' = ε − ω' + ω'' likewise: closing in the lower
+half-plane keeps the lower poles of A_α. With E_kj' = S(μ_α; p_k, ω + p_j'),
+H_kj' = S(μ_β + ω; p_k, ω + p_j') the Fermi integrals of ``_ehp.py`` and
+W_kj' = tr[M^m x^α_k y^α_k† M^n x^β_j' y^β_j'†] (so that −2π Λ = Σ_kj' W (E − H) over all
+2n × 2n pole pairs),
+
+    Π^r = (i/2π) [ Σ_{k, j' upper} W E − Σ_{k lower, j'} W H ].
+
+In the lower-k blocks of ``_ehp.py`` (A = Σ_LL W E, B = Σ_LL W H, C = Σ_LU W (E − H),
+so that X = A − B + C and Λ = −(X + X†)/2π), the upper-upper block is A† (pair conjugation),
+
+    Π^r = (i/2π) (C + A† − B),        Π^r − Π^r† = (i/2π)(X + X†) = −iΛ.
+
+So Im-part −Λ/2 holds by construction, channel by channel, and Δ = (Π^r + Π^r†)/2.
+
+Away from the real axis, ``self_energy_complex`` evaluates the same expression as an
+analytic function of complex ω (every ψ argument written analytically in ω, the digamma
+function continued to Re w < 0 by reflection): the continuation of Π^r into the lower
+half-plane, where the dressed mode poles lie. It is meromorphic, with poles at
+ω = z_k − z_j'* and at Matsubara-shifted points, all below the real axis.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from ._ehp import _PAIRS, channel_weights, pair_integrals
+from ._green import pole_expansion
+from ._model import Baths, Junction
+from ._special import digamma, digamma_dd, materialize
+
+
+def _contract(w, block):
+    """Σ_kj' w[m, n, k, j'] block[k, j', P] → (m, n, P)."""
+    nb, n = w.shape[0], w.shape[2]
+    return (w.reshape(nb * nb, n * n) @ block.reshape(n * n, -1)).reshape(nb, nb, -1)
+
+
+def _dagger(x):
+    """Adjoint in the mode indices of a (..., m, n, P) array."""
+    return jnp.conj(jnp.swapaxes(x, -3, -2))
+
+
+def self_energy_parts(weights, z, omega, baths: Baths):
+    """(Π^r, X) per channel on real 1-D ``omega``: Π^r^αβ_mn(ω) of shape (4, N_b, N_b, P)
+    and X with Λ = −(X + X†)/2π (the same array ``ehp_half_from_poles`` returns), from one
+    evaluation of the pair integrals."""
+    n = z.shape[0]
+    (el_ll, el_lu), (hole_ll, hole_lu) = pair_integrals(z, omega, baths.mu_L, baths.mu_R, baths.T_e)
+    pis, xs = [], []
+    for w, (a, b) in zip(weights, _PAIRS):
+        w_ll, w_lu = w[..., :n], w[..., n:]
+        A = _contract(w_ll, el_ll[a])
+        B = _contract(w_ll, hole_ll[b])
+        C = _contract(w_lu, el_lu[a] - hole_lu[b])
+        pis.append(0.5j / jnp.pi * (C + _dagger(A) - B))
+        xs.append(A - B + C)
+    return materialize(jnp.stack(pis)), materialize(jnp.stack(xs))
+
+
+def self_energy(junction: Junction, baths: Baths, omega, *, channels: bool = False):
+    """Retarded e-bath self-energy of the modes Π^r_e(ω) = Δ(ω) − iΓ_e(ω)/2 on real ω
+    (docs/physics.md §9), exact in the energy integral.
+
+    Returns a complex array (*omega.shape, N_b, N_b): the total, or with ``channels=True``
+    per EHP channel (4, *omega.shape, N_b, N_b) in the order LL, RR, RL, LR (their sum is
+    the total). Units: frequency² (it adds to the dynamical matrix: D^r = [ω² − K + iωη − Π^r_e]⁻¹).
+    −2 Im of the diagonal part is Λ^αβ (``ehp_dos``); Δ = (Π^r + Π^r†)/2 is its
+    Kramers–Kronig partner.
+    """
+    omega = jnp.asarray(omega, dtype=jnp.float64)
+    poles = pole_expansion(junction)
+    pi, _ = self_energy_parts(channel_weights(junction, poles), poles.z, omega.ravel(), baths)
+    pi = jnp.moveaxis(pi, -1, 1).reshape((4,) + omega.shape + pi.shape[1:3])
+    return pi if channels else jnp.sum(pi, axis=0)
+
+
+# ----------------------------------------------------------------------------------------
+# Analytic continuation to complex ω (for the dressed mode poles)
+
+
+def _cot_pi(w):
+    """π cot(πw) for complex w, overflow-free: i π (1 + q)/(1 − q) with q = e^(∓2πiw) small."""
+    upper = jnp.imag(w) > 0
+    q = jnp.exp(jnp.where(upper, 2j, -2j) * jnp.pi * w)
+    sign = jnp.where(upper, -1.0, 1.0)
+    return sign * 1j * jnp.pi * (1 + q) / (1 - q)
+
+
+def digamma_anywhere(w):
+    """ψ(w) for any complex w off the poles w = 0, −1, …: reflection ψ(w) = ψ(1 − w) − π cot(πw)
+    where Re w < 1/2."""
+    left = jnp.real(w) < 0.5
+    w_right = jnp.where(left, 1.0 - w, w)
+    psi = digamma(w_right)
+    w_cot = jnp.where(left, w, 0.25 + 0.0j)
+    return jnp.where(left, psi - _cot_pi(w_cot), psi)
+
+
+def _divided_digamma(u, v):
+    """[ψ(u) − ψ(v)]/(u − v), exact at u = v where both have Re > 1/4, analytic in u, v."""
+    right = (jnp.real(u) > 0.25) & (jnp.real(v) > 0.25)
+    series = digamma_dd(jnp.where(right, u, 1.0), jnp.where(right, v, 1.0))
+    du = jnp.where(right, 1.0, u - v)
+    direct = (digamma_anywhere(jnp.where(right, 1.0, u)) - digamma_anywhere(jnp.where(right, 2.0, v))) / du
+    return jnp.where(right, series, direct)
+
+
+def self_energy_complex(junction: Junction, baths: Baths, omega):
+    """Π^r_e(ω) continued analytically to complex ω (module docstring), total over the
+    channels: (*omega.shape, N_b, N_b). On the real axis it equals ``self_energy``; meant
+    for a few points (the pole search), not for grids.
+
+    The ψ arguments depend on the lead (μ_L, μ_R), not on the channel: they are stacked
+    and ψ is evaluated in one call, which keeps the compiled graph small.
+    """
+    omega = jnp.asarray(omega, dtype=jnp.complex128)
+    poles = pole_expansion(junction)
+    weights = channel_weights(junction, poles)
+    z = poles.z
+    n = z.shape[0]
+    om = omega.ravel()[None, None, None, :]  # (1, 1, 1, P)
+    D = 2j * jnp.pi * baths.T_e
+    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None, None]  # (lead, 1, 1, 1)
+    zk, zj = z[None, :, None, None], z[None, None, :, None]  # electron-side pole k, hole-side pole j'
+    zk_c, zj_c = jnp.conj(zk), jnp.conj(zj)
+    shape = (2, n, n, om.shape[-1])
+
+    def full(x):
+        return jnp.broadcast_to(x, shape)
+
+    # Same half-plane pairs, S = ∓ψ[u, v]/D: E_LL = S(μ; z_k, ω + z_j'), H_LL = S(μ + ω; z_k, ω + z_j'),
+    # E_UU = S(μ; z_k*, ω + z_j'*) (upper-pole arguments w = 1/2 − (μ − p)/D).
+    u = jnp.stack([full(0.5 + (mu - zk) / D), full(0.5 + (mu + om - zk) / D), full(0.5 - (mu - zk_c) / D)])
+    v = jnp.stack([full(0.5 + (mu - om - zj) / D), full(0.5 + (mu - zj) / D), full(0.5 - (mu - om - zj_c) / D)])
+    E_ll, H_ll, E_uu = _divided_digamma(u, v) * jnp.array([-1.0, -1.0, 1.0])[:, None, None, None, None] / D
+    # Opposite half-planes, a − b = z_k − ω − z_j'*: E_LU − H_LU = [ψ_el,a − ψ_el,b − ψ_h,a + ψ_h,b]/(a − b)
+    # (the −iπ terms cancel); the electron part uses μ_α, the hole part μ_β.
+    psi = digamma_anywhere(jnp.stack([u[0], v[2], u[1], full(0.5 - (mu - zj_c) / D)]))
+    el_lu, hole_lu = (psi[0] - psi[1]), (psi[3] - psi[2])
+    inv_ab = 1.0 / (zk - om - zj_c)[0]
+    total = 0.0
+    for w, (a, b) in zip(weights, _PAIRS):
+        w_ll, w_lu = w[..., :n], w[..., n:]
+        A_dag = _contract(jnp.conj(jnp.swapaxes(w_ll, 0, 1)), E_uu[a])  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
+        B = _contract(w_ll, H_ll[b])
+        C = _contract(w_lu, (el_lu[a] + hole_lu[b]) * inv_ab)
+        total = total + 0.5j / jnp.pi * (C + A_dag - B)
+    return jnp.moveaxis(total, -1, 0).reshape(omega.shape + total.shape[:2])

@@ -1,0 +1,173 @@
+"""Dressed currents (five-terminal Landauer–Büttiker formula), dressed mode poles and stability
+(docs/physics.md §9), against an independent scipy quadrature and the physics' sum rules."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import PAPER, random_arrays
+from scipy.integrate import quad
+
+import ehpjax
+from ehpjax._selfenergy import self_energy_complex
+
+# docs/physics.md §9: paper model, μ0 = 10, (T_e, T_ph, V) → (J dressed, J lowest order)
+REFERENCE = [((0.6, 0.4, 0.0), 1.2871e-2, 1.7735e-2), ((0.3, 0.3, -1.0), -6.353e-3, -9.956e-3)]
+
+
+def paper(m=PAPER["m"], gamma_ph=PAPER["gamma_ph"]):
+    p = PAPER
+    return ehpjax.Junction.two_level(p["eps_L"], p["eps_R"], p["gamma_L"], p["gamma_R"], m), \
+        ehpjax.Modes.single(p["omega"], gamma_ph)
+
+
+@jax.jit
+def run(junction, modes, baths):
+    return ehpjax.currents(junction, modes, baths, order="dressed")
+
+
+def scipy_dressed_J(junction, modes, baths):
+    """J = ∫_0^∞ dω/2π ω Σ_b Γ_ph |D^r|² Γ_b (n_b − n_ph) for one mode, by scipy.quad, with
+    D^r = 1/(ω² − Ω² + iωη − Π^r_e): Λ^αβ and Π^r_e pointwise (tested on their own)."""
+    mu = np.asarray(baths.mu_channels)
+    T_e, T_ph = float(baths.T_e), float(baths.T_ph)
+    K, eta = float(modes.K[0, 0]), float(modes.eta[0, 0])
+    lam_pi = jax.jit(lambda w: (ehpjax.ehp_dos(junction, baths, w)[:, 0, 0].real,
+                                ehpjax.self_energy(junction, baths, w)[0, 0]))
+
+    def integrand(w):
+        lam, pi = (np.asarray(x) for x in lam_pi(w))
+        d2 = 1.0 / abs(w * w - K + 1j * w * eta - pi) ** 2
+        occ = 1.0 / np.expm1((w - mu) / T_e) - 1.0 / np.expm1(w / T_ph)
+        return w / (2 * np.pi) * 2 * w * eta * d2 * float(np.sum(lam * occ))
+
+    top = abs(float(baths.V)) + 60 * max(T_e, T_ph)
+    points = [0.5, 1.0, 1.5, abs(float(baths.V))]
+    return quad(integrand, 1e-12, top, points=points, limit=400, epsabs=1e-14, epsrel=1e-11)[0]
+
+
+@pytest.mark.parametrize("case", REFERENCE, ids=["Te0.6_Tph0.4_V0", "T0.3_V-1"])
+def test_reference_values(case):
+    (T_e, T_ph, V), dressed, lowest = case
+    junction, modes = paper()
+    baths = ehpjax.Baths.biased(V, 10.0, T_e, T_ph)
+    result = run(junction, modes, baths)
+    ref = scipy_dressed_J(junction, modes, baths)
+    assert abs(float(result.J) - ref) <= 1e-6 * max(abs(ref), 1e-4)
+    assert float(result.J_error) <= 1e-6 * abs(ref)
+    assert abs(float(result.J) - dressed) <= 0.6e-6  # quoted to 5 digits
+    assert abs(float(ehpjax.currents(junction, modes, baths).J) - lowest) <= 0.6e-6
+    assert bool(result.stable) and float(result.growth_rate) < 0
+
+
+def test_plain_call_matches_jit_and_reports_terminals():
+    junction, modes = paper()
+    baths = ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)
+    plain = ehpjax.currents(junction, modes, baths, order="dressed")
+    jitted = run(junction, modes, baths)
+    assert isinstance(plain, ehpjax.DressedCurrents)
+    np.testing.assert_allclose(plain.J_terminals, jitted.J_terminals, rtol=1e-12, atol=1e-18)
+    # J = −J_ph = Σ over the EHP terminals; I = N_LR − N_RL; the 5×5 matrix sums to the terminals.
+    assert abs(float(plain.J + plain.J_terminals[4])) < 1e-15
+    assert abs(float(plain.I - (plain.N_terminals[3] - plain.N_terminals[2]))) < 1e-15
+    np.testing.assert_allclose(np.sum(plain.J_matrix, axis=1), plain.J_terminals, atol=1e-16)
+    np.testing.assert_allclose(plain.J_matrix, -plain.J_matrix.T, atol=1e-16)  # one mode: T_ab = T_ba
+    with pytest.raises(ehpjax.EhpjaxError, match="order"):
+        ehpjax.currents(junction, modes, baths, order="second")
+
+
+@pytest.fixture(scope="module")
+def random_batch():
+    """Eight random (n = 3, N_b = 2) models under bias, dressed, in one vmapped call."""
+    arrays = [random_arrays(seed, 3, 2) for seed in range(8)]
+    stacked = [jnp.asarray(np.stack(x)) for x in zip(*arrays)]
+    rng = np.random.default_rng(0)
+    V = jnp.asarray(rng.uniform(-1.5, 1.5, 8))
+    T_e, T_ph = jnp.asarray(rng.uniform(0.1, 0.6, 8)), jnp.asarray(rng.uniform(0.1, 0.6, 8))
+
+    def one(H, gL, gR, M, K, eta, V, T_e, T_ph):
+        junction = ehpjax.Junction(H, gL, gR, M)
+        modes = ehpjax.Modes(K, eta)
+        baths = ehpjax.Baths.biased(V, 0.0, T_e, T_ph)
+        return ehpjax.currents(junction, modes, baths, order="dressed")
+
+    return jax.jit(jax.vmap(one))(*stacked, V, T_e, T_ph)
+
+
+def test_conservation_and_second_law_on_random_models(random_batch):
+    r = random_batch
+    stable = np.asarray(r.stable)
+    assert stable.sum() >= 6
+    scale = np.max(np.abs(np.asarray(r.J_terminals)), axis=1)
+    assert np.all(np.abs(np.sum(np.asarray(r.J_terminals), axis=1)) <= 1e-10 * scale)
+    assert np.all(np.abs(np.sum(np.asarray(r.N_terminals), axis=1)) <= 1e-10 * np.max(np.abs(np.asarray(r.N_terminals)), axis=1))
+    sigma = np.asarray(r.entropy_production)[stable]
+    assert np.all(sigma >= -1e-12), sigma
+    assert np.all(np.isfinite(np.asarray(r.J)))
+
+
+def test_lowest_order_limit_is_order_s_squared():
+    """M → sM: dressed and lowest-order J differ by O(s²) relative."""
+    baths = ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)
+    diffs = []
+    for s in (0.2, 0.1):
+        junction, modes = paper(m=PAPER["m"] * s)
+        dressed = float(run(junction, modes, baths).J)
+        lowest = float(ehpjax.currents(junction, modes, baths).J)
+        diffs.append(abs(dressed - lowest) / abs(lowest))
+    assert 3.6 < diffs[0] / diffs[1] < 4.4, diffs
+
+
+def test_dressed_pole_zero_of_det_and_first_order_shift():
+    junction, modes = paper()
+    baths = ehpjax.Baths.biased(0.0, 10.0, 0.6, 0.4)
+    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    w = complex(dm.frequencies[0])
+    pi = complex(self_energy_complex(junction, baths, jnp.array([w]))[0, 0, 0])
+    assert abs(w * w - 1.0 + 1j * w * 0.5 - pi) < 1e-12
+    assert bool(dm.stable) and int(dm.unstable_count) == 0
+    assert abs(float(dm.quality_factor[0]) - w.real / (-2 * w.imag)) < 1e-12
+    # Weak coupling: ω* − ω_bare ≈ Π^r_e(ω_bare)/(2ω_bare + iη) (first order in Π ∝ s²).
+    s = 0.02
+    junction_s, _ = paper(m=PAPER["m"] * s)
+    dm_s = jax.jit(ehpjax.dressed_modes)(junction_s, modes, baths)
+    bare = complex(dm_s.bare[0])
+    pi_bare = complex(self_energy_complex(junction_s, baths, jnp.array([bare]))[0, 0, 0])
+    shift = complex(dm_s.frequencies[0]) - bare
+    predicted = pi_bare / (2 * bare + 0.5j)
+    assert abs(shift - predicted) < 1e-2 * abs(predicted), (shift, predicted)
+
+
+def test_instability_raises_or_is_flagged():
+    """Population inversion of the LR bath (V > Ω) outweighs a weak phonon bath: runaway."""
+    junction, modes = paper(gamma_ph=0.02)
+    baths = ehpjax.Baths.biased(3.0, 10.0, 0.1, 0.1)
+    with pytest.raises(ehpjax.DressedInstabilityError, match="growth rate"):
+        ehpjax.currents(junction, modes, baths, order="dressed")
+    flagged = run(junction, modes, baths)
+    assert not bool(flagged.stable) and float(flagged.growth_rate) > 0 and int(flagged.unstable_count) == 2
+    assert np.all(np.isfinite(np.asarray(flagged.J_terminals)))
+    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    assert not bool(dm.stable) and float(dm.growth_rate) > 0.05
+    assert abs(float(dm.growth_rate) - float(flagged.growth_rate)) < 1e-6
+    # The same junction at small bias is stable (both criteria agree).
+    calm = jax.jit(ehpjax.dressed_modes)(junction, modes, ehpjax.Baths.biased(0.5, 10.0, 0.1, 0.1))
+    assert bool(calm.stable) and int(calm.unstable_count) == 0 and float(calm.growth_rate) < 0
+
+
+def test_vmap_over_bias_and_gradient():
+    junction, modes = paper()
+
+    def J(m, V):
+        j = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, m)
+        return ehpjax.currents(j, modes, ehpjax.Baths.biased(V, 10.0, 0.3, 0.3), order="dressed").J
+
+    Vs = jnp.array([-1.0, 0.5])
+    batched = jax.jit(jax.vmap(J, (None, 0)))(0.5, Vs)
+    for V, value in zip(Vs, batched):
+        assert abs(float(value) - float(run(junction, modes, ehpjax.Baths.biased(V, 10.0, 0.3, 0.3)).J)) < 1e-14
+    g = jax.jit(jax.grad(J))(0.5, -1.0)
+    h = 1e-4
+    fd = (float(run(paper(0.5 + h)[0], modes, ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)).J)
+          - float(run(paper(0.5 - h)[0], modes, ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)).J)) / (2 * h)
+    assert abs(float(g) - fd) < 1e-6 * abs(fd)
