@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._errors import EhpjaxError
 from ._special import arctan2_right
 
 # QUADPACK's 15-point Kronrod nodes on [−1, 1] (positive half, last is 0) and weights,
@@ -57,13 +58,15 @@ def _full_rule():
 _NODES, _W_KRONROD, _W_GAUSS = _full_rule()
 _QUANTILES = 16  # quantile-row points per component for bracketing the inverse CDF
 _NEWTON_STEPS = 7
+_MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
 
 
 class FrequencyQuadrature(eqx.Module):
     """Settings of the ω integral (immutable; pass ``quadrature=`` to ``currents``).
 
     panels: number of equal panels in the mapped variable (15 nodes each).
-    cutoff: ω_max = |V| + cutoff · max(T_e, T_ph) (the integrand decays as e^(−ω/T) beyond |V|).
+    cutoff: ω_max = |V| + cutoff · max(T_e, T_ph) (the integrand decays as e^(−ω/T) beyond |V|;
+        at least 30, so that the neglected tail stays below ~e^(−30) of the integrand).
     thermal_spread: the exponential densities have scale thermal_spread · T.
     max_resonances: at most this many resonances shape the nodes (the sharpest inside
         the window; a junction of n levels has n(n − 1) electronic ones).
@@ -81,6 +84,28 @@ class FrequencyQuadrature(eqx.Module):
     rtol: float = eqx.field(static=True, default=1e-6)
     warn: bool = eqx.field(static=True, default=True)
     block: int | None = eqx.field(static=True, default=30)
+
+    def __check_init__(self):
+        def integer(name, value, low):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise EhpjaxError(f"FrequencyQuadrature.{name} must be an integer >= {low}, got {value!r}")
+
+        def real(name, value, low, high=np.inf):
+            ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            if not (ok and np.isfinite(value) and low <= value <= high):
+                raise EhpjaxError(f"FrequencyQuadrature.{name} must be a finite number in [{low:g}, {high:g}], "
+                                  f"got {value!r}")
+
+        integer("panels", self.panels, 1)
+        # The rule ignores ω > |V| + cutoff·T, where the integrand is below ~e^(−cutoff) of its scale.
+        real("cutoff", self.cutoff, _MIN_CUTOFF, 1e3)
+        real("thermal_spread", self.thermal_spread, 0.1, 100.0)
+        integer("max_resonances", self.max_resonances, 1)
+        real("rtol", self.rtol, 1e-15, 1.0)
+        if not isinstance(self.warn, (bool, np.bool_)):
+            raise EhpjaxError(f"FrequencyQuadrature.warn must be True or False, got {self.warn!r}")
+        if self.block is not None:
+            integer("block", self.block, 1)
 
     def _mixture(self, features, V_abs, T_e, T_ph):
         """CDF and density of the node distribution on [0, ω_max].
