@@ -180,8 +180,8 @@ def currents(
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
 
-    def error(density):  # QUADPACK's per-panel estimate (``kronrod_error``)
-        return kronrod_error(density, w_kronrod, w_gauss)
+    def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
+        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
     J_error = error(jnp.sum(energy_density, axis=0))
     I_error = error(sign_I @ number_density)
