@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._bosons import boson_spectral, mode_poles
-from ._ehp import channel_weights, ehp_half_from_poles
+from ._bosons import boson_spectral, mode_poles, normal_modes, sharp_line_fluxes, without_friction
+from ._ehp import channel_weights, ehp_dos, ehp_half_from_poles, golden_rule_rates
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
@@ -70,6 +70,10 @@ def _resonances(z, modes: Modes, baths: Baths):
     and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
     −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4)."""
     poles = mode_poles(modes)
+    undamped = jnp.min(jnp.abs(jnp.imag(poles))) <= 1e-12 * jnp.max(jnp.abs(poles))
+    poles = eqx.error_if(poles, undamped, "a normal mode of K is not damped by eta (eta annihilates an "
+                         "eigenvector of K): a sharp line that eta = 0 treats only for all modes at once; "
+                         "give that mode a small friction")
     centres = [jnp.real(poles)]
     widths = [jnp.abs(jnp.imag(poles))]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
@@ -168,6 +172,7 @@ def currents(
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     V = baths.V
+    sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
 
     transmission = _transmission(weights, poles.z, modes, baths, omega, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
@@ -177,14 +182,18 @@ def currents(
 
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
+    line = normal_modes(modes)[0]
+    fluxes = sharp_line_fluxes(modes, golden_rule_rates(junction, baths, line)[0]
+                               - bose(line, baths.T_ph)[:, None, None] * ehp_dos(junction, baths, line))
+    J_channels, N_channels = (jnp.where(sharp, exact, quad) for exact, quad in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
 
     def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
         return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
-    J_error = error(jnp.sum(energy_density, axis=0))
-    I_error = error(sign_I @ number_density)
+    J_error = jnp.where(sharp, poles.error * jnp.sum(jnp.abs(J_channels)), error(jnp.sum(energy_density, axis=0)))
+    I_error = jnp.where(sharp, poles.error * jnp.abs(I), error(sign_I @ number_density))
 
     J = jnp.sum(J_channels)
     P = I * V
