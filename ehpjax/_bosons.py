@@ -1,10 +1,15 @@
-"""Response of the bosonic modes to the phonon bath at lowest order (SPEC 3, paper Eq. 8).
+"""Response of the bosonic modes to the phonon bath at lowest order (docs/physics.md §3, paper Eq. 8).
 
     D^r(ω) = [ω² − K − Π^r_ph(ω)]⁻¹,  Π^r_ph = −iωη,  A_ph = D^r Γ_ph D^a,  Γ_ph = 2ωη.
+
+Sharp-line limit η → 0: with K = Σ_k Ω_k² u_k u_kᵀ, A_ph(ω) → Σ_k 2π δ(ω² − Ω_k²) u_k u_kᵀ
+(ω > 0), for any way η → 0 through positive-definite matrices (in a degenerate subspace
+the u_k u_kᵀ sum to its projector whatever η's direction).
 """
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -39,3 +44,30 @@ def mode_poles(modes: Modes):
     roots = jnp.sort_complex(jnp.where(jnp.real(roots) >= 0, roots, -jnp.conj(roots)))
     # Each pole appears with its mirror −ω*; keep one of each pair (sorted: pairs adjacent).
     return roots[::2]
+
+
+def normal_modes(modes: Modes):
+    """Frequencies Ω_k = √(eigenvalues of K) (N_b,) and orthonormal normal modes u_k, the columns of (N_b, N_b)."""
+    stiffness, vectors = jnp.linalg.eigh(modes.K)
+    return jnp.sqrt(stiffness), vectors
+
+
+def sharp_line_fluxes(modes: Modes, weighted):
+    """Energy and boson-number fluxes of the η → 0 limit (module docstring), per channel:
+
+        J^αβ = Σ_k ½ u_kᵀ Λ^αβ(Ω_k) u_k [n_B(Ω_k − μ_αβ; T_e) − n_B(Ω_k; T_ph)],   N^αβ: the same / Ω_k,
+
+    from ∫_0^∞ dω/2π ω Tr[Λ A_ph] (…) with ∫ dω 2π δ(ω² − Ω²) g(ω) = π g(Ω)/Ω.
+    weighted: Λ^αβ(Ω_k) [n_B(Ω_k − μ_αβ; T_e) − n_B(Ω_k; T_ph)], (4, N_b, N_b, N_b) with the
+    frequency Ω_k second (finite also at Ω_k = μ_αβ). Returns (J_channels, N_channels), each (4,).
+    """
+    frequencies, vectors = normal_modes(modes)
+    weight = jnp.real(jnp.einsum("mk,ckmn,nk->ck", vectors, weighted, vectors)) / 2  # (4, N_b)
+    return jnp.sum(weight, axis=1), jnp.sum(weight / frequencies, axis=1)
+
+
+def without_friction(modes: Modes):
+    """(whether η = 0, the modes with η replaced by the identity where it is 0): the
+    quadrature path then stays finite, and ``sharp_line_fluxes`` gives the result."""
+    sharp = jnp.all(modes.eta == 0)
+    return sharp, eqx.tree_at(lambda m: m.eta, modes, jnp.where(sharp, jnp.eye(modes.n_modes), modes.eta))

@@ -1,8 +1,8 @@
-"""Input validation: static problems raise ValueError, value problems use eqx.error_if.
+"""Input validation: static problems raise EhpjaxError, value problems use eqx.error_if.
 
-Concrete (non-traced) values are checked eagerly and raise ``ValueError`` naming the
-argument; traced values (inside jit, vmap or grad) get an ``eqx.error_if`` check with
-the same message, which raises at run time.
+Concrete (non-traced) values are checked eagerly and raise ``EhpjaxError`` (a
+``ValueError``) naming the argument; traced values (inside jit, vmap or grad) get an
+``eqx.error_if`` check with the same message, which raises at run time.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ._errors import EhpjaxError
 
 
 def _is_concrete(x) -> bool:
@@ -24,24 +26,24 @@ def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
         arr = arr.astype(jnp.float64)
     arr = arr.astype(jnp.result_type(arr.dtype, jnp.float64))
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
+        raise EhpjaxError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if shape is not None and arr.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
+        raise EhpjaxError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
     return arr
 
 
 def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None):
     arr = as_array(x, name, shape, ndim)
     if jnp.issubdtype(arr.dtype, jnp.complexfloating):
-        raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
+        raise EhpjaxError(f"{name} must be real, got dtype {arr.dtype}")
     return arr
 
 
 def check(arr, bad, message: str):
-    """Raise ``ValueError(message)`` if ``bad`` is True (eagerly), else attach eqx.error_if."""
+    """Raise ``EhpjaxError(message)`` if ``bad`` is True (eagerly), else attach eqx.error_if."""
     if _is_concrete(arr) and _is_concrete(bad):
         if bool(np.any(np.asarray(bad))):
-            raise ValueError(message)
+            raise EhpjaxError(message)
         return arr
     return eqx.error_if(arr, bad, message)
 
@@ -63,6 +65,16 @@ def check_psd(arr, name: str, rtol: float = 1e-10):
     lowest = jnp.min(jnp.linalg.eigvalsh(herm))
     scale = 1.0 + jnp.max(jnp.abs(arr))
     return check(arr, lowest < -rtol * scale, f"{name} must be positive semi-definite")
+
+
+def check_positive_definite(arr, name: str):
+    """Symmetric with every eigenvalue > 0 (the message names the lowest one when it is known)."""
+    arr = check_hermitian(arr, name)
+    lowest = jnp.min(jnp.linalg.eigvalsh(0.5 * (arr + jnp.conj(jnp.swapaxes(arr, -1, -2)))))
+    message = f"{name} must be positive definite (an eigenvalue <= 0 is an unstable mode)"
+    if _is_concrete(lowest):
+        message += f": its lowest eigenvalue is {float(lowest):.6g}"
+    return check(arr, ~(lowest > 0), message)
 
 
 def check_positive(arr, name: str):

@@ -16,21 +16,17 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._bosons import boson_spectral, mode_poles
-from ._ehp import CHANNELS, channel_weights, ehp_half_from_poles
+from ._bosons import boson_spectral, mode_poles, normal_modes, sharp_line_fluxes, without_friction
+from ._ehp import CHANNELS, channel_weights, ehp_dos, ehp_half_from_poles, golden_rule_rates
 from ._errors import EhpjaxError
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature
+from ._quadrature import FrequencyQuadrature, kronrod_error
 from ._special import bose, digamma, x_bose
 
 
-# Kronrod error ≈ S·(|K − G|/S)^1.5 (QUADPACK's exponent; calibrated against scipy on
-# the paper's model and random models: at or above the true error in all but the
-# sharpest low-temperature cases, where it is within a factor of 20).
-_EXPONENT = 1.5
-_SAFETY = 1.0
 _MODE_WEIGHT = 3
+_EDGE_WEIGHT = 1.0
 
 
 class Currents(eqx.Module):
@@ -84,11 +80,17 @@ class Currents(eqx.Module):
         return out
 
 
-def _resonances(z, modes: Modes):
-    """(centres, half-widths, weights) of the peaks of the ω integrand: the mode poles
-    (weight _MODE_WEIGHT: they carry the heat) and the electronic ones at
-    Re(z_k − z_p), k ≠ p (weight 1)."""
+def _resonances(z, modes: Modes, baths: Baths):
+    """(centres, half-widths, weights) of the features of the ω integrand, from the
+    nearest complex singularities: the mode poles (weight _MODE_WEIGHT: they carry the
+    heat), the electronic resonances at Re(z_k − z_p), k ≠ p, half-width −Im(z_k + z_p),
+    and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
+    −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4)."""
     poles = mode_poles(modes)
+    undamped = jnp.min(jnp.abs(jnp.imag(poles))) <= 1e-12 * jnp.max(jnp.abs(poles))
+    poles = eqx.error_if(poles, undamped, "a normal mode of K is not damped by eta (eta annihilates an "
+                         "eigenvector of K): a sharp line that eta = 0 treats only for all modes at once; "
+                         "give that mode a small friction")
     centres = [jnp.real(poles)]
     widths = [jnp.abs(jnp.imag(poles))]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
@@ -99,6 +101,10 @@ def _resonances(z, modes: Modes):
         centres.append(jnp.real(z[k] - z[p]))
         widths.append(-jnp.imag(z[k] + z[p]))
         weights.append(jnp.ones(k.shape))
+    edges = jnp.abs(jnp.stack([baths.mu_L, baths.mu_R])[:, None] - jnp.real(z)[None, :]).ravel()
+    centres.append(edges)
+    widths.append(jnp.tile(-jnp.imag(z) + jnp.pi * baths.T_e, 2))
+    weights.append(jnp.full(edges.shape, _EDGE_WEIGHT))
     return jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights)
 
 
@@ -192,7 +198,8 @@ def currents(
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     V = baths.V
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes), jnp.abs(V), baths.T_e, baths.T_ph)
+    sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
+    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
 
     transmission = _transmission(weights, poles.z, modes, baths, omega, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
@@ -201,16 +208,18 @@ def currents(
 
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
+    line = normal_modes(modes)[0]
+    fluxes = sharp_line_fluxes(modes, golden_rule_rates(junction, baths, line)[0]
+                               - bose(line, baths.T_ph)[:, None, None] * ehp_dos(junction, baths, line))
+    J_channels, N_channels = (jnp.where(sharp, exact, quad) for exact, quad in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
 
-    def error(density):  # per panel: K and G the 15- and 7-point results, S = ∫|density|
-        diff = jnp.abs(jnp.sum((density * (w_kronrod - w_gauss)).reshape(-1, 15), axis=-1))
-        size = jnp.sum(jnp.abs(density * w_kronrod).reshape(-1, 15), axis=-1)
-        return _SAFETY * jnp.sum(size * (diff / jnp.where(size > 0, size, 1.0)) ** _EXPONENT)
+    def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
+        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
-    J_error = error(jnp.sum(energy_density, axis=0))
-    I_error = error(sign_I @ number_density)
+    J_error = jnp.where(sharp, poles.error * jnp.sum(jnp.abs(J_channels)), error(jnp.sum(energy_density, axis=0)))
+    I_error = jnp.where(sharp, poles.error * jnp.abs(I), error(sign_I @ number_density))
 
     J = jnp.sum(J_channels)
     P = I * V

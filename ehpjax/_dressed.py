@@ -26,11 +26,11 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from ._bosons import mode_poles
-from ._currents import _EXPONENT, _MODE_WEIGHT, _SAFETY, _occupation_difference, _warn_inaccurate, elastic_current
+from ._currents import _MODE_WEIGHT, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature
+from ._quadrature import FrequencyQuadrature, kronrod_error
 from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
@@ -194,10 +194,8 @@ def dressed_currents(
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0, 0.0])
     I = sign_I @ N_terminals
 
-    def error(density):  # per panel, as the lowest order
-        diff = jnp.abs(jnp.sum((density * (w_kronrod - w_gauss)).reshape(-1, 15), axis=-1))
-        size = jnp.sum(jnp.abs(density * w_kronrod).reshape(-1, 15), axis=-1)
-        return _SAFETY * jnp.sum(size * (diff / jnp.where(size > 0, size, 1.0)) ** _EXPONENT)
+    def error(density):  # as the lowest order: the rule's and the pole expansion's error
+        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
     J_error = error(jnp.sum(energy_pairs[4], axis=0))
     I_error = error(sign_I @ jnp.sum(number_pairs, axis=1))

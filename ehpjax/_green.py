@@ -7,6 +7,15 @@ poles: with H_eff = H − i(Γ_L + Γ_R)/2 = R diag(z) R⁻¹,
 
 a sum of 2n rank-one terms. This is what lets the energy integral of Λ be done
 exactly (see ``_ehp.py``) instead of on a grid.
+
+Near an exceptional point of H_eff (two eigenvalues and their eigenvectors coalesce)
+R is nearly singular: the residues grow like 1/(z_k − z_l) and cancel, losing
+ε_mach·κ² of accuracy (κ the eigenvector condition number; at the exceptional point
+itself κ ~ ε_mach^(−1/2) and the loss is O(1)). There the expansion is built for
+H_eff + δE instead, E a fixed generic matrix of H_eff's size and δ = ε_mach^(1/2)·‖H_eff − tr H_eff/n‖:
+a generic perturbation splits a Jordan block by ~(δ‖H_eff − tr H_eff/n‖)^(1/2), so κ ≲ ε_mach^(−1/4) and both
+the cancellation (ε_mach·κ²) and the perturbation (δ/w, w the narrowest width) cost
+≲ 1e-8 relative. ``PoleExpansion.error`` carries that relative error bound.
 """
 
 from __future__ import annotations
@@ -41,11 +50,35 @@ def spectral_function(junction: Junction, energy):
 
 
 class PoleExpansion(eqx.Module):
-    """A_α(ε) = Σ_j X[α, :, j] Y[α, :, j]† / (ε − p_j) with p = (z, z*) (α = L, R)."""
+    """A_α(ε) = Σ_j X[α, :, j] Y[α, :, j]† / (ε − p_j) with p = (z, z*) (α = L, R).
+
+    error: estimated relative error of the expansion (rounding in the eigenvectors and,
+    near an exceptional point, the regularising perturbation; module docstring).
+    """
 
     z: jax.Array  # (n,) eigenvalues of H_eff, Im z < 0
     X: jax.Array  # (2, n, 2n)
     Y: jax.Array  # (2, n, 2n)
+    error: jax.Array  # ()
+
+
+# Above this eigenvector condition number ε_mach·κ² exceeds ~1e-8: regularise.
+_KAPPA_MAX = 1e4
+_EPS = float(jnp.finfo(jnp.float64).eps)
+
+
+def _generic_direction(n: int):
+    """A fixed, dense, non-normal complex n×n matrix of unit scale (no structure that a
+    Hamiltonian could share), for splitting Jordan blocks of H_eff."""
+    i, j = jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="ij")
+    phase = 2.399963229728653 * (1 + 3 * i + 7 * j + i * j)  # golden angle: no resonances
+    return jnp.exp(1j * phase) * (1.0 + 0.5 * jnp.cos(1.7 * (i - 2 * j)))
+
+
+def _condition(right):
+    """κ = ‖R‖_F ‖R⁻¹‖_F / n of an eigenvector matrix (≥ 1; grows like 1/gap at an exceptional point)."""
+    n = right.shape[0]
+    return jnp.linalg.norm(right) * jnp.linalg.norm(jnp.linalg.inv(right)) / n
 
 
 def pole_expansion(junction: Junction) -> PoleExpansion:
@@ -53,20 +86,32 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
 
     With γ̃^α = R⁻¹ Γ_α R⁻†, partial fractions of 1/((ε − z_k)(ε − z_l*)) give the
     residue at z_k: R_k y_k† with y_k = Σ_l R_l γ̃^α_lk / (z_k* − z_l); the residue at
-    z_k* is its adjoint y_k R_k†.
+    z_k* is its adjoint y_k R_k†. Near an exceptional point of H_eff, the expansion of
+    H_eff + δE (module docstring).
     """
     gamma = junction.gamma_L + junction.gamma_R
     h_eff = junction.H.astype(jnp.complex128) - 0.5j * gamma
-    z, right = jax.lax.linalg.eig(h_eff, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
+    n = h_eff.shape[0]
+    traceless = h_eff - jnp.trace(h_eff) / n * jnp.eye(n)  # the level shift is irrelevant to the splitting
+    scale = jax.lax.stop_gradient(jnp.max(jnp.abs(traceless)))
+    first = jax.lax.linalg.eig(jax.lax.stop_gradient(h_eff), compute_left_eigenvectors=False)[1]
+    kappa0 = _condition(first)
+    defective = kappa0 > _KAPPA_MAX
+    delta = jnp.where(defective, jnp.sqrt(_EPS) * scale, 0.0)
+    h_used = h_eff + delta * _generic_direction(n)
+    z, right = jax.lax.linalg.eig(h_used, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
     width = -jnp.imag(z)
-    scale = 1.0 + jnp.max(jnp.abs(gamma))
+    gamma_scale = 1.0 + jnp.max(jnp.abs(gamma))
     right = eqx.error_if(
         right,
-        jnp.min(width) < 1e-9 * scale,
+        jnp.min(width) < 1e-9 * gamma_scale,
         "a state of H is not broadened by the leads (Im z = 0 for an eigenvalue of "
         "H − i(Γ_L+Γ_R)/2): its spectral function is a delta function; add a small broadening",
     )
     right_inv = jnp.linalg.inv(right)
+    kappa = jax.lax.stop_gradient(jnp.linalg.norm(right) * jnp.linalg.norm(right_inv) / n)
+    narrowest = jax.lax.stop_gradient(jnp.min(width))
+    error = 10.0 * _EPS * kappa**2 + 10.0 * delta * jnp.max(jnp.abs(_generic_direction(n))) / narrowest
     denom = jnp.conj(z)[None, :] - z[:, None]  # [l, k] = z_k* − z_l
     xs, ys = [], []
     for gamma_a in (junction.gamma_L, junction.gamma_R):
@@ -74,4 +119,4 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
         y_lower = right @ (g_tilde / denom)
         xs.append(jnp.concatenate([right, y_lower], axis=1))
         ys.append(jnp.concatenate([y_lower, right], axis=1))
-    return PoleExpansion(z=z, X=jnp.stack(xs), Y=jnp.stack(ys))
+    return PoleExpansion(z=z, X=jnp.stack(xs), Y=jnp.stack(ys), error=error)

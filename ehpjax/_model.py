@@ -10,7 +10,9 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Inexact
 
-from ._checks import as_array, as_real, check_finite, check_hermitian, check_positive, check_psd
+from ._checks import (as_array, as_real, check_finite, check_hermitian, check_positive, check_positive_definite,
+                      check_psd)
+from ._errors import EhpjaxError
 
 
 class Junction(eqx.Module):
@@ -32,20 +34,20 @@ class Junction(eqx.Module):
         H = as_array(H, "H", ndim=2)
         n = H.shape[0]
         if H.shape != (n, n):
-            raise ValueError(f"H must be square, got shape {H.shape}")
+            raise EhpjaxError(f"H must be square, got shape {H.shape}")
         gamma_L = as_array(gamma_L, "gamma_L", shape=(n, n))
         gamma_R = as_array(gamma_R, "gamma_R", shape=(n, n))
         M = as_array(M, "M")
         if M.ndim == 2:
-            raise ValueError(f"M must have shape (N_b, {n}, {n}); for one mode pass M[None] (got {M.shape})")
+            raise EhpjaxError(f"M must have shape (N_b, {n}, {n}); for one mode pass M[None] (got {M.shape})")
         if M.ndim != 3 or M.shape[1:] != (n, n):
-            raise ValueError(f"M must have shape (N_b, {n}, {n}), got {M.shape}")
+            raise EhpjaxError(f"M must have shape (N_b, {n}, {n}), got {M.shape}")
         spin_degeneracy = as_real(spin_degeneracy, "spin_degeneracy", shape=())
         self.H = check_hermitian(check_finite(H, "H"), "H")
         self.gamma_L = check_psd(check_finite(gamma_L, "gamma_L"), "gamma_L")
         self.gamma_R = check_psd(check_finite(gamma_R, "gamma_R"), "gamma_R")
         self.M = check_hermitian(check_finite(M, "M"), "M")
-        self.spin_degeneracy = check_positive(spin_degeneracy, "spin_degeneracy")
+        self.spin_degeneracy = check_positive(check_finite(spin_degeneracy, "spin_degeneracy"), "spin_degeneracy")
 
     @classmethod
     def two_level(cls, eps_L, eps_R, gamma_L, gamma_R, m, spin_degeneracy=1.0) -> "Junction":
@@ -74,7 +76,8 @@ class Junction(eqx.Module):
 class Modes(eqx.Module):
     """Bosonic modes with an Ohmic bath (SPEC 3).
 
-    K: (N_b, N_b) real symmetric dynamical matrix (a single mode has K = Ω²).
+    K: (N_b, N_b) real symmetric positive-definite dynamical matrix (a single mode has K = Ω²;
+        an eigenvalue <= 0 would be an unstable mode).
     eta: (N_b, N_b) real symmetric PSD friction; Π^r_ph(ω) = −iωη, Γ_ph = 2ωη.
     """
 
@@ -85,9 +88,9 @@ class Modes(eqx.Module):
         K = as_real(K, "K", ndim=2)
         nb = K.shape[0]
         if K.shape != (nb, nb):
-            raise ValueError(f"K must be square, got shape {K.shape}")
+            raise EhpjaxError(f"K must be square, got shape {K.shape}")
         eta = as_real(eta, "eta", shape=(nb, nb))
-        self.K = check_hermitian(check_finite(K, "K"), "K")
+        self.K = check_positive_definite(check_finite(K, "K"), "K")
         self.eta = check_psd(check_finite(eta, "eta"), "eta")
 
     @classmethod

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import ehpjax
+from ehpjax._errors import EhpjaxError
 
 
 def test_float64_without_any_flag(paper_junction, paper_modes):
@@ -59,13 +60,28 @@ BAD_INPUTS = [
     (lambda: ehpjax.Baths(0.0, 0.0, 0.1, 0.0), "T_ph must be > 0"),
     (lambda: ehpjax.Baths(np.inf, 0.0, 0.1, 0.1), "mu_L contains NaN or inf"),
     (lambda: ehpjax.Baths(np.zeros(2), 0.0, 0.1, 0.1), "mu_L must have shape"),
+    (lambda: ehpjax.Modes([[1.0, 0.0], [0.0, -0.5]], 0.1 * np.eye(2)), "K must be positive definite.*-0.5"),
+    (lambda: ehpjax.Modes([[1.0, 1.0], [1.0, 1.0]], 0.1 * np.eye(2)), "K must be positive definite"),
+    (lambda: ehpjax.Junction.two_level(1.0, 0.0, 0.5, 0.5, 0.5, spin_degeneracy=np.inf), "spin_degeneracy contains"),
+    (lambda: ehpjax.Junction.two_level(1.0, 0.0, 0.5, 0.5, 0.5, spin_degeneracy=np.nan), "spin_degeneracy"),
 ]
 
 
 @pytest.mark.parametrize("make, message", BAD_INPUTS)
 def test_bad_input_raises_a_clear_error(make, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(EhpjaxError, match=message):
         make()
+
+
+def test_an_unstable_mode_is_caught_inside_jit_and_vmap():
+    @jax.jit
+    @jax.vmap
+    def lowest(k):
+        return ehpjax.Modes(jnp.diag(k), 0.1 * jnp.eye(2)).K[1, 1]
+
+    np.testing.assert_allclose(lowest(jnp.array([[1.0, 2.0], [3.0, 0.5]])), [2.0, 0.5])
+    with pytest.raises(Exception, match="K must be positive definite"):
+        lowest(jnp.array([[1.0, 2.0], [1.0, -0.1]])).block_until_ready()
 
 
 def test_bad_values_are_caught_inside_jit():

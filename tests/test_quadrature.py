@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import ehpjax
+from ehpjax._errors import EhpjaxError
 from ehpjax._quadrature import _NODES
 
 
@@ -53,3 +54,15 @@ def test_rule_integrates_resonances_and_thermal_tails(seed):
             assert error <= max(estimate, 1e-13 * value), (panels, error, estimate)
             if panels == 40:
                 assert error <= 1e-7 * value
+
+
+@pytest.mark.parametrize("setting", [
+    dict(panels=0), dict(panels=-3), dict(panels=2.5), dict(cutoff=-5.0), dict(cutoff=0.0), dict(cutoff=10.0),
+    dict(cutoff=np.nan), dict(thermal_spread=0.0), dict(max_resonances=0), dict(rtol=-1e-6), dict(rtol=0.0),
+    dict(rtol=np.inf), dict(warn="yes"), dict(block=0),
+])
+def test_settings_are_validated(setting):
+    """A setting that would return 0, NaN or a silently truncated integral is refused, naming the field."""
+    (name,) = setting
+    with pytest.raises(EhpjaxError, match=f"FrequencyQuadrature.{name} must be"):
+        ehpjax.FrequencyQuadrature(**setting)
