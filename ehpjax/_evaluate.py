@@ -40,7 +40,7 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order:
         out = fn(junction, modes, baths)
         return out if isinstance(out, dict) else {"value": out}
 
-    vmapped = jax.vmap(point)
+    vmapped = jax.vmap(point) if names else point
     if in_shardings is None:
         return jax.jit(vmapped)
     return jax.jit(vmapped, in_shardings=(in_shardings,))
@@ -51,6 +51,8 @@ def evaluate(model, params: Mapping[str, object], fn: Callable | None = None, *,
     """Evaluate at points given by broadcastable arrays of parameters and bath names;
     returns NumPy arrays of the broadcast shape, one per output."""
     names = tuple(sorted(params))
+    if not names:  # nothing varies: one point
+        return {k: np.asarray(v) for k, v in batched(model, (), fn, order=order, quadrature=quadrature)({}).items()}
     arrays = np.broadcast_arrays(*(np.asarray(params[k], dtype=np.float64) for k in names))
     shape = arrays[0].shape if arrays else ()
     flat = {k: jnp.asarray(a.reshape(-1)) for k, a in zip(names, arrays)}

@@ -1,16 +1,26 @@
 """Models by named parameters: the built-in library and model files (docs/physics.md §11).
 
     import ehpjax
-    model = ehpjax.models.get("two-level")          # or a built-in with options, or "my_model.toml"
-    junction, modes = model.build(eps_L=10.2)       # defaults for the rest; traceable
-    junction, modes, baths = model.system({"eps_L": 10.2, "V": -1.0, "T_e": 0.2})
+    model = ehpjax.models.get("two-level")            # a built-in ...
+    model = ehpjax.models.get("serial-chain", n=3)    # ... with factory options
+    model = ehpjax.models.get("chain3.toml")          # a model file
+    model = ehpjax.models.get("best.json")            # a concrete system (no free parameters)
+    junction, modes = model.build(eps1=10.2)          # defaults for the rest; traceable
+    junction, modes, baths = model.system({"eps1": 10.2, "V": -1.0, "T_e": 0.2})
 """
 
 from __future__ import annotations
 
 import os
 
-from ._library import BUILTIN as BUILTIN, two_level as two_level
+from ._files import load_model_file as load_model_file, loads_model as loads_model
+from ._library import (
+    BUILTIN as BUILTIN,
+    parallel_dots as parallel_dots,
+    serial_chain as serial_chain,
+    two_level as two_level,
+    two_mode as two_mode,
+)
 from ._model import (
     BATH_NAMES as BATH_NAMES,
     Model as Model,
@@ -18,15 +28,34 @@ from ._model import (
     Parameter as Parameter,
     baths_from as baths_from,
 )
+from ._system import as_model as as_model, load_system as load_system, save_system as save_system
 
 
 def get(model: "str | os.PathLike | Model", **options) -> Model:
-    """A model by built-in name (``options`` go to its factory), by model-file path, or as given."""
+    """A model by built-in name (``options`` go to its factory), by the path of a model file
+    (``*.toml``) or of a concrete system (``*.json``, see ``save_system``), or as given.
+    Relative paths are taken as given (from the working directory)."""
     if isinstance(model, Model):
         if options:
             raise ModelError("options are only accepted with a built-in model name")
         return model
     name = os.fspath(model)
-    if name in BUILTIN:
-        return BUILTIN[name](**options)
-    raise ModelError(f"unknown model {name!r} (built-in: {', '.join(sorted(BUILTIN))}, or a model file *.toml)")
+    builtin = name.replace("_", "-")  # "serial_chain" means "serial-chain"
+    if builtin in BUILTIN:
+        try:
+            return BUILTIN[builtin](**options)
+        except TypeError as err:
+            raise ModelError(f"model {name!r}: {err}") from None
+    if name.endswith((".toml", ".json")) or os.path.exists(name):
+        if options:
+            raise ModelError(f"model {name!r}: options are only accepted with a built-in model name")
+        if name.endswith(".json"):
+            return as_model(name)
+        return load_model_file(name)
+    raise ModelError(f"unknown model {name!r} (built-in: {', '.join(BUILTIN)}; or a model file *.toml, "
+                     f"or a system *.json)")
+
+
+def list_models() -> dict[str, str]:
+    """Built-in model names and their one-line descriptions (at the factories' default options)."""
+    return {name: factory().description for name, factory in BUILTIN.items()}

@@ -116,10 +116,19 @@ class Model:
 
     def system(self, params: Mapping[str, object]) -> tuple[Junction, Modes, Baths]:
         """(Junction, Modes, Baths) from a mapping of model parameters and bath names
-        (missing ones take the model's defaults and ``self.baths``)."""
+        (missing ones take the model's defaults and ``self.baths``; a given T_e without
+        T_ph sets both temperatures, as in ``baths_from``)."""
         model_params = {k: v for k, v in params.items() if k not in BATH_NAMES}
-        bath_params = {**self.baths, **{k: v for k, v in params.items() if k in BATH_NAMES}}
-        return (*self.build(model_params), baths_from(bath_params))
+        given = {k: v for k, v in params.items() if k in BATH_NAMES}
+        defaults = dict(self.baths)
+        # chemical potentials given one way replace the model's defaults given the other way
+        if given.keys() & {"mu_L", "mu_R"}:
+            defaults = {k: v for k, v in defaults.items() if k not in ("mu0", "V")}
+        if given.keys() & {"mu0", "V"}:
+            defaults = {k: v for k, v in defaults.items() if k not in ("mu_L", "mu_R")}
+        if "T_e" in given and "T_ph" not in given:
+            defaults.pop("T_ph", None)
+        return (*self.build(model_params), baths_from({**defaults, **given}))
 
     def __str__(self) -> str:
         rows = [f"{self.name}: {self.description}" if self.description else self.name]
