@@ -29,7 +29,27 @@ _MODE_WEIGHT = 3
 _EDGE_WEIGHT = 1.0
 
 
-class Currents(eqx.Module):
+class ResultsByName:
+    """Access by name for current results (``Currents``, ``DressedCurrents``)."""
+
+    def channel(self, name: str) -> dict:
+        """{"J": J^αβ, "N": N^αβ} of the EHP channel ``name`` ("LL", "RR", "RL" or "LR")."""
+        if name not in CHANNELS:
+            raise EhpjaxError(f"unknown channel {name!r} (channels: {', '.join(CHANNELS)})")
+        i = CHANNELS.index(name)
+        return {"J": self.J_channels[..., i], "N": self.N_channels[..., i]}
+
+    def as_dict(self) -> dict:
+        """Every result by name, the channels split out: J, I, I_elastic, P,
+        entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR."""
+        out = {"J": self.J, "I": self.I, "I_elastic": self.I_elastic, "P": self.P,
+               "entropy_production": self.entropy_production, "J_error": self.J_error, "I_error": self.I_error}
+        for c in CHANNELS:
+            out[f"J_{c}"], out[f"N_{c}"] = self.channel(c).values()
+        return out
+
+
+class Currents(ResultsByName, eqx.Module):
     """Steady-state currents (units ħ = k_B = e = 1). Channels ordered LL, RR, RL, LR.
 
     J: energy current e-bath → modes (J > 0 heats the modes, J < 0 cools them).
@@ -62,22 +82,6 @@ class Currents(eqx.Module):
             f"σ   = {float(self.entropy_production): .10e}   (entropy production)",
         ]
         return "\n".join(lines)
-
-    def channel(self, name: str) -> dict:
-        """{"J": J^αβ, "N": N^αβ} of the EHP channel ``name`` ("LL", "RR", "RL" or "LR")."""
-        if name not in CHANNELS:
-            raise EhpjaxError(f"unknown channel {name!r} (channels: {', '.join(CHANNELS)})")
-        i = CHANNELS.index(name)
-        return {"J": self.J_channels[..., i], "N": self.N_channels[..., i]}
-
-    def as_dict(self) -> dict:
-        """Every result by name, the channels split out: J, I, I_elastic, P,
-        entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR."""
-        out = {"J": self.J, "I": self.I, "I_elastic": self.I_elastic, "P": self.P,
-               "entropy_production": self.entropy_production, "J_error": self.J_error, "I_error": self.I_error}
-        for c in CHANNELS:
-            out[f"J_{c}"], out[f"N_{c}"] = self.channel(c).values()
-        return out
 
 
 def _resonances(z, modes: Modes, baths: Baths):
@@ -194,7 +198,7 @@ def currents(
 
         return dressed_currents(junction, modes, baths, quadrature=quadrature)
     if junction.n_modes != modes.n_modes:
-        raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
+        raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     V = baths.V

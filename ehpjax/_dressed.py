@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
 from ._bosons import mode_poles
-from ._currents import _MODE_WEIGHT, _occupation_difference, _warn_inaccurate, elastic_current
+from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
@@ -45,7 +45,7 @@ from ._stability import (
 TERMINALS = ("LL", "RR", "RL", "LR", "ph")
 
 
-class DressedCurrents(eqx.Module):
+class DressedCurrents(ResultsByName, eqx.Module):
     """Steady-state currents with the modes dressed by the e-bath (units ħ = k_B = e = 1).
 
     The fields of the lowest order (``Currents``): J (e-bath → modes → ph-bath), J_channels,
@@ -74,6 +74,10 @@ class DressedCurrents(eqx.Module):
     stable: Bool[Array, ""]
     growth_rate: Float[Array, ""]
     unstable_count: Int[Array, ""]
+
+    def as_dict(self) -> dict:
+        """``Currents.as_dict`` plus the stability: growth_rate and stable (1.0 or 0.0)."""
+        return {**super().as_dict(), "growth_rate": self.growth_rate, "stable": self.stable.astype(self.J.dtype)}
 
     def __str__(self) -> str:
         lines = [
@@ -164,7 +168,7 @@ def dressed_currents(
     the result carries ``stable = False`` instead.
     """
     if junction.n_modes != modes.n_modes:
-        raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
+        raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     V = baths.V
@@ -238,7 +242,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     the frequencies carry implicit-function gradients.
     """
     if junction.n_modes != modes.n_modes:
-        raise ValueError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
+        raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     frequencies = pole_search(junction, modes, baths)
