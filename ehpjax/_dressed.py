@@ -28,6 +28,7 @@ from jaxtyping import Array, Bool, Float, Int
 from ._bosons import mode_poles
 from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
+from ._errors import EhpjaxError
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
