@@ -7,7 +7,7 @@ where a Fermi edge crosses a level, ω = |μ_l − Re z_k| (width ~ |Im z_k| + �
 thermal structure of width ~T near 0 and near |V|, and exponential tails. All of these are
 known before the integral is done, so the nodes are placed by a change of variables
 ω = φ(t), t ∈ [0, 1], whose density 1/φ'(t) ∝ ρ(ω) is a mixture of one truncated
-Cauchy density per resonance (centre c, half-width w), an exponential density from 0
+Cauchy density per resonance (centre c, half-width w), exponential densities from 0
 and logistic ones centred on |V| for the thermal scales, and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
@@ -68,7 +68,7 @@ class FrequencyQuadrature(eqx.Module):
     panels: number of equal panels in the mapped variable (15 nodes each).
     cutoff: ω_max = |V| + cutoff · max(T_e, T_ph) (the integrand decays as e^(−ω/T) beyond |V|;
         at least 30, so that the neglected tail stays below ~e^(−30) of the integrand).
-    thermal_spread: the exponential densities have scale thermal_spread · T.
+    thermal_spread: the exponential densities have scales thermal_spread · T (T_e and T_ph).
     max_resonances: at most this many resonances shape the nodes (the sharpest inside
         the window; a junction of n levels has n(n − 1) electronic ones).
     rtol: warn when an estimated error exceeds rtol · max(|J|, 1e-4) (or the same for I; SPEC 8).
@@ -126,30 +126,34 @@ class FrequencyQuadrature(eqx.Module):
         lo = arctan2_right(0.0 - c, w)
         span = arctan2_right(omega_max - c, w) - lo
         a_span = weights / span
-        # Exponential component from 0 (the Bose tails), scale κ·T_max.
+        # Exponential components from 0 (the Bose functions of both baths), scales κ·T_max
+        # and κ·T_min, weights 1 and 1/2.
         scale = self.thermal_spread * T_max
-        norm = -jnp.expm1(-omega_max / scale)
+        e_scale = self.thermal_spread * jnp.stack([T_max, jnp.minimum(T_e, T_ph)])
+        e_weight = jnp.array([1.0, 0.5])
+        norm = -jnp.expm1(-omega_max / e_scale)
         # Logistic components centred on |V| (Fermi-window edge of the inter-lead channels
         # and the Bose tail beyond it), scales T_e and κ·T_max. Every component is smooth
         # inside (0, ω_max), so the mapped integrand stays analytic.
         s_log = jnp.stack([T_e, scale])
         log_lo = jax.nn.sigmoid(-V_abs / s_log)
         log_span = jax.nn.sigmoid((omega_max - V_abs) / s_log) - log_lo
-        total = jnp.sum(weights) + 4.0
+        total = jnp.sum(weights) + jnp.sum(e_weight) + 3.0
 
         # Components along the first axis and nodes along the last (vectorised) one.
         c, w, lo, span, a_span = (x[:, None] for x in (c, w, lo, span, a_span))
         s_log, log_lo, log_span = (x[:, None] for x in (s_log, log_lo, log_span))
+        e_scale, e_weight, norm = (x[:, None] for x in (e_scale, e_weight, norm))
 
         def cdf(omega):
             cauchy = jnp.sum((arctan2_right(omega - c, w) - lo) * a_span, 0)
-            expo = -jnp.expm1(-omega / scale) / norm
+            expo = jnp.sum(-jnp.expm1(-omega / e_scale) / norm * e_weight, 0)
             logistic = jnp.sum((jax.nn.sigmoid((omega - V_abs) / s_log) - log_lo) / log_span, 0)
             return (cauchy + expo + logistic + omega / omega_max) / total
 
         def density(omega):
             cauchy = jnp.sum(w / ((omega - c) ** 2 + w**2) * a_span, 0)
-            expo = jnp.exp(-omega / scale) / scale / norm
+            expo = jnp.sum(jnp.exp(-omega / e_scale) / e_scale / norm * e_weight, 0)
             sig = jax.nn.sigmoid((omega - V_abs) / s_log)
             logistic = jnp.sum(sig * (1.0 - sig) / s_log / log_span, 0)
             return (cauchy + expo + logistic + 1.0 / omega_max) / total
@@ -159,10 +163,10 @@ class FrequencyQuadrature(eqx.Module):
             each from 0 to ω_max and ascending: between neighbours of a row that
             component's CDF rises by at most the spacing of u."""
             cauchy = c + w * jnp.tan(lo + u * span)
-            expo = -scale * jnp.log1p(-u * norm)
+            expo = -e_scale * jnp.log1p(-u * norm)
             p = log_lo + u * log_span
             logistic = V_abs + s_log * (jnp.log(p) - jnp.log1p(-p))
-            rows = jnp.concatenate([cauchy, expo[None], logistic, (u * omega_max)[None]])
+            rows = jnp.concatenate([cauchy, expo, logistic, (u * omega_max)[None]])
             ends = jnp.ones((rows.shape[0], 1))
             return jnp.concatenate([0.0 * ends, jnp.clip(rows, 0.0, omega_max), omega_max * ends], axis=1)
 

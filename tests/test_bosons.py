@@ -1,6 +1,8 @@
 """Boson Green's function, spectral function and resonances (SPEC 3)."""
 
+import jax
 import numpy as np
+import pytest
 
 import ehpjax
 import reference
@@ -24,3 +26,48 @@ def test_single_mode_pole_closed_form():
     omega, gamma = 1.3, 0.2
     pole = complex(ehpjax.mode_poles(ehpjax.Modes.single(omega, gamma))[0])
     np.testing.assert_allclose(pole, np.sqrt(omega**2 - gamma**2 / 4) - 0.5j * gamma, rtol=1e-12)
+
+
+def _golden_rule_closed_form(arrays, mu_L, mu_R, T_e, T_ph):
+    """J, I of a sharp single mode: Σ_αβ ½ Λ^αβ(Ω)[n_B(Ω − μ_αβ; T_e) − n_B(Ω; T_ph)] (and ÷Ω for I),
+    from the scipy golden-rule rates (Λ n_B = emission, Λ = absorption − emission)."""
+    H, gL, gR, M, K, _ = arrays
+    omega = float(np.sqrt(K[0, 0]))
+    J = I = 0.0
+    for channel in reference.CHANNELS:
+        emission, absorption = reference.golden_rule_rates_ref(H, gL, gR, M, mu_L, mu_R, T_e, omega, channel)
+        flux = (emission[0, 0] - reference.bose(omega, T_ph) * (absorption - emission)[0, 0]).real / 2
+        J += flux
+        I += {"LR": 1, "RL": -1}.get(channel, 0) * flux / omega
+    return J, I
+
+
+def test_vanishing_friction_is_the_sharp_line_limit():
+    """γ_ph = 0 (η = 0) gives the golden-rule value of a sharp line, never NaN; small γ_ph approach it
+    linearly; several modes (the normal modes of K) are taken at once."""
+    arrays = (np.diag([10.5, 9.5]), np.diag([0.5, 0.0]), np.diag([0.0, 0.5]), 0.5 * np.array([[[0, 1.0], [1, 0]]]),
+              np.array([[1.0]]), np.array([[0.0]]))
+    junction = ehpjax.Junction(*arrays[:4])
+    baths = ehpjax.Baths(9.65, 10.35, 0.3, 0.2)
+    fine = ehpjax.FrequencyQuadrature(panels=40, warn=False)
+    single = jax.jit(lambda w, g: ehpjax.currents(junction, ehpjax.Modes.single(w, g), baths, quadrature=fine))
+    sharp = single(1.0, 0.0)
+    J, I = _golden_rule_closed_form(arrays, 9.65, 10.35, 0.3, 0.2)
+    np.testing.assert_allclose([float(sharp.J), float(sharp.I)], [J, I], rtol=1e-9)
+    gaps = [abs(float(single(1.0, g).J) - J) / abs(J) for g in (1e-3, 1e-4)]
+    assert gaps[1] < 2e-3 and 5 < gaps[0] / gaps[1] < 20, gaps  # O(γ_ph)
+    # Two coupled modes: the limit does not depend on the direction in which η → 0.
+    two = ehpjax.Junction(arrays[0], arrays[1], arrays[2], 0.4 * np.array([[[0, 1], [1, 0]], [[1, 0], [0, -1.0]]]))
+    K = np.array([[1.0, 0.2], [0.2, 1.5]])
+    pair = jax.jit(lambda eta: ehpjax.currents(two, ehpjax.Modes(K, eta), baths, quadrature=fine).J)
+    limit = float(pair(0 * K))
+    for eta in (np.eye(2), np.array([[1, 0.3], [0.3, 0.5]])):
+        assert abs(float(pair(1e-4 * eta)) - limit) < 5e-4 * abs(limit)
+
+
+def test_an_undamped_normal_mode_among_damped_ones_is_refused():
+    junction = ehpjax.Junction(np.diag([10.5, 9.5]), np.diag([0.5, 0]), np.diag([0, 0.5]),
+                               0.4 * np.array([[[0, 1], [1, 0]], [[1, 0], [0, -1.0]]]))
+    with pytest.raises(Exception, match="not damped by eta"):
+        ehpjax.currents(junction, ehpjax.Modes(np.eye(2), np.diag([0.1, 0.0])),
+                        ehpjax.Baths(10, 10, 0.1, 0.1)).J.block_until_ready()

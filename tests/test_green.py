@@ -1,6 +1,7 @@
 """Green's and spectral functions, and the pole expansion behind the exact energy integral."""
 
 import numpy as np
+import pytest
 
 import ehpjax
 import reference
@@ -35,3 +36,31 @@ def test_pole_expansion_reproduces_partial_spectral_functions():
     a = np.stack([np.asarray(x) for x in ehpjax.spectral_functions(junction, eps)])  # (2, E, n, n)
     expanded = np.einsum("aij,akj,ej->aeik", poles.X, np.conj(poles.Y), 1 / (eps[:, None] - p))
     np.testing.assert_allclose(expanded, a, atol=1e-12)
+
+
+# H − i(Γ_L + Γ_R)/2 = [[10 − 0.4i, 0.15], [0.15, 10 − 0.1i]] is a Jordan block (an exceptional point).
+EP_ARRAYS = (np.array([[10.0, 0.15], [0.15, 10.0]]), np.diag([0.8, 0.0]), np.diag([0.0, 0.2]),
+             np.array([[[0.3, 0.0], [0.0, -0.3]]]), np.array([[1.0]]), np.array([[0.5]]))
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e-7, 1e-5])
+def test_exceptional_point_of_the_effective_hamiltonian(shift):
+    """At and near an exceptional point the eigenvectors coalesce; the pole expansion stays exact
+    (to its own error bound) and the currents agree with scipy quadrature that never diagonalises."""
+    H, gL, gR = EP_ARRAYS[:3]
+    H = H + np.diag([shift, 0.0])
+    junction = ehpjax.Junction(H, gL, gR, EP_ARRAYS[3])
+    poles = pole_expansion(junction)
+    assert float(poles.error) < 1e-6
+    eps = np.array([9.3, 10.0, 10.4])
+    a = np.stack([np.asarray(x) for x in ehpjax.spectral_functions(junction, eps)])
+    p = np.concatenate([poles.z, np.conj(poles.z)])
+    expanded = np.einsum("aij,akj,ej->aeik", poles.X, np.conj(poles.Y), 1 / (eps[:, None] - p))
+    np.testing.assert_allclose(expanded, a, atol=1e-6 * np.max(np.abs(a)))
+    if shift == 0.0:  # the currents, against scipy (one reference: ~3 s)
+        baths = ehpjax.Baths(9.5, 10.5, 0.2, 0.2)
+        got = ehpjax.currents(junction, ehpjax.Modes(*EP_ARRAYS[4:]), baths)
+        ref = reference.currents_ref(H, gL, gR, *EP_ARRAYS[3:], 9.5, 10.5, 0.2, 0.2)
+        for key in ("J", "I", "I_elastic"):
+            assert abs(float(getattr(got, key)) - ref[key]) <= 1e-6 * max(abs(ref[key]), 1e-4), key
+        assert abs(float(got.J) - ref["J"]) <= float(got.J_error)

@@ -1,0 +1,127 @@
+"""Accuracy guard on the whole input domain: every default result is within 1e-6 of a reference,
+or its error estimate says it may not be (so ``currents`` warns).
+
+Domain: |V| ≤ 10, T_e and T_ph in [1e-3, 1], lead broadenings and γ_ph in [1e-3, 1] (log-uniform),
+two-level junctions and general 2×2 ones with one mode. Reference: the same exact Λ (validated
+against scipy in test_ehp) with the ω integral on a rule 30× finer, whose own error estimate
+is checked to be below the tolerance and added to the distance; that fine rule is checked against
+scipy's adaptive quadrature (``reference.currents_ref``) on a few of the points.
+"""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ehpjax
+import reference
+from ehpjax._currents import misses_tolerance
+
+POINTS = 200
+FINE = ehpjax.FrequencyQuadrature(panels=300, warn=False)
+DEFAULT = ehpjax.FrequencyQuadrature(warn=False)
+
+
+def log_uniform(rng, low, high, size=None):
+    return 10 ** rng.uniform(np.log10(low), np.log10(high), size)
+
+
+def random_point(rng):
+    """(H, Γ_L, Γ_R, M, K, η, μ_L, μ_R, T_e, T_ph) with μ0 = 10."""
+    if rng.random() < 0.5:  # the paper's two-level family
+        H = np.diag(rng.uniform(5.0, 15.0, 2))
+        gL, gR = np.diag([log_uniform(rng, 1e-3, 1), 0.0]), np.diag([0.0, log_uniform(rng, 1e-3, 1)])
+        M = rng.uniform(0.05, 1.0) * np.array([[[0.0, 1.0], [1.0, 0.0]]])
+    else:  # a general 2×2 conductor
+        u = np.linalg.qr(rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2)))[0]
+        H = (u * rng.uniform(7.0, 13.0, 2)) @ u.conj().T
+        gL, gR = ((v * log_uniform(rng, 1e-3, 1, 2)) @ v.conj().T
+                  for v in (np.linalg.qr(rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2)))[0]
+                            for _ in range(2)))
+        x = rng.standard_normal((1, 2, 2)) + 1j * rng.standard_normal((1, 2, 2))
+        M = 0.3 * (x + np.conj(np.swapaxes(x, -1, -2))) / 2
+    H, gL, gR = ((a + a.conj().T) / 2 for a in (H, gL, gR))
+    K = np.array([[log_uniform(rng, 0.1, 5.0) ** 2]])
+    eta = np.array([[log_uniform(rng, 1e-3, 1.0)]])
+    V = rng.uniform(-10.0, 10.0)
+    return (H.astype(complex), gL.astype(complex), gR.astype(complex), M.astype(complex), K, eta,
+            10 + V / 2, 10 - V / 2, log_uniform(rng, 1e-3, 1), log_uniform(rng, 1e-3, 1))
+
+
+@jax.jit
+def evaluate(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph):
+    def one(quadrature, *args):
+        H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph = args
+        r = ehpjax.currents(ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu_L, mu_R, T_e, T_ph),
+                            quadrature=quadrature)
+        return jnp.stack([r.J, r.J_error, r.I, r.I_error])
+
+    args = (H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph)
+    return jax.vmap(lambda *a: one(DEFAULT, *a))(*args), jax.vmap(lambda *a: one(FINE, *a))(*args)
+
+
+@pytest.fixture(scope="module")
+def fuzz():
+    rng = np.random.default_rng(20261202)
+    points = [random_point(rng) for _ in range(POINTS)]
+    arrays = [np.stack([p[i] for p in points]) for i in range(10)]
+    default, fine = (np.asarray(x) for x in evaluate(*arrays))
+    return points, default, fine
+
+
+def within(value, ref, rtol=1e-6):
+    return np.abs(value - ref) <= rtol * np.maximum(np.abs(ref), 1e-4)
+
+
+def test_every_default_result_is_accurate_or_flagged(fuzz):
+    _, default, fine = fuzz
+    J, J_err, I, I_err = default.T
+    J_ref, J_ref_err, I_ref, I_ref_err = fine.T
+    tol_J, tol_I = (1e-6 * np.maximum(np.abs(x), 1e-4) for x in (J_ref, I_ref))
+    # The reference rule's own (honest) error estimate is below the tolerance, and it is added
+    # to the distance: "accurate" is a bound, not a guess.
+    assert np.all(J_ref_err <= 0.5 * tol_J) and np.all(I_ref_err <= 0.5 * tol_I)
+    accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
+    flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
+    silent = ~accurate & ~flagged
+    assert not np.any(silent), f"silent misses at points {np.flatnonzero(silent)}"
+    assert np.all(np.isfinite(default))
+    # The guard is not vacuous: a fair share of this hard domain is accurate without a warning.
+    assert np.mean(accurate & ~flagged) > 0.1
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_fine_rule_agrees_with_scipy(fuzz, index):
+    points, _, fine = fuzz
+    ref = reference.currents_ref(*points[index])
+    assert within(fine[index, 0], ref["J"], 1e-8) and within(fine[index, 2], ref["I"], 1e-8)
+
+
+def check_accurate_or_warned(junction, modes, baths, arrays):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        got = ehpjax.currents(junction, modes, baths)
+        float(got.J)
+    ref = reference.currents_ref(*arrays, float(baths.mu_L), float(baths.mu_R), float(baths.T_e), float(baths.T_ph))
+    warned = any("more panels" in str(w.message) for w in record)
+    for key in ("J", "I"):
+        assert within(float(getattr(got, key)), ref[key]) or warned, key
+
+
+def test_quoted_worst_case_is_accurate_or_warned():
+    p = dict(eps_L=8.425028905743023, eps_R=12.97877477462416, gamma_L=0.08841467690204131,
+             gamma_R=0.275662923536894, m=0.3005608402266748)
+    junction = ehpjax.Junction.two_level(**p)
+    modes = ehpjax.Modes.single(3.5541088170928354, 0.18704587086675828)
+    baths = ehpjax.Baths.biased(-7.362267066024604, 10.0, 0.06816779537622808, 0.2790554250488755)
+    check_accurate_or_warned(junction, modes, baths, reference.paper_model(*p.values(), 3.5541088170928354,
+                                                                           0.18704587086675828))
+
+
+def test_exceptional_point_case_is_accurate_or_warned():
+    arrays = (np.array([[10.0, 0.15], [0.15, 10.0]]), np.diag([0.8, 0.0]), np.diag([0.0, 0.2]),
+              np.array([[[0.3, 0.0], [0.0, -0.3]]]), np.array([[1.0]]), np.array([[0.5]]))
+    check_accurate_or_warned(ehpjax.Junction(*arrays[:4]), ehpjax.Modes(*arrays[4:]), ehpjax.Baths.biased(-1.0, 10.0, 0.2),
+                             arrays)
