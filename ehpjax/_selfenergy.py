@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from ._ehp import _PAIRS, channel_weights, pair_integrals
 from ._green import pole_expansion
 from ._model import Baths, Junction
-from ._special import digamma, digamma_dd, materialize
+from ._special import _abs2, digamma, digamma_dd_taylor, materialize, near, polygammas, reciprocal
 
 
 def _contract(w, block):
@@ -96,26 +96,25 @@ def _cot_pi(w):
     upper = jnp.imag(w) > 0
     q = jnp.exp(jnp.where(upper, 2j, -2j) * jnp.pi * w)
     sign = jnp.where(upper, -1.0, 1.0)
-    return sign * 1j * jnp.pi * (1 + q) / (1 - q)
+    return sign * 1j * jnp.pi * (1 + q) * reciprocal(1 - q)
 
 
 def digamma_anywhere(w):
     """ψ(w) for any complex w off the poles w = 0, −1, …: reflection ψ(w) = ψ(1 − w) − π cot(πw)
     where Re w < 1/2."""
     left = jnp.real(w) < 0.5
-    w_right = jnp.where(left, 1.0 - w, w)
-    psi = digamma(w_right)
-    w_cot = jnp.where(left, w, 0.25 + 0.0j)
-    return jnp.where(left, psi - _cot_pi(w_cot), psi)
+    psi = digamma(jnp.where(left, 1.0 - w, w))
+    return jnp.where(left, psi - _cot_pi(jnp.where(left, w, 0.25 + 0.0j)), psi)
 
 
-def _divided_digamma(u, v):
-    """[ψ(u) − ψ(v)]/(u − v), exact at u = v where both have Re > 1/4, analytic in u, v."""
-    right = (jnp.real(u) > 0.25) & (jnp.real(v) > 0.25)
-    series = digamma_dd(jnp.where(right, u, 1.0), jnp.where(right, v, 1.0))
-    du = jnp.where(right, 1.0, u - v)
-    direct = (digamma_anywhere(jnp.where(right, 1.0, u)) - digamma_anywhere(jnp.where(right, 2.0, v))) / du
-    return jnp.where(right, series, direct)
+def _divided(psi_fixed, psi_moving, fixed, moving, derivs_fixed):
+    """[ψ(moving) − ψ(fixed)]/(moving − fixed) from ψ at both points; where the two are close,
+    the Taylor series about the ω-independent ``fixed`` point (ψ^(1..4) there)."""
+    h = moving - fixed
+    h_abs2 = _abs2(h)
+    close = near(h_abs2, fixed)
+    direct = (psi_moving - psi_fixed) * reciprocal(jnp.where(close, 1.0, h))
+    return jnp.where(close, digamma_dd_taylor(h, derivs_fixed), direct)
 
 
 def self_energy_complex(junction: Junction, baths: Baths, omega):
@@ -123,34 +122,46 @@ def self_energy_complex(junction: Junction, baths: Baths, omega):
     channels: (*omega.shape, N_b, N_b). On the real axis it equals ``self_energy``; meant
     for a few points (the pole search), not for grids.
 
-    The ψ arguments depend on the lead (μ_L, μ_R), not on the channel: they are stacked
-    and ψ is evaluated in one call, which keeps the compiled graph small.
+    As on the real axis (``pair_integrals``), ψ is evaluated once per pole and point (O(n)),
+    and each pole pair costs a division; near-coinciding arguments use the Taylor series
+    about the ω-independent one, whose real part is > 1/2.
     """
     omega = jnp.asarray(omega, dtype=jnp.complex128)
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     z = poles.z
     n = z.shape[0]
-    om = omega.ravel()[None, None, None, :]  # (1, 1, 1, P)
+    om = omega.ravel()[None, None, :]  # (1, 1, P)
     D = 2j * jnp.pi * baths.T_e
-    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None, None]  # (lead, 1, 1, 1)
-    zk, zj = z[None, :, None, None], z[None, None, :, None]  # electron-side pole k, hole-side pole j'
-    zk_c, zj_c = jnp.conj(zk), jnp.conj(zj)
-    shape = (2, n, n, om.shape[-1])
+    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None]  # (lead, 1, 1)
+    zc = z[None, :, None]  # (1, n, 1)
+    # ω-independent points (Re > 1/2): lower poles w_L(μ, z) and upper ones w_U(μ, z*) = conj(w_L)
+    a_pts = 0.5 + (mu - zc) / D  # (2, n, 1)
+    psi_a, *der_a = polygammas(a_pts)
+    psi_a_c, der_a_c = jnp.conj(psi_a), [jnp.conj(x) for x in der_a]
+    a_c = jnp.conj(a_pts)
+    # ω-dependent points, continued analytically: w_L(μ, ω + z), w_L(μ + ω, z), w_U(μ, ω + z*)
+    b_pts = 0.5 + (mu - om - zc) / D  # (2, n, P)
+    c_pts = 0.5 + (mu + om - zc) / D
+    u_pts = 0.5 - (mu - om - jnp.conj(zc)) / D
+    psi_b, psi_c, psi_u = digamma_anywhere(jnp.stack([b_pts, c_pts, u_pts]))
 
-    def full(x):
-        return jnp.broadcast_to(x, shape)
+    def rows(x):  # electron-side pole k
+        return x[:, :, None, :]
 
-    # Same half-plane pairs, S = ∓ψ[u, v]/D: E_LL = S(μ; z_k, ω + z_j'), H_LL = S(μ + ω; z_k, ω + z_j'),
-    # E_UU = S(μ; z_k*, ω + z_j'*) (upper-pole arguments w = 1/2 − (μ − p)/D).
-    u = jnp.stack([full(0.5 + (mu - zk) / D), full(0.5 + (mu + om - zk) / D), full(0.5 - (mu - zk_c) / D)])
-    v = jnp.stack([full(0.5 + (mu - om - zj) / D), full(0.5 + (mu - zj) / D), full(0.5 - (mu - om - zj_c) / D)])
-    E_ll, H_ll, E_uu = _divided_digamma(u, v) * jnp.array([-1.0, -1.0, 1.0])[:, None, None, None, None] / D
-    # Opposite half-planes, a − b = z_k − ω − z_j'*: E_LU − H_LU = [ψ_el,a − ψ_el,b − ψ_h,a + ψ_h,b]/(a − b)
-    # (the −iπ terms cancel); the electron part uses μ_α, the hole part μ_β.
-    psi = digamma_anywhere(jnp.stack([u[0], v[2], u[1], full(0.5 - (mu - zj_c) / D)]))
-    el_lu, hole_lu = (psi[0] - psi[1]), (psi[3] - psi[2])
-    inv_ab = 1.0 / (zk - om - zj_c)[0]
+    def cols(x):  # hole-side pole j'
+        return x[:, None, :, :]
+
+    # E_LL = S(μ; z_k, ω + z_j') = −ψ[w_a(k), w_b(j')]/D
+    E_ll = -_divided(rows(psi_a), cols(psi_b), rows(a_pts), cols(b_pts), [rows(x) for x in der_a]) / D
+    # H_LL = S(μ + ω; z_k, ω + z_j') = −ψ[w_c(k), w_a(j')]/D
+    H_ll = -_divided(cols(psi_a), rows(psi_c), cols(a_pts), rows(c_pts), [cols(x) for x in der_a]) / D
+    # E_UU = S(μ; z_k*, ω + z_j'*) = +ψ[conj w_a(k), w_u(j')]/D
+    E_uu = _divided(rows(psi_a_c), cols(psi_u), rows(a_c), cols(u_pts), [rows(x) for x in der_a_c]) / D
+    # E_LU − H_LU over a − b = z_k − ω − z_j'*: el [ψ(w_a(k)) − ψ(w_u(j'))], hole −[ψ(w_c(k)) − ψ(conj w_a(j'))]
+    el_lu = rows(psi_a) - cols(psi_u)
+    hole_lu = cols(psi_a_c) - rows(psi_c)
+    inv_ab = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # (n, n, P)
     total = 0.0
     for w, (a, b) in zip(weights, _PAIRS):
         w_ll, w_lu = w[..., :n], w[..., n:]
