@@ -224,29 +224,31 @@ def _cooling(settings: PaperSettings, res: dict) -> dict:
     return data
 
 
+def _figs_3_to_5(settings: PaperSettings) -> tuple[dict, dict]:
+    """(thermal, cooling) data from one batched evaluation of all their points: the three
+    figures share one compiled program (thermal_bias_data and cooling_data included)."""
+    thermal, cooling = _currents_at(settings, [_thermal_points(settings), _cooling_points(settings)])
+    return _thermal(settings, thermal), _cooling(settings, cooling)
+
+
 def thermal_bias_data(settings: PaperSettings | None = None) -> dict:
     """Data of Figs. 3 and 4: J, I and R against ΔT = T_e − T_ph at mean temperature T0,
     for each μ_L = μ_R = μ. Arrays of shape (len(mu), len(delta_T))."""
-    settings = PaperSettings() if settings is None else settings
-    (res,) = _currents_at(settings, [_thermal_points(settings)])
-    return _thermal(settings, res)
+    return _figs_3_to_5(PaperSettings() if settings is None else settings)[0]
 
 
 def cooling_data(settings: PaperSettings | None = None) -> dict:
     """Data of Fig. 5: J(V) at T_e = T_ph = T, μ_L,R = μ0 ± V/2, for each T; arrays of shape
     (len(temperatures), len(bias)) (J_channels: (..., 4), channel order ``data["channels"]``)."""
-    settings = PaperSettings() if settings is None else settings
-    (res,) = _currents_at(settings, [_cooling_points(settings)])
-    return _cooling(settings, res)
+    return _figs_3_to_5(PaperSettings() if settings is None else settings)[1]
 
 
 def paper_data(settings: PaperSettings | None = None) -> dict:
     """The data of all four figures: {"thermal": Figs. 3–4, "cooling": Fig. 5,
     "exceptional_point": Fig. 6}; the currents of Figs. 3–5 in one batched call."""
     settings = PaperSettings() if settings is None else settings
-    thermal, cooling = _currents_at(settings, [_thermal_points(settings), _cooling_points(settings)])
-    return {"thermal": _thermal(settings, thermal), "cooling": _cooling(settings, cooling),
-            "exceptional_point": exceptional_point_data(settings)}
+    thermal, cooling = _figs_3_to_5(settings)
+    return {"thermal": thermal, "cooling": cooling, "exceptional_point": exceptional_point_data(settings)}
 
 
 def cooling_window_edges(V, J) -> np.ndarray:

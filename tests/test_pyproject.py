@@ -52,6 +52,22 @@ def test_floor_covers_each_feature_used(name, pattern, first):
         assert declared_floor(name) >= as_tuple(first), f"{pattern} needs {name} >= {first}"
 
 
+# (distribution, its floor, requires at least this floor of a dependency): compatibility found
+# by installing the floors together (equinox 0.13.0 does not import with jax 0.10;
+# typer 0.12.5 fails with the click 8.5 that pip picks for it).
+COMPATIBLE = [
+    ("jax", "0.10.0", "equinox", "0.13.1"),
+    ("click", "8.2.0", "typer", "0.24.0"),
+]
+
+
+@pytest.mark.parametrize("name, from_version, other, needs", COMPATIBLE, ids=[c[2] for c in COMPATIBLE])
+def test_floors_are_compatible(name, from_version, other, needs):
+    floor = declared_floor(name) if name != "click" else (8, 2)  # click: pip picks the newest
+    if floor >= as_tuple(from_version):
+        assert declared_floor(other) >= as_tuple(needs)
+
+
 def test_jaxlib_matches_jax():
     assert declared_floor("jaxlib") == declared_floor("jax")
 
