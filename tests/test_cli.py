@@ -173,7 +173,7 @@ def test_json_system_layouts_agree(tmp_path):
     record["M"] = [[[[0.0, 0.0], [0.5, 0.0]], [[0.5, 0.0], [0.0, 0.0]]]]  # [re, im] pairs
     flat.write_text(json.dumps(record))
     nested.write_text(json.dumps(best_json_record()))
-    a, b = _options._system_model(flat), _options._system_model(nested)
+    a, b = _options.resolve_model(str(flat)), _options.resolve_model(str(nested))
     assert isinstance(a, ehpjax.models.Model) and a.names == () and a.baths == {}
     assert b.baths == {"mu0": 10.0, "V": 0.0, "T_e": 0.7, "T_ph": 0.3}
     for x, y in zip(a.build(), b.build()):

@@ -16,30 +16,8 @@ import numpy as np
 import typer
 
 from .._errors import EhpjaxError
+from ._options import parse_sets
 from ..models import BATH_NAMES, BUILTIN, Model, ModelError, get, list_models
-
-
-def parse_sets(items: list[str] | None) -> dict[str, float]:
-    """``["t=0.3", "eps1=-1"]`` → ``{"t": 0.3, "eps1": -1.0}``; a name given twice, a missing
-    "=" or a value that is not a finite number raises EhpjaxError.
-
-    A local stand-in for the shared ``--set`` parser of the command line (same contract)."""
-    values: dict[str, float] = {}
-    for item in items or []:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise EhpjaxError(f"--set {item!r}: expected NAME=VALUE")
-        if name in values:
-            raise EhpjaxError(f"--set: {name} is given twice")
-        try:
-            value = float(text)
-        except ValueError:
-            raise EhpjaxError(f"--set {item!r}: {text.strip()!r} is not a number") from None
-        if not math.isfinite(value):
-            raise EhpjaxError(f"--set {item!r}: the value must be finite")
-        values[name] = value
-    return values
 
 
 def parse_options(items: list[str] | None) -> dict[str, object]:

@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from .._errors import EhpjaxError
+from ._options import parse_sets, resolve_model
 
 _OBJECTIVE_HELP = (
     "What to optimise: 'cooling' (cooling power −J of the modes, ħΩ², at bias -V and T_e = T_ph = --T), "
@@ -22,38 +23,6 @@ _OBJECTIVE_HELP = (
     "(R(ΔT) at --T0, --delta-T) or 'thermocurrent' (charge current I, eΩ, at --T0, --delta-T)."
 )
 _THERMAL = ("rectification", "thermocurrent")
-
-
-def _parse_sets(items: list[str]) -> dict[str, float]:
-    """NAME=VALUE pairs as floats (the cli's shared parser when available)."""
-    try:
-        from ._options import parse_sets
-    except ImportError:
-        parse_sets = None
-    if parse_sets is not None:
-        return parse_sets(items)
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise EhpjaxError(f"--set {item!r}: expected NAME=VALUE (e.g. eps_L=10.4)")
-        out[name.strip()] = _parse_float(value, f"--set {name.strip()}")
-    return out
-
-
-def _resolve_model(spec: str | None):
-    """A model from --model: None → the two-level model, a built-in name, a model file
-    (*.toml) or a concrete system (*.json, e.g. a design's best.json; no free parameters).
-    The cli's shared resolver when available."""
-    try:
-        from ._options import resolve_model
-    except ImportError:
-        resolve_model = None
-    if resolve_model is not None:
-        return resolve_model(spec)
-    from .. import models
-
-    return models.get("two-level" if spec is None else spec)
 
 
 def _parse_float(text: str, what: str) -> float:
@@ -164,9 +133,9 @@ def optimize_command(
         settings.update({k: v for k, v in (("T0", T0), ("delta_T", delta_T)) if v is not None})
     elif T is not None:
         settings["T"] = T
-    values = {**_parse_sets(start or []), **_parse_sets(set_ or [])}
+    values = {**parse_sets(start or []), **parse_sets(set_ or [])}
     bounds = _parse_bounds(bound or [])
-    resolved = _resolve_model(model)
+    resolved = resolve_model(model)
     obj = d.get_objective(objective, **settings)
     if free is None and resolved.name != "two-level":
         raise EhpjaxError(f"--free: name the free variables of model {resolved.name!r} "

@@ -7,7 +7,6 @@ Bad input raises ``EhpjaxError``; the app prints it as one line and exits with s
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import math
@@ -81,102 +80,12 @@ def parse_sets(items: list[str] | None) -> dict[str, float]:
 
 
 def resolve_model(spec: str | None):
-    """The model named by ``--model``: None → the built-in "two-level"; a ``*.json`` path →
-    the concrete system it holds (a model without free parameters whose bath defaults are
-    the file's baths); anything else → ``ehpjax.models.get`` (built-in name or model file)."""
-    if spec is None:
-        spec = "two-level"
-    if str(spec).lower().endswith(".json"):
-        return _system_model(Path(spec))
+    """The model named by ``--model``: None → the built-in "two-level"; otherwise a built-in
+    name, a model file (``*.toml``) or a concrete system (``*.json``, e.g. a design's
+    best.json: a model without free parameters whose bath defaults are the file's baths)."""
     from .. import models
 
-    if spec in models.BUILTIN:
-        return _builtin(spec)
-    return models.get(spec)
-
-
-@functools.cache
-def _builtin(name: str):
-    """One object per built-in model and process: compiled evaluations are cached per model."""
-    from .. import models
-
-    return models.get(name)
-
-
-def _system_model(path: Path):
-    """A concrete (Junction, Modes, Baths) from JSON as a parameter-free ``Model``."""
-    from .. import models
-
-    load_system = getattr(models, "load_system", None)
-    if load_system is not None:  # the models package reads the one JSON form of a concrete system
-        as_model = getattr(models, "as_model", None)
-        if as_model is not None:
-            return as_model(path)
-        junction, modes, baths, _ = load_system(path)
-    else:
-        junction, modes, baths = _read_system_json(path)
-    bath_defaults = {} if baths is None else {
-        "mu0": 0.5 * float(baths.mu_L + baths.mu_R), "V": float(baths.mu_L - baths.mu_R), "T_e": float(baths.T_e),
-        "T_ph": float(baths.T_ph)}
-    return models.Model(path.name, (), lambda _: (junction, modes), description=f"the system in {path}",
-                        baths=bath_defaults, source=str(path))
-
-
-_NDIM = {"H": 2, "gamma_L": 2, "gamma_R": 2, "M": 3, "K": 2, "eta": 2}
-
-
-def _read_system_json(path: Path):
-    """(Junction, Modes, Baths | None) from a best.json-style file (sections "junction",
-    "modes", optional "baths") or a flat file with H, gamma_L, gamma_R, M, K, eta at the top.
-    Complex entries are [re, im] pairs (one trailing axis of length 2) or {"real", "imag"}."""
-    import numpy as np
-
-    from .._model import Baths, Junction, Modes
-
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise EhpjaxError(f"cannot read model file '{path}': {e.strerror or e}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise EhpjaxError(f"model file '{path}' is not valid JSON: {e}") from None
-    if not isinstance(record, dict):
-        raise EhpjaxError(f"model file '{path}' must hold a JSON object")
-    junction_part = record.get("junction", record)
-    modes_part = record.get("modes", record)
-    if not isinstance(junction_part, dict) or not isinstance(modes_part, dict):
-        raise EhpjaxError(f"model file '{path}': 'junction' and 'modes' must be objects")
-    missing = [k for k in ("H", "gamma_L", "gamma_R", "M") if k not in junction_part]
-    missing += [k for k in ("K", "eta") if k not in modes_part]
-    if missing:
-        raise EhpjaxError(f"model file '{path}' lacks {', '.join(missing)}")
-
-    def array(part, key):
-        value = part[key]
-        try:
-            if isinstance(value, dict) and set(value) == {"real", "imag"}:
-                return np.asarray(value["real"], dtype=float) + 1j * np.asarray(value["imag"], dtype=float)
-            a = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise EhpjaxError(f"model file '{path}': {key} is not a (nested) list of numbers") from None
-        if a.ndim == _NDIM[key] + 1 and a.shape[-1] == 2:
-            return a[..., 0] + 1j * a[..., 1]
-        return a
-
-    try:
-        junction = Junction(*(array(junction_part, k) for k in ("H", "gamma_L", "gamma_R", "M")),
-                            float(junction_part.get("spin_degeneracy", record.get("spin_degeneracy", 1.0))))
-        modes = Modes(array(modes_part, "K"), array(modes_part, "eta"))
-        baths = None
-        if isinstance(record.get("baths"), dict):
-            b = record["baths"]
-            baths = Baths(*(float(b[k]) for k in ("mu_L", "mu_R", "T_e", "T_ph")))
-    except EhpjaxError:
-        raise
-    except (TypeError, ValueError, KeyError) as e:
-        raise EhpjaxError(f"model file '{path}': {e}") from None
-    if junction.n_modes != modes.n_modes:
-        raise EhpjaxError(f"model file '{path}': M has {junction.n_modes} mode(s) but K has {modes.n_modes}")
-    return junction, modes, baths
+    return models.get("two-level" if spec is None else spec)
 
 
 # ----------------------------------------------------------------------------------------

@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..sweeps import DEFAULT_CHUNK, SweepError, plot_results, run_config
+from ..sweeps import DEFAULT_CHUNK, plot_results, run_config
 
-try:  # the shared option parsers of every command
-    from ._options import parse_sets
-except ImportError:  # pragma: no cover - until ehpjax/cli/_options.py exists: the same rules, locally
-
-    def parse_sets(items: list[str]) -> dict[str, float]:
-        """``NAME=VALUE`` items → {name: float}; a malformed item raises SweepError naming it."""
-        values = {}
-        for item in items or []:
-            name, sep, text = item.partition("=")
-            name = name.strip()
-            try:
-                value = float(text)
-            except ValueError:
-                value = math.nan
-            if not sep or not name.isidentifier() or not math.isfinite(value):
-                raise SweepError(f"--set {item!r}: expected NAME=VALUE with a finite number, e.g. --set T_e=0.3")
-            if name in values:
-                raise SweepError(f"--set {name} given twice")
-            values[name] = value
-        return values
+from ._options import parse_sets
 
 
 def sweep_command(

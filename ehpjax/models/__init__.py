@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from ._files import load_model_file as load_model_file, loads_model as loads_model
@@ -31,6 +32,18 @@ from ._model import (
 from ._system import as_model as as_model, load_system as load_system, save_system as save_system
 
 
+def _frozen(options: dict) -> tuple:
+    """Factory options as a hashable key (lists become tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _builtin(name: str, options: tuple) -> Model:
+    """One Model object per built-in and options, so that compiled evaluations keyed on
+    the model are reused by every call that names it."""
+    return BUILTIN[name](**dict(options))
+
+
 def get(model: "str | os.PathLike | Model", **options) -> Model:
     """A model by built-in name (``options`` go to its factory), by the path of a model file
     (``*.toml``) or of a concrete system (``*.json``, see ``save_system``), or as given.
@@ -43,7 +56,7 @@ def get(model: "str | os.PathLike | Model", **options) -> Model:
     builtin = name.replace("_", "-")  # "serial_chain" means "serial-chain"
     if builtin in BUILTIN:
         try:
-            return BUILTIN[builtin](**options)
+            return _builtin(builtin, _frozen(options))
         except TypeError as err:
             raise ModelError(f"model {name!r}: {err}") from None
     if name.endswith((".toml", ".json")) or os.path.exists(name):

@@ -53,6 +53,10 @@ def encode_array(a) -> list:
 
 
 def decode_array(value, name: str, where: str) -> np.ndarray:
+    """A matrix from JSON: nested lists of numbers, complex entries as [re, im] pairs (one
+    trailing axis of length 2) or the whole matrix as {"real": ..., "imag": ...}."""
+    if isinstance(value, dict) and set(value) == {"real", "imag"}:
+        return decode_array(value["real"], name, where) + 1j * decode_array(value["imag"], name, where)
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -176,6 +180,11 @@ def load_system(path) -> tuple[Junction, Modes, Baths | None, dict]:
         raise ModelError(f"{where}: expected a JSON object")
     if record.get("format", FORMAT) != FORMAT:
         raise ModelError(f"{where}: unknown format {record['format']!r} (expected {FORMAT!r})")
+    if "junction" not in record and "H" in record:  # the flat layout: every matrix at the top level
+        junction_keys = ("H", "gamma_L", "gamma_R", "M", "spin_degeneracy")
+        record = {"junction": {k: record[k] for k in junction_keys if k in record},
+                  "modes": {k: record[k] for k in ("K", "eta") if k in record},
+                  **{k: v for k, v in record.items() if k not in junction_keys + ("K", "eta")}}
     for section, keys in (("junction", ("H", "gamma_L", "gamma_R", "M")), ("modes", ("K", "eta"))):
         if not isinstance(record.get(section), dict):
             raise ModelError(f"{where} lacks the section {section!r}")

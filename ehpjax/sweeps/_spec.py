@@ -8,10 +8,7 @@ ranges (finite; temperatures > 0) before a single point is evaluated.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import math
-import os
 from typing import Callable
 
 import numpy as np
@@ -54,34 +51,14 @@ class PointModel:
 _POINT_MODELS: dict = {}
 
 
-@functools.lru_cache(maxsize=32)
-def _builtin(name: str, options: tuple) -> Model:
-    return _models.get(name, **dict(options))
-
-
-@functools.lru_cache(maxsize=32)
-def _from_file(path: str, digest: str) -> Model:
-    return _models.get(path)
-
-
 def resolve_model(model, **options) -> Model:
-    """``models.get`` with the result cached (a built-in name and its options, or a model
-    file by path and contents), so that repeated sweeps reuse their compiled evaluators."""
-    if isinstance(model, Model):
+    """``models.get``, whose Model objects are cached (a built-in by name and options, a model
+    file by path, modification time and size), so that repeated sweeps reuse their compiled
+    evaluators; errors as SweepError."""
+    try:
         return _models.get(model, **options)
-    name = os.fspath(model)
-    if name in _models.BUILTIN:
-        try:
-            return _builtin(name, tuple(sorted(options.items())))
-        except TypeError as err:  # an option the factory does not take
-            raise SweepError(f"model {name!r}: bad options ({err})") from None
-    if os.path.isfile(name):
-        with open(name, "rb") as fh:
-            digest = hashlib.sha256(fh.read()).hexdigest()
-        if options:
-            raise SweepError("model options apply to built-in models only; a model file sets its own defaults")
-        return _from_file(os.path.abspath(name), digest)
-    return _models.get(name, **options)  # raises the models' error naming the built-ins
+    except _models.ModelError as err:
+        raise SweepError(str(err)) from None
 
 
 def point_model(model: Model, build: Callable | None = None) -> PointModel:
