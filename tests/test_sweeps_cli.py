@@ -2,12 +2,10 @@
 nothing behind, resumable runs, and labelled plots."""
 
 import os
-import shutil
 
 import matplotlib
 import numpy as np
 import pytest
-import typer
 import xarray as xr
 from typer.testing import CliRunner
 
@@ -30,27 +28,8 @@ eps_L = [10.0, 10.5, 11.0]
 """
 
 
-def _app():
-    """The ehpjax command with its one error path (the package's own input errors → one line, exit 2)."""
-    try:
-        from ehpjax.cli._app import app
+from ehpjax.cli._app import app as APP  # noqa: E402  (the real application, with its one error path)
 
-        return app
-    except ImportError:  # before ehpjax/cli/ is a package: its error path and this module's commands
-        import importlib.util
-
-        from ehpjax import cli as old_cli
-
-        path = os.path.join(os.path.dirname(ehpjax.__file__), "cli", "_sweep.py")
-        spec = importlib.util.spec_from_file_location("ehpjax.cli._sweep", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        app = typer.Typer(cls=old_cli._OneLineErrors)
-        module.register(app)
-        return app
-
-
-APP = _app()
 
 
 def invoke(*args):
