@@ -26,9 +26,11 @@
 # * and from them a **microscopic exceptional point**: two modes whose dressed frequencies
 #   coalesce as the bias grows (the paper's Fig. 6, without fitted a, b, c).
 #
-# Runs as a script too: `MPLBACKEND=Agg python notebooks/dressed_modes.py`.
+# Runs as a script too: `MPLBACKEND=Agg python notebooks/dressed_modes.py`; `EHPJAX_QUICK=1`
+# uses coarse grids.
 
 # %%
+import os
 import time
 
 import jax
@@ -41,6 +43,7 @@ import ehpjax  # switches JAX to float64
 from ehpjax._selfenergy import self_energy_complex
 
 start = time.perf_counter()
+QUICK = os.environ.get("EHPJAX_QUICK") == "1"  # coarse grids (tests, smoke runs)
 junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)  # the paper's model (Figs. 3–5)
 modes = ehpjax.Modes.single(1.0, 0.5)
 
@@ -52,7 +55,7 @@ modes = ehpjax.Modes.single(1.0, 0.5)
 # phonon bath's Γ_ph(Ω) = 2Ωη = 1, and Δ(Ω) < 0 softens the mode.
 
 # %%
-omega = jnp.linspace(-3.0, 3.0, 601)
+omega = jnp.linspace(-3.0, 3.0, 121 if QUICK else 601)
 self_energy_on_grid = jax.jit(lambda V: ehpjax.self_energy(junction, ehpjax.Baths.biased(V, 10.0, 0.3, 0.3), omega)[:, 0, 0])
 fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), layout="constrained", sharey=True)
 for ax, V in zip(axes, (0.0, -1.0)):
@@ -89,7 +92,7 @@ for V, T_e, T_ph in ((0.0, 0.6, 0.4), (-1.0, 0.3, 0.3)):
 # but the dressed mode exchanges less heat: J is smaller by about a third.
 
 # %%
-V_sweep = jnp.linspace(-3.0, 1.0, 41)
+V_sweep = jnp.linspace(-3.0, 1.0, 9 if QUICK else 41)
 
 
 def fig5_current(V, order):
@@ -103,8 +106,8 @@ fig, ax = plt.subplots(figsize=(4.5, 3.2), layout="constrained")
 ax.plot(V_sweep, J_lowest, color="C0", label="lowest order (Eq. 8)")
 ax.plot(V_sweep, J_dressed, color="C0", ls="--", label="dressed")
 ax.axhline(0, color="0.6", lw=0.6)
-ax.set_xlabel("V")
-ax.set_ylabel("J")
+ax.set_xlabel("bias $V$ (ħΩ)")
+ax.set_ylabel("$J$ (ħΩ²)")
 ax.legend(fontsize=8)
 plt.show()
 
@@ -127,7 +130,7 @@ two_mode = ehpjax.Junction(H2, np.diag([G, 0.0]), np.diag([0.0, G]), M2, spin_de
 mu0, T = 0.0, 0.05
 a_flat = float(ehpjax.nonconservative_coefficient(two_mode, mu0)[0, 1])
 
-V_forces = jnp.linspace(0.0, 3.0, 31)
+V_forces = jnp.linspace(0.0, 3.0, 7 if QUICK else 31)
 forces = jax.jit(jax.vmap(lambda V: ehpjax.current_induced_forces(two_mode, ehpjax.Baths.biased(V, mu0, T, T), 1.0)))(V_forces)
 fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
 ax.plot(V_forces, forces.friction[:, 0, 1], label=r"friction $\Gamma_{S,12}$")
@@ -135,7 +138,7 @@ ax.plot(V_forces, forces.renormalization[:, 0, 1], label=r"renormalisation $\Del
 ax.plot(V_forces, forces.nonconservative[:, 0, 1], label=r"non-conservative $\Gamma_{A,12}/2$")
 ax.plot(V_forces, forces.berry[:, 0, 1], label=r"Berry $\Delta_{A,12}$")
 ax.plot(V_forces, V_forces * a_flat, "k:", label="flat DOS $V a$")
-ax.set_xlabel("V")
+ax.set_xlabel("bias $V$ (ħΩ)")
 ax.set_ylabel(r"$\Pi^r_{e,12}$ parts at $\omega = \Omega$ (frequency²)")
 ax.legend(fontsize=7)
 plt.show()
@@ -204,7 +207,7 @@ print(f"dV_EP/d(coupling scale) = {float(grad_g):.4f} (implicit-function gradien
 # and the right null vectors of F at the two frequencies become parallel (overlap → 1).
 
 # %%
-V_ep_sweep = jnp.linspace(0.0, 2 * V_ep, 61)
+V_ep_sweep = jnp.linspace(0.0, 2 * V_ep, 11 if QUICK else 61)
 
 
 def dressed_pair(V):
@@ -226,7 +229,7 @@ for k in range(2):
 axes[2].plot(V_ep_sweep, overlap)
 for ax, label in zip(axes, (r"Re $\omega$", r"Im $\omega$", "eigenvector overlap")):
     ax.axvline(V_ep, color="0.6", lw=0.6, ls=":")
-    ax.set_xlabel("V")
+    ax.set_xlabel("bias $V$ (ħΩ)")
     ax.set_ylabel(label)
 plt.show()
 print("stable along the sweep:", bool(np.all(stable)), "| first unstable V:",
