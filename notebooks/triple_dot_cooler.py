@@ -137,7 +137,7 @@ axes[0].axvline(-1.0, color="0.3", lw=0.8, ls=":", label="operating point")
 axes[0].set_xlabel("$V$ (ħΩ)")
 axes[0].set_ylabel("$J$ (ħΩ²)")
 axes[0].set_title(r"$J(V)$ of the two designs, $\mu_0$ = 10, $T$ = 0.2", fontsize=10)
-axes[0].legend(fontsize=8, loc="lower left")
+axes[0].legend(fontsize=8, loc="upper left")
 x = np.arange(4)
 for shift, (title, r, color) in zip((-0.2, 0.2), (("two-level", r2, "C0"), ("triple dot", r3, "C3"))):
     axes[1].bar(x + shift, [float(r.currents.channel(c)["J"]) for c in ehpjax.CHANNELS], width=0.4, color=color,
