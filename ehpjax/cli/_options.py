@@ -104,22 +104,29 @@ def _builtin(name: str):
 
 
 def _system_model(path: Path):
-    """A concrete (Junction, Modes, Baths) from JSON as a parameter-free ``Model``."""
+    """A concrete (Junction, Modes, Baths) from JSON as a parameter-free ``Model``: the
+    sectioned form of ``ehpjax.models.save_system`` and best.json (read by the models
+    package), or the flat form with H, gamma_L, gamma_R, M, K, eta at the top level."""
     from .. import models
 
-    load_system = getattr(models, "load_system", None)
-    if load_system is not None:  # the models package reads the one JSON form of a concrete system
-        as_model = getattr(models, "as_model", None)
-        if as_model is not None:
-            return as_model(path)
-        junction, modes, baths, _ = load_system(path)
-    else:
-        junction, modes, baths = _read_system_json(path)
+    as_model = getattr(models, "as_model", None)
+    if as_model is not None and not _is_flat_system(path):
+        return as_model(path)
+    junction, modes, baths = _read_system_json(path)
     bath_defaults = {} if baths is None else {
         "mu0": 0.5 * float(baths.mu_L + baths.mu_R), "V": float(baths.mu_L - baths.mu_R), "T_e": float(baths.T_e),
         "T_ph": float(baths.T_ph)}
-    return models.Model(path.name, (), lambda _: (junction, modes), description=f"the system in {path}",
+    return models.Model(path.stem, (), lambda _: (junction, modes), description=f"the system in {path}",
                         baths=bath_defaults, source=str(path))
+
+
+def _is_flat_system(path: Path) -> bool:
+    """Whether ``path`` holds the flat form (arrays at the top level, no "junction" section)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # let the reader report what is wrong with the file
+    return isinstance(record, dict) and "junction" not in record and "H" in record
 
 
 _NDIM = {"H": 2, "gamma_L": 2, "gamma_R": 2, "M": 3, "K": 2, "eta": 2}
