@@ -34,7 +34,7 @@ flat = ehpjax.sweep(
 # Back onto the (splitting, V) grid as a labelled Dataset.
 ds = flat.drop_vars(["eps_L", "eps_R", "V"]).assign_coords(point=np.arange(S.size))
 ds = ds.coarsen(point=V.size).construct(point=("splitting", "V")).assign_coords(splitting=splitting, V=V)
-print(flat.J.attrs["description"], "|", flat.attrs["units"])
+print(flat.J.attrs.get("long_name", "J"), "|", flat.attrs["units"])
 best = ds.J.argmin(...)
 print(f"largest cooling power {float(-ds.J.min()):.4g} at ε_L − ε_R = {float(ds.splitting[best['splitting']]):.2f}, "
       f"V = {float(ds.V[best['V']]):.2f}")
