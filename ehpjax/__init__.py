@@ -49,6 +49,7 @@ from ._green import (
     spectral_functions as spectral_functions,
 )
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
+from ._adaptive import AdaptiveQuadrature as AdaptiveQuadrature
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
 from . import figures as figures  # the paper's Figs. 3–6 (data and plots; matplotlib imported lazily)
 from ._sweep import SweepError as SweepError, sweep as sweep
