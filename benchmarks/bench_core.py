@@ -1,7 +1,10 @@
 """Benchmark of the core solver against the best NumPy code a careful user would write.
 
-Runs, in one process, ehpjax (jit + vmap, warm) and the NumPy trapezoid/hoisted-table
-baseline of ``numpy_baseline.py`` (refined to 1e-6 on the paper's model) on
+Runs, in one process, ehpjax (jit + vmap, warm) and two NumPy peers: the general
+trapezoid/hoisted-table code of ``numpy_baseline.py`` (n levels, every channel) and one
+written for the two-level model only (``numpy_two_level.py``: 2 × 2 matrices, step 0.09,
+ε window μ ± 24, ω ≤ 12, the table built once); both are refined to ~1e-6 and their errors
+against scipy quadrature are printed. Workloads:
 
   1. the Fig-3 sweep: paper model, μ_L = μ_R ∈ {9, …, 11}, T0 = 0.5, ΔT ∈ [−0.8, 0.8] (505 J);
   2. a junction sweep: 505 random two-level junctions, one J each;
@@ -9,7 +12,8 @@ baseline of ``numpy_baseline.py`` (refined to 1e-6 on the paper's model) on
   4. the cost of one J for n = 2…64 levels and N_b = 1…16 modes;
 
 and prints times, ratios, compile times and the worst error of each method against
-adaptive scipy quadrature (``tests/reference.py``) at spot points.
+adaptive scipy quadrature (``tests/reference.py``) at spot points, then the summary table
+of targets (ratios against both NumPy peers).
 
     python benchmarks/bench_core.py            # everything (~2 min)
     python benchmarks/bench_core.py --quick    # smaller scaling table
@@ -33,9 +37,11 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 import numpy_baseline as nb  # noqa: E402
+import numpy_two_level as n2  # noqa: E402
 import reference  # noqa: E402
 
 PAPER = reference.paper_model()  # (H, Γ_L, Γ_R, M, K, η)
+SUMMARY = {}  # workload → numbers for the target table
 
 
 def timed(fn, *args, repeat=3):
@@ -57,10 +63,10 @@ def rel_err(x, ref):
 
 
 def row(name, *cells):
-    print(f"{name:<44}" + "".join(f"{c:>16}" for c in cells))
+    print(f"{name:<48}" + "".join(f"{c:>18}" for c in cells))
 
 
-def fig3_sweep(quadrature):
+def fig3_sweep(quadrature=None):
     junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
     modes = ehpjax.Modes.single(1.0, 0.5)
     mu = np.repeat([9.0, 9.5, 10.0, 10.5, 11.0], 101)
@@ -69,24 +75,26 @@ def fig3_sweep(quadrature):
 
     @jax.jit
     def sweep(mu, T_e, T_ph):
+        settings = {} if quadrature is None else {"quadrature": quadrature}
         return jax.vmap(lambda m, te, tp: ehpjax.currents(junction, modes, ehpjax.Baths(m, m, te, tp),
-                                                           quadrature=quadrature).J)(mu, T_e, T_ph)
+                                                           **settings).J)(mu, T_e, T_ph)
 
     return sweep, (jnp.asarray(mu), jnp.asarray(T_e), jnp.asarray(T_ph)), (mu, T_e, T_ph)
 
 
 def bench_fig3():
     print("\n== 1. Fig-3 sweep (paper model, 505 values of J) ==")
-    quiet = ehpjax.FrequencyQuadrature(warn=False)
-    sweep, args, (mu, T_e, T_ph) = fig3_sweep(quiet)
-    compile_s, jax_s = timed(sweep, *args)
-    J_jax = np.asarray(sweep(*args))
-    coarse = ehpjax.FrequencyQuadrature(panels=4, warn=False)
-    sweep4, args4, _ = fig3_sweep(coarse)
-    _, jax4_s = timed(sweep4, *args4)
-    J_jax4 = np.asarray(sweep4(*args4))
+    default, args, (mu, T_e, T_ph) = fig3_sweep()
+    compile_s, jax_s = timed(default, *args)
+    J_jax = np.asarray(default(*args))
+    fixed, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature())
+    _, fixed_s = timed(fixed, *args)
+    quiet, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))
+    _, quiet_s = timed(quiet, *args)
+    coarse, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))
+    _, coarse_s = timed(coarse, *args)
 
-    def adaptive():  # ehpjax.sweep: 4-panel rule, default rule only where the estimate misses 1e-6
+    def adaptive():  # ehpjax.sweep
         return ehpjax.sweep({"mu_L": mu, "mu_R": mu, "T_e": T_e, "T_ph": T_ph}, mode="flat", progress=False).J.values
 
     _, sweep_s = timed(adaptive)
@@ -96,16 +104,24 @@ def bench_fig3():
     table = nb.NumpyJunctionTable.for_baths(*PAPER, mu, mu, T_e, T_ph)
     J_np = table.sweep(mu, mu, T_e, T_ph)["J"]
     np_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    table2 = n2.TwoLevelTable(*PAPER, mu.min(), mu.max())
+    J_np2 = np.array([table2.J(m, m, te, tp) for m, te, tp in zip(mu, T_e, T_ph)])
+    np2_s = time.perf_counter() - t0
 
     spots = [0, 37, 150, 252, 303, 404, 470, 504]
     refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
-    row("", "time [s]", "vs NumPy", "max err (spots)")
-    row("NumPy hoisted table (h = 0.09)", f"{np_s:.3f}", "1.0x", f"{rel_err(J_np[spots], refs):.1e}")
-    row("ehpjax default (10 panels, 150 nodes)", f"{jax_s:.3f}", f"{np_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
-    row("ehpjax panels=4 (60 nodes)", f"{jax4_s:.3f}", f"{np_s / jax4_s:.1f}x", f"{rel_err(J_jax4[spots], refs):.1e}")
-    row("ehpjax.sweep (4 panels, refined where needed)", f"{sweep_s:.3f}", f"{np_s / sweep_s:.1f}x",
-        f"{rel_err(J_sweep[spots], refs):.1e}")
+    row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
+    row("NumPy, general (numpy_baseline, h = 0.09)", f"{np_s:.3f}", f"{np2_s / np_s:.2f}x", f"{rel_err(J_np[spots], refs):.1e}")
+    row("NumPy, two-level only (h = 0.09)", f"{np2_s:.3f}", "1.0x", f"{rel_err(J_np2[spots], refs):.1e}")
+    row("ehpjax default (adaptive 4/10 panels)", f"{jax_s:.3f}", f"{np2_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
+    row("ehpjax FrequencyQuadrature() (10, warns)", f"{fixed_s:.3f}", f"{np2_s / fixed_s:.1f}x", "")
+    row("ehpjax FrequencyQuadrature(warn=False)", f"{quiet_s:.3f}", f"{np2_s / quiet_s:.1f}x", "")
+    row("ehpjax panels=4 (60 nodes)", f"{coarse_s:.3f}", f"{np2_s / coarse_s:.1f}x", "")
+    row("ehpjax.sweep", f"{sweep_s:.3f}", f"{np2_s / sweep_s:.1f}x", f"{rel_err(J_sweep[spots], refs):.1e}")
     row("ehpjax compile (default)", f"{compile_s:.2f}", "", "")
+    row("warning cost: FrequencyQuadrature() / warn=False", f"{fixed_s / quiet_s:.2f}", "", "")
+    SUMMARY["fig3"] = dict(np=np_s, np2=np2_s, default=jax_s, sweep=sweep_s)
 
 
 def random_two_level(rng, count):
@@ -123,18 +139,22 @@ def bench_junction_sweep():
     p = random_two_level(np.random.default_rng(0), 505)
     modes = ehpjax.Modes.single(1.0, 0.5)
     baths = ehpjax.Baths(10.2, 9.8, 0.4, 0.3)
-    quiet = ehpjax.FrequencyQuadrature(warn=False)
 
-    @jax.jit
-    def sweep(eL, eR, gL, gR, m):
-        def one(eL, eR, gL, gR, m):
-            return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), modes, baths, quadrature=quiet).J
+    def jit_sweep(settings):
+        @jax.jit
+        def sweep(eL, eR, gL, gR, m):
+            def one(eL, eR, gL, gR, m):
+                return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), modes, baths, **settings).J
 
-        return jax.vmap(one)(eL, eR, gL, gR, m)
+            return jax.vmap(one)(eL, eR, gL, gR, m)
+
+        return sweep
 
     args = [jnp.asarray(p[k]) for k in ("eps_L", "eps_R", "gamma_L", "gamma_R", "m")]
-    compile_s, jax_s = timed(sweep, *args)
-    J_jax = np.asarray(sweep(*args))
+    default = jit_sweep({})
+    compile_s, jax_s = timed(default, *args)
+    J_jax = np.asarray(default(*args))
+    _, quiet_s = timed(jit_sweep({"quadrature": ehpjax.FrequencyQuadrature(warn=False)}), *args)
 
     def adaptive():
         fixed = {"mu_L": 10.2, "mu_R": 9.8, "T_e": 0.4, "T_ph": 0.3}
@@ -149,14 +169,25 @@ def bench_junction_sweep():
     t0 = time.perf_counter()
     J_np = np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)])
     np_s = time.perf_counter() - t0
+
+    def two_level_J(i):  # the step refined per junction as in numpy_baseline (0.36 × the nearest singularity)
+        H, gL, gR, M, K, eta = arrays(i)
+        step = nb.default_step(H, gL, gR, K, eta, 0.4, 0.3)
+        return n2.TwoLevelTable(H, gL, gR, M, K, eta, 9.8, 10.2, h=step).J(10.2, 9.8, 0.4, 0.3)
+
+    t0 = time.perf_counter()
+    J_np2 = np.array([two_level_J(i) for i in range(505)])
+    np2_s = time.perf_counter() - t0
     spots = [0, 101, 202, 303, 404]
     refs = np.array([reference.currents_ref(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in spots])
-    row("", "time [s]", "vs NumPy", "max err (spots)")
-    row("NumPy, table rebuilt per junction", f"{np_s:.3f}", "1.0x", f"{rel_err(J_np[spots], refs):.1e}")
-    row("ehpjax jit + vmap over junctions", f"{jax_s:.3f}", f"{np_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
-    row("ehpjax.sweep (4 panels, refined where needed)", f"{sweep_s:.3f}", f"{np_s / sweep_s:.1f}x",
-        f"{rel_err(J_sweep[spots], refs):.1e}")
+    row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
+    row("NumPy, general, table rebuilt per junction", f"{np_s:.3f}", f"{np2_s / np_s:.2f}x", f"{rel_err(J_np[spots], refs):.1e}")
+    row("NumPy, two-level only, table per junction", f"{np2_s:.3f}", "1.0x", f"{rel_err(J_np2[spots], refs):.1e}")
+    row("ehpjax default, jit + vmap over junctions", f"{jax_s:.3f}", f"{np2_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
+    row("ehpjax FrequencyQuadrature(warn=False)", f"{quiet_s:.3f}", f"{np2_s / quiet_s:.1f}x", "")
+    row("ehpjax.sweep", f"{sweep_s:.3f}", f"{np2_s / sweep_s:.1f}x", f"{rel_err(J_sweep[spots], refs):.1e}")
     row("ehpjax compile", f"{compile_s:.2f}", "", "")
+    SUMMARY["junctions"] = dict(np=np_s, np2=np2_s, default=jax_s, sweep=sweep_s)
 
 
 def bench_gradient():
@@ -185,6 +216,7 @@ def bench_gradient():
     row("505 gradients (vmap, 7 parameters)", f"{t_grad:.3f}", f"{t_grad / t_value:.2f}", "")
     row("505 value_and_grad (vmap)", f"{t_vg:.3f}", f"{t_vg / t_value:.2f}", "")
     row("one J / one gradient (jit)", f"{t1v * 1e3:.2f} ms", f"{t1g / t1v:.2f}", f"{t1g * 1e3:.2f} ms")
+    SUMMARY["grad"] = dict(vmap=t_grad / t_value, one=t1g / t1v)
 
 
 def bench_scaling(quick):
@@ -199,6 +231,39 @@ def bench_scaling(quick):
         args = (ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(0.3, -0.3, 0.3, 0.2))
         compile_s, t = timed(current, *args, repeat=5)
         row(f"n = {n}, N_b = {nmodes}", f"{t * 1e3:.1f}", f"{compile_s:.1f}", "")
+        if (n, nmodes) == (32, 8):
+            SUMMARY["n32"] = t
+
+
+def bench_plain_call():
+    print("\n== 5. A plain ehpjax.currents call (no user jit), warm ==")
+    junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
+    modes = ehpjax.Modes.single(1.0, 0.5)
+    baths = ehpjax.Baths(10.0, 10.0, 0.6, 0.4)
+    first, warm = timed(lambda: ehpjax.currents(junction, modes, baths), repeat=10)
+    row("first call (compiles) / warm call", f"{first:.2f} s", f"{warm * 1e3:.2f} ms", "")
+    SUMMARY["plain"] = warm
+
+
+def summary():
+    print("\n== Targets (this run; ratios against the two-level NumPy peer and, in brackets, the general one) ==")
+    row("workload", "ehpjax", "vs 2-level", "vs general", "target")
+
+    def ratio_row(name, key, method, target):
+        d = SUMMARY.get(key)
+        if d:
+            row(name, f"{d[method] * 1e3:.1f} ms", f"{d['np2'] / d[method]:.1f}x", f"{d['np'] / d[method]:.1f}x", target)
+
+    ratio_row("Fig-3 sweep, jit(vmap(currents)) default", "fig3", "default", ">= 10x")
+    ratio_row("Fig-3 sweep, ehpjax.sweep", "fig3", "sweep", ">= 15x")
+    ratio_row("random junctions, jit+vmap default", "junctions", "default", ">= 100x")
+    if "grad" in SUMMARY:
+        row("gradient of J (7 parameters) / J", f"{SUMMARY['grad']['vmap']:.2f} (vmap)", f"{SUMMARY['grad']['one']:.2f} (one)",
+            "", "<= 2.5")
+    if "n32" in SUMMARY:
+        row("one J, n = 32, N_b = 8", f"{SUMMARY['n32'] * 1e3:.1f} ms", "", "", "<= 25 ms")
+    if "plain" in SUMMARY:
+        row("plain ehpjax.currents(...) call, warm", f"{SUMMARY['plain'] * 1e3:.2f} ms", "", "", "<= 20 ms")
 
 
 def main():
@@ -210,6 +275,8 @@ def main():
     bench_junction_sweep()
     bench_gradient()
     bench_scaling(args.quick)
+    bench_plain_call()
+    summary()
 
 
 if __name__ == "__main__":

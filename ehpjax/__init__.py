@@ -59,6 +59,7 @@ from ._green import (
 from ._forces import CurrentInducedForces as CurrentInducedForces, current_induced_forces as current_induced_forces
 from ._linear_response import LinearResponse as LinearResponse, linear_response as linear_response
 from ._model import Baths as Baths, Junction as Junction, Modes as Modes
+from ._adaptive import AdaptiveQuadrature as AdaptiveQuadrature
 from ._quadrature import FrequencyQuadrature as FrequencyQuadrature
 from ._selfenergy import self_energy as self_energy
 from ._stability import DressedInstabilityError as DressedInstabilityError, DressedModes as DressedModes

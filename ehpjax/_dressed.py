@@ -20,11 +20,14 @@ whose dressed poles reach the upper half-plane has no steady state: a plain call
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
+from ._adaptive import report
 from ._bosons import mode_poles
 from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
@@ -226,7 +229,7 @@ def dressed_currents(
     )
     if is_traced(result):
         if quadrature.warn:
-            jax.debug.callback(_warn_inaccurate, J, J_error, I, I_error, quadrature.rtol)
+            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error)
         return result
     raise_if_unstable(stable, growth, count, "ehpjax.currents(order='dressed')")
     if quadrature.warn:

@@ -2,7 +2,9 @@
 
 import os
 import sys
+import tempfile
 
+import jax
 import numpy as np
 import pytest
 
@@ -10,6 +12,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import ehpjax  # noqa: E402  (enables float64)
 import reference  # noqa: E402
+
+# Compiled programs persist across test runs (a rerun skips most compilation), unless the
+# caller chose a cache of their own.
+if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+    jax.config.update("jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "ehpjax-pytest-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 PAPER = dict(eps_L=10.5, eps_R=9.5, gamma_L=0.5, gamma_R=0.5, m=0.5, omega=1.0, gamma_ph=0.5)
 
