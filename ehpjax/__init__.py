@@ -20,6 +20,7 @@ from ._currents import (
     currents as currents,
     elastic_current as elastic_current,
     rectification as rectification,
+    rectification_ratio as rectification_ratio,
 )
 from ._dressed import (
     TERMINALS as TERMINALS,

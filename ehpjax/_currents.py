@@ -337,5 +337,14 @@ def rectification(junction: Junction, modes: Modes, T0, delta_T, mu_L, mu_R=None
     mu_R = mu_L if mu_R is None else mu_R
     forward = currents(junction, modes, Baths(mu_L, mu_R, T0 + 0.5 * delta_T, T0 - 0.5 * delta_T), quadrature=quadrature)
     backward = currents(junction, modes, Baths(mu_L, mu_R, T0 - 0.5 * delta_T, T0 + 0.5 * delta_T), quadrature=quadrature)
-    a, b = jnp.abs(forward.J), jnp.abs(backward.J)
-    return (a - b) / (a + b)
+    return rectification_ratio(forward.J, backward.J)
+
+
+def rectification_ratio(J_forward, J_backward):
+    """R = (|J(ΔT)| − |J(−ΔT)|)/(|J(ΔT)| + |J(−ΔT)|) ∈ [−1, 1] (docs/physics.md §5),
+    elementwise; R = 0 where both currents vanish (nothing flows either way, so nothing is
+    rectified; also the ΔT → 0 limit), with a finite gradient there."""
+    a, b = jnp.abs(jnp.asarray(J_forward)), jnp.abs(jnp.asarray(J_backward))
+    total = a + b
+    flowing = total > 0
+    return jnp.where(flowing, (a - b) / jnp.where(flowing, total, 1.0), 0.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Mapping
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,7 +43,7 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order:
 
     vmapped = jax.vmap(point) if names else point
     if in_shardings is None:
-        return jax.jit(vmapped)
+        return eqx.filter_jit(vmapped)  # a failed value check reads as an error naming the value
     return jax.jit(vmapped, in_shardings=(in_shardings,))
 
 

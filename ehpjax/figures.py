@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._currents import rectification_ratio
 from ._quantities import label as _label
 from ._quantities import unit as _unit
 
@@ -141,17 +142,6 @@ class PaperSettings:
 
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "model": MODEL}
-
-
-def rectification_ratio(J_forward, J_backward):
-    """Thermal rectification R = (|J(ΔT)| − |J(−ΔT)|)/(|J(ΔT)| + |J(−ΔT)|) ∈ [−1, 1]
-    (docs/physics.md §5), elementwise; R = 0 where both currents vanish (no heat flows either
-    way, so nothing is rectified; also the ΔT → 0 limit). Differentiable (JAX arrays in,
-    JAX arrays out)."""
-    a, b = jnp.abs(jnp.asarray(J_forward)), jnp.abs(jnp.asarray(J_backward))
-    total = a + b
-    flowing = total > 0
-    return jnp.where(flowing, (a - b) / jnp.where(flowing, total, 1.0), 0.0)
 
 
 def _relative_error(error, value, floor=1e-12):

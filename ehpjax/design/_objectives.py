@@ -26,7 +26,7 @@ from typing import Callable, ClassVar, Mapping
 
 import jax.numpy as jnp
 
-from .._currents import Currents, currents
+from .._currents import Currents, currents, rectification_ratio
 from .._errors import EhpjaxError
 from .._evaluate import QUIET
 from .._model import Baths, Junction, Modes
@@ -221,11 +221,9 @@ class Rectification(_ThermalObjective):
         c = currents(junction, modes, baths, quadrature=quadrature, order=order)
         reverse = Baths(baths.mu_L, baths.mu_R, baths.T_ph, baths.T_e)  # ΔT → −ΔT
         back = currents(junction, modes, reverse, quadrature=quadrature, order=order)
+        value = rectification_ratio(c.J, back.J)
         a, b = jnp.abs(c.J), jnp.abs(back.J)
-        total = a + b
-        safe = jnp.where(total > 0, total, 1.0)
-        value = jnp.where(total > 0, (a - b) / safe, 0.0)
-        error = 2.0 * (b * c.J_error + a * back.J_error) / safe**2
+        error = 2.0 * (b * c.J_error + a * back.J_error) / jnp.where(a + b > 0, a + b, 1.0) ** 2
         return value, value, jnp.minimum(c.entropy_production, back.entropy_production), error, c
 
 
