@@ -58,7 +58,7 @@ def timed(fn, *args, repeat=3):
 
 
 def rel_err(x, ref):
-    """SPEC 8 metric: |x − ref| / max(|ref|, 1e-4)."""
+    """docs/physics.md §8 metric: |x − ref| / max(|ref|, 1e-4)."""
     return float(np.max(np.abs(np.asarray(x) - ref) / np.maximum(np.abs(ref), 1e-4)))
 
 

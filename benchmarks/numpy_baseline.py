@@ -1,4 +1,4 @@
-"""NumPy baseline for the currents of SPEC section 5 (lowest order), for benchmarks.
+"""NumPy baseline for the currents of docs/physics.md §5 (lowest order), for benchmarks.
 
 What it computes
 ----------------
@@ -44,7 +44,7 @@ dT in linspace(-0.8, 0.8, 101), 505 values of J, against nested scipy quad and a
 - References: nested scipy quad (epsrel 1e-10 over w, 1e-11 over e, closed-form integrand)
   and this code at h = 0.025 agree to 7.7e-13 (max relative in J). At dT = 0 the grid gives
   J = 0 exactly (detailed balance holds point by point), so those 5 points are left out of
-  relative errors; the SPEC metric |x - ref| / max(|ref|, 1e-4) gives the same numbers.
+  relative errors; the docs/physics.md §8 metric |x - ref| / max(|ref|, 1e-4) gives the same numbers.
 - Max relative error in J over the sweep vs quad, by step h:
       h      0.125   0.1     0.098   0.097   0.096   0.09    0.0833  0.05
       err    6.1e-5  1.4e-6  1.6e-6  9.5e-7  6.0e-7  3.1e-7  4.9e-8  1.4e-11
@@ -319,7 +319,7 @@ class NumpyJunctionTable:
     def currents(self, mu_L, mu_R, T_e, T_ph):
         """Currents for one bath set (scalars), as a dict:
 
-        - ``J`` (float): energy current from the e-bath into the modes (SPEC Eq. 8),
+        - ``J`` (float): energy current from the e-bath into the modes (paper Eq. 8,
           > 0 heats the modes;
         - ``J_channels`` (4,): J^ab in the order LL, RR, RL, LR;
         - ``N_channels`` (4,): boson-number fluxes N^ab (the integrals without the factor w);

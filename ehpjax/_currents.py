@@ -1,4 +1,4 @@
-"""Energy and charge currents between the e-bath and the modes (SPEC 5, paper Eq. 8).
+"""Energy and charge currents between the e-bath and the modes (docs/physics.md §5, paper Eq. 8).
 
     T^αβ(ω) = Tr[Λ^αβ(ω) A_ph(ω)]
     J^αβ = ∫_0^∞ dω/2π ω T^αβ(ω) [n_B(ω − μ_αβ; T_e) − n_B(ω; T_ph)],   J = Σ_αβ J^αβ
@@ -196,12 +196,12 @@ def elastic_current(junction: Junction, baths: Baths):
     return junction.spin_degeneracy * jnp.real(total) / (2 * jnp.pi)
 
 
-# SPEC 8's accuracy promise: |x − ref| ≤ rtol · max(|ref|, ERROR_FLOOR).
+# the accuracy promise of docs/physics.md §8: |x − ref| ≤ rtol · max(|ref|, ERROR_FLOOR).
 ERROR_FLOOR = 1e-4
 
 
 def misses_tolerance(value, error, rtol):
-    """Whether an estimated quadrature ``error`` misses SPEC 8's tolerance
+    """Whether an estimated quadrature ``error`` misses the tolerance of docs/physics.md §8
     rtol · max(|value|, 1e-4) (NumPy, elementwise)."""
     return np.asarray(error) > rtol * np.maximum(np.abs(np.asarray(value)), ERROR_FLOOR)
 
@@ -325,7 +325,7 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
 
 
 def cooling_cop(result: Currents):
-    """Cooling coefficient of performance −J/P where J < 0 and P > 0, else 0 (SPEC 5)."""
+    """Cooling coefficient of performance −J/P where J < 0 and P > 0, else 0 (docs/physics.md §5)."""
     cooling = (result.J < 0) & (result.P > 0)
     return jnp.where(cooling, -result.J / jnp.where(cooling, result.P, 1.0), 0.0)
 
@@ -333,7 +333,7 @@ def cooling_cop(result: Currents):
 def rectification(junction: Junction, modes: Modes, T0, delta_T, mu_L, mu_R=None, *,
                   quadrature: AdaptiveQuadrature | FrequencyQuadrature = AdaptiveQuadrature()):
     """Thermal rectification R(ΔT) = (|J(ΔT)| − |J(−ΔT)|)/(|J(ΔT)| + |J(−ΔT)|) ∈ [−1, 1]
-    with T_e = T0 + ΔT/2, T_ph = T0 − ΔT/2 (SPEC 5); μ_R defaults to μ_L."""
+    with T_e = T0 + ΔT/2, T_ph = T0 − ΔT/2 (docs/physics.md §5); μ_R defaults to μ_L."""
     mu_R = mu_L if mu_R is None else mu_R
     forward = currents(junction, modes, Baths(mu_L, mu_R, T0 + 0.5 * delta_T, T0 - 0.5 * delta_T), quadrature=quadrature)
     backward = currents(junction, modes, Baths(mu_L, mu_R, T0 - 0.5 * delta_T, T0 + 0.5 * delta_T), quadrature=quadrature)

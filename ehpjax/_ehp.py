@@ -1,4 +1,4 @@
-"""The four electron–hole-pair baths: Λ^αβ(ω), power spectra and golden-rule rates (SPEC 4).
+"""The four electron–hole-pair baths: Λ^αβ(ω), power spectra and golden-rule rates (docs/physics.md §4).
 
     Λ^αβ_mn(ω) = −∫ dε/2π tr[M^m A_α(ε) M^n A_β(ε−ω)] (f(ε; μ_α) − f(ε−ω; μ_β))
 
@@ -125,7 +125,7 @@ def ehp_dos_from_poles(weights, z, omega, baths: Baths):
 
 
 def ehp_dos(junction: Junction, baths: Baths, omega):
-    """Coupling-weighted EHP density of states Λ^αβ_mn(ω) (paper Eq. 7, SPEC 4).
+    """Coupling-weighted EHP density of states Λ^αβ_mn(ω) (paper Eq. 7, docs/physics.md §4).
 
     Returns a complex array of shape (4, *omega.shape, N_b, N_b), channels in the
     order ("LL", "RR", "RL", "LR") (electron in α, hole in β). Exact in the energy

@@ -1,4 +1,4 @@
-"""Current-induced exceptional point of two modes (SPEC 6, paper Eq. 9).
+"""Current-induced exceptional point of two modes (docs/physics.md §6, paper Eq. 9).
 
 Three layers, each differentiable with respect to every floating-point input:
 
@@ -104,7 +104,7 @@ def mode_frequencies(K_eff):
 
     For Eq. 9 (+iγ convention) Im ω ≈ +γ for a damped mode and Im ω < 0 means gain (beyond
     the EP of Fig. 6 one mode is amplified: a current-driven instability). The sign follows the
-    convention of the damping in K_eff; SPEC's Π^r = −iωη gives Im ω < 0 for damping.
+    convention of the damping in K_eff; docs/physics.md's Π^r = −iωη gives Im ω < 0 for damping.
     """
     freq = jnp.sqrt(eigenvalues(K_eff))
     return jnp.where(jnp.real(freq) < 0, -freq, freq)
@@ -303,14 +303,14 @@ def solve_exceptional_point(params: Mapping[str, float], unknowns: Sequence[str]
 
 
 def ehp_broadening(junction: Junction, baths: Baths, omega):
-    """Γ_e(ω) = i(Π^r_e − Π^a_e) = Σ_αβ Λ^αβ(ω) (SPEC 4), shape (*omega.shape, N_b, N_b), Hermitian."""
+    """Γ_e(ω) = i(Π^r_e − Π^a_e) = Σ_αβ Λ^αβ(ω) (docs/physics.md §4), shape (*omega.shape, N_b, N_b), Hermitian."""
     return jnp.sum(ehp_dos(junction, baths, omega), axis=0)
 
 
 def nonconservative_coupling(junction: Junction, baths: Baths, omega):
     """Bias-driven real antisymmetric part of the e-bath self-energy Π^r_e(ω), shape
     (*omega.shape, N_b, N_b): the current-induced non-conservative force matrix that adds
-    to the modes' dynamical matrix K + Π^r_e (SPEC 6).
+    to the modes' dynamical matrix K + Π^r_e (docs/physics.md §6).
 
     Π^r_e = Δ − iΓ_e/2 with Δ, Γ_e Hermitian. A Hermitian matrix has a real symmetric real
     part and a real antisymmetric imaginary part, so Δ contributes nothing real and
@@ -330,7 +330,7 @@ def nonconservative_coefficient(junction: Junction, energy):
     """Flat-DOS coefficient a_mn = −(g_s/2π) Im tr[M^m A_L(ε) M^n A_R(ε)], shape (N_b, N_b),
     real antisymmetric, with A_α evaluated at ``energy`` (the Fermi level μ0).
 
-    If A_α is energy independent, Λ^αβ(ω) = g_s (ω − μ_αβ)/2π tr[M A_α M A_β] (SPEC 4), so
+    If A_α is energy independent, Λ^αβ(ω) = g_s (ω − μ_αβ)/2π tr[M A_α M A_β] (docs/physics.md §4), so
     the bias part of Γ_e is −(g_s V/2π)(t_mn − t_nm) = −(g_s V/π) i Im t_mn, t_mn =
     tr[M^m A_L M^n A_R] (t_nm = t_mn*), and that of −iΓ_e/2 is V·a. For two modes this is
     Eq. 9 with a = a_12 (K_12 = +Va, K_21 = −Va); with g_s = 2, |a| = |Im t_12|/π, the

@@ -1,4 +1,4 @@
-"""Green's and spectral functions of the conductor (SPEC 2).
+"""Green's and spectral functions of the conductor (docs/physics.md §2).
 
 Besides the direct formulas, the wide-band spectral functions are expanded in their
 poles: with H_eff = H − i(Γ_L + Γ_R)/2 = R diag(z) R⁻¹,

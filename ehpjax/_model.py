@@ -1,4 +1,4 @@
-"""The three inputs of every calculation: Junction, Modes and Baths (SPEC 2, 3, 8).
+"""The three inputs of every calculation: Junction, Modes and Baths (docs/physics.md §2, §3, §8).
 
 All three are equinox Modules (pytrees): their array fields are what jax.grad and
 optax see, and they can be built from traced values inside jit/vmap.
@@ -16,7 +16,7 @@ from ._errors import EhpjaxError
 
 
 class Junction(eqx.Module):
-    """Electronic conductor in the wide-band limit (SPEC 2).
+    """Electronic conductor in the wide-band limit (docs/physics.md §2).
 
     H: (n, n) Hermitian Hamiltonian of the central region.
     gamma_L, gamma_R: (n, n) Hermitian PSD broadening matrices; Σ^r_α = −iΓ_α/2.
@@ -74,7 +74,7 @@ class Junction(eqx.Module):
 
 
 class Modes(eqx.Module):
-    """Bosonic modes with an Ohmic bath (SPEC 3).
+    """Bosonic modes with an Ohmic bath (docs/physics.md §3).
 
     K: (N_b, N_b) real symmetric positive-definite dynamical matrix (a single mode has K = Ω²;
         an eigenvalue <= 0 would be an unstable mode).
@@ -107,7 +107,7 @@ class Modes(eqx.Module):
 
 class Baths(eqx.Module):
     """Lead chemical potentials μ_L, μ_R, electron temperature T_e (both leads) and
-    boson-bath temperature T_ph (SPEC 1). Bias V = μ_L − μ_R."""
+    boson-bath temperature T_ph (docs/physics.md §1). Bias V = μ_L − μ_R."""
 
     mu_L: Float[Array, ""]
     mu_R: Float[Array, ""]

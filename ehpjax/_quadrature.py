@@ -1,4 +1,4 @@
-"""The frequency integral ∫_0^∞ dω of the currents (SPEC 5): mapped Gauss–Kronrod.
+"""The frequency integral ∫_0^∞ dω of the currents (docs/physics.md §5): mapped Gauss–Kronrod.
 
 The energy integral inside Λ is done exactly (``_ehp.py``); only the ω integral needs
 nodes. The integrand is analytic near the real axis but multi-scale: peaks at the
@@ -71,7 +71,7 @@ class FrequencyQuadrature(eqx.Module):
     thermal_spread: the exponential densities have scales thermal_spread · T (T_e and T_ph).
     max_resonances: at most this many resonances shape the nodes (the sharpest inside
         the window; a junction of n levels has n(n − 1) electronic ones).
-    rtol: warn when an estimated error exceeds rtol · max(|J|, 1e-4) (or the same for I; SPEC 8).
+    rtol: warn when an estimated error exceeds rtol · max(|J|, 1e-4) (or the same for I; docs/physics.md §8).
     warn: whether to warn at all (the estimates are always in the result).
     block: nodes evaluated together (``None``: all at once). Blocks keep the per-node
         arrays in cache under a vmap of hundreds of points (1.6× faster there) and are

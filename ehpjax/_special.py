@@ -15,12 +15,12 @@ _SHIFT = 8  # recurrence steps before the asymptotic series (|argument| >= 8.5 t
 
 
 def fermi(energy, mu, temperature):
-    """Fermi function f(ε; μ, T) = 1/(exp((ε−μ)/T) + 1), overflow-free (SPEC 1)."""
+    """Fermi function f(ε; μ, T) = 1/(exp((ε−μ)/T) + 1), overflow-free (docs/physics.md §1)."""
     return jax.nn.sigmoid((mu - energy) / temperature)
 
 
 def bose(omega, temperature):
-    """Bose function n_B(ω; T) = 1/(exp(ω/T) − 1) (SPEC 1); diverges at ω = 0.
+    """Bose function n_B(ω; T) = 1/(exp(ω/T) − 1) (docs/physics.md §1); diverges at ω = 0.
 
     Written as e^(−|y|)/(1 − e^(−|y|)) (and −1 − that for y < 0) so that value and
     gradient stay finite for any |ω|/T, however large.

@@ -1,4 +1,4 @@
-"""Shared fixtures: the paper's model (SPEC 7) and seeded random models (SPEC 8 range)."""
+"""Shared fixtures: the paper's model (docs/physics.md §7) and seeded random models (docs/physics.md §8 range)."""
 
 import os
 import sys
@@ -53,7 +53,7 @@ def build(arrays):
 
 
 def assert_close(actual, ref, rtol=1e-6, floor=1e-4):
-    """SPEC 8 accuracy: |x − ref| ≤ rtol · max(|ref|, floor) (matrices: relative to the largest element)."""
+    """docs/physics.md §8 accuracy: |x − ref| ≤ rtol · max(|ref|, floor) (matrices: relative to the largest element)."""
     actual, ref = np.asarray(actual), np.asarray(ref)
     scale = max(np.max(np.abs(ref)), floor)
     err = np.max(np.abs(actual - ref))

@@ -1,7 +1,7 @@
-"""Independent NumPy/SciPy reference implementation of the physics in SPEC.md.
+"""Independent NumPy/SciPy reference implementation of the physics in docs/physics.md.
 
 This module is deliberately written without any reference to the ``ehpjax``
-package: it re-derives every quantity from the formulas of SPEC sections 1-5
+package: it re-derives every quantity from the formulas of docs/physics.md §1–§5
 using adaptive quadrature (``scipy.integrate.quad_vec`` / ``scipy.integrate.quad``
 and, for the inner energy integral of the currents, a vectorised version of the
 same Gauss-Kronrod algorithm), so that the test-suite can use it to catch bugs
@@ -13,14 +13,14 @@ Public functions: ``fermi``, ``bose``, ``green_retarded``, ``spectral``,
 ``ehp_dos_ref``, ``golden_rule_rates_ref``, ``power_spectrum_ref``,
 ``currents_ref``, ``random_model``, ``paper_model``.
 
-Conventions (SPEC section 1-4)
+Conventions (docs/physics.md §1–§4)
 ------------------------------
 * hbar = k_B = e = 1.
 * Channels are always ordered ``("LL", "RR", "RL", "LR")``; label ``ab`` means
   electron in lead ``a``, hole in lead ``b``, with chemical potential
   ``mu_ab = mu_a - mu_b`` (so ``(0, 0, mu_R - mu_L, mu_L - mu_R)``).
 * ``M`` has shape ``(N_b, n, n)``; Lambda matrices are indexed ``[m, n]`` as in
-  SPEC Eq. (7): ``Lambda_mn = -int de/2pi tr[M^m A_a(e) M^n A_b(e-w)] (...)``.
+  paper Eq. 7: ``Lambda_mn = -int de/2pi tr[M^m A_a(e) M^n A_b(e-w)] (...)``.
 
 Two exact identities of the Fermi/Bose functions are used throughout to keep
 everything finite near ``w = mu_ab`` (where n_B diverges and Lambda vanishes).
@@ -79,10 +79,10 @@ _N_KT = 50.0
 
 
 # --------------------------------------------------------------------------
-# Distribution functions (SPEC section 1)
+# Distribution functions (docs/physics.md §1)
 # --------------------------------------------------------------------------
 def fermi(e, mu, T):
-    """Fermi function f(e; mu, T) = 1/(exp((e - mu)/T) + 1)  (SPEC section 1).
+    """Fermi function f(e; mu, T) = 1/(exp((e - mu)/T) + 1)  (docs/physics.md §1).
 
     Evaluated as ``expit(-(e - mu)/T)``: no overflow for any argument.
     ``T = 0`` gives the step function (1/2 exactly at ``e = mu``).
@@ -96,7 +96,7 @@ def fermi(e, mu, T):
 
 
 def bose(w, T):
-    """Bose function n_B(w; T) = 1/(exp(w/T) - 1)  (SPEC section 1).
+    """Bose function n_B(w; T) = 1/(exp(w/T) - 1)  (docs/physics.md §1).
 
     Written as  n_B = e^{-|x|}/(1 - e^{-|x|})  for x = w/T > 0 and
     n_B = -1/(1 - e^{-|x|})  for x < 0, which never overflows (large positive
@@ -125,12 +125,12 @@ def _omega_bose(w, T):
 
 
 # --------------------------------------------------------------------------
-# Electronic Green's functions (SPEC section 2)
+# Electronic Green's functions (docs/physics.md §2)
 # --------------------------------------------------------------------------
 def green_retarded(H, gamma_L, gamma_R, eps):
     """Retarded Green's function G^r(eps) = [eps - H + i(Gamma_L + Gamma_R)/2]^-1.
 
-    SPEC section 2.  ``eps`` may be a scalar (returns (n, n)) or an array
+    docs/physics.md §2.  ``eps`` may be a scalar (returns (n, n)) or an array
     (returns eps.shape + (n, n)).
     """
     H = np.asarray(H, dtype=complex)
@@ -142,7 +142,7 @@ def green_retarded(H, gamma_L, gamma_R, eps):
 
 
 def spectral(H, gamma_L, gamma_R, eps):
-    """Partial spectral functions (A_L, A_R), A_a = G^r Gamma_a G^a  (SPEC section 2).
+    """Partial spectral functions (A_L, A_R), A_a = G^r Gamma_a G^a  (docs/physics.md §2).
 
     G^a = (G^r)^dagger.  Each has shape eps.shape + (n, n).
     """
@@ -158,10 +158,10 @@ def _h_eff_eigenvalues(H, gamma_L, gamma_R):
 
 
 # --------------------------------------------------------------------------
-# Bosonic Green's functions (SPEC section 3, lowest order: Pi_e = 0)
+# Bosonic Green's functions (docs/physics.md §3, lowest order: Pi_e = 0)
 # --------------------------------------------------------------------------
 def phonon_green_retarded(K, eta, omega):
-    """D^r(w) = [w^2 - K + i w eta]^-1  (SPEC section 3, Pi^r_ph = -i w eta, Pi_e = 0)."""
+    """D^r(w) = [w^2 - K + i w eta]^-1  (docs/physics.md §3, Pi^r_ph = -i w eta, Pi_e = 0)."""
     K = np.atleast_2d(np.asarray(K, dtype=float))
     eta = np.atleast_2d(np.asarray(eta, dtype=float))
     nb = K.shape[0]
@@ -169,13 +169,13 @@ def phonon_green_retarded(K, eta, omega):
 
 
 def phonon_spectral(K, eta, omega):
-    """A_ph(w) = D^r Gamma_ph D^a with Gamma_ph = 2 w eta  (SPEC section 3)."""
+    """A_ph(w) = D^r Gamma_ph D^a with Gamma_ph = 2 w eta  (docs/physics.md §3)."""
     d = phonon_green_retarded(K, eta, omega)
     return d @ (2.0 * omega * np.atleast_2d(eta)) @ d.conj().T
 
 
 def mode_frequencies(K, eta):
-    """Complex roots w (Re w >= 0) of det(w^2 - K + i w eta) = 0  (SPEC section 3).
+    """Complex roots w (Re w >= 0) of det(w^2 - K + i w eta) = 0  (docs/physics.md §3).
 
     Linearised as the 2N_b x 2N_b eigenproblem  w [u; v] = [[0, 1], [K, -i eta]] [u; v]
     with v = w u.  Re w is the resonance frequency, -Im w its half width.
@@ -365,11 +365,11 @@ def _pair_integrals(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
 
 
 # --------------------------------------------------------------------------
-# Electron-hole-pair baths (SPEC section 4)
+# Electron-hole-pair baths (docs/physics.md §4)
 # --------------------------------------------------------------------------
 def ehp_dos_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
                 epsabs=1e-13, epsrel=1e-11):
-    """Coupling-weighted EHP density of states Lambda^{ab}_{mn}(w)  (SPEC section 4, paper Eq. 7).
+    """Coupling-weighted EHP density of states Lambda^{ab}_{mn}(w)  (docs/physics.md §4, paper Eq. 7).
 
         Lambda^{ab}_{mn}(w) = -int de/2pi tr[M^m A_a(e) M^n A_b(e - w)]
                                       (f(e; mu_a, T_e) - f(e - w; mu_b, T_e))
@@ -387,7 +387,7 @@ def ehp_dos_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
 
 def golden_rule_rates_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
                           epsabs=1e-13, epsrel=1e-11):
-    """Fermi-golden-rule emission and absorption rates (SPEC section 4, paper Eqs. 4-5).
+    """Fermi-golden-rule emission and absorption rates (docs/physics.md §4, paper Eqs. 4-5).
 
         emission_mn   = int de/2pi tr[M^m A_a(e) M^n A_b(e - w)] f(e; mu_a)(1 - f(e - w; mu_b))
         absorption_mn = int de/2pi tr[M^m A_a(e) M^n A_b(e - w)] f(e - w; mu_b)(1 - f(e; mu_a))
@@ -405,7 +405,7 @@ def golden_rule_rates_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channe
 
 def power_spectrum_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
                        epsabs=1e-13, epsrel=1e-11):
-    """EHP power spectrum Pi~^{ab}(w) = [n_B(w - mu_ab; T_e) + 1/2] Lambda^{ab}(w)  (SPEC section 4, Eq. 6).
+    """EHP power spectrum Pi~^{ab}(w) = [n_B(w - mu_ab; T_e) + 1/2] Lambda^{ab}(w)  (docs/physics.md §4, Eq. 6).
 
     Evaluated through the exact identity (n_B + 1/2) Lambda = (emission +
     absorption)/2 (see module docstring), which stays finite at w = mu_ab
@@ -417,10 +417,10 @@ def power_spectrum_ref(H, gamma_L, gamma_R, M, mu_L, mu_R, T_e, omega, channel,
 
 
 # --------------------------------------------------------------------------
-# Currents (SPEC section 5, paper Eq. 8)
+# Currents (docs/physics.md §5, paper Eq. 8)
 # --------------------------------------------------------------------------
 def _elastic_current(H, gamma_L, gamma_R, mu_L, mu_R, T_e):
-    """I_el = int de/2pi Tr[Gamma_L G^r Gamma_R G^a](f(e; mu_L) - f(e; mu_R))  (SPEC section 5)."""
+    """I_el = int de/2pi Tr[Gamma_L G^r Gamma_R G^a](f(e; mu_L) - f(e; mu_R))  (docs/physics.md §5)."""
     if mu_L == mu_R:
         return 0.0
     gl = np.asarray(gamma_L, dtype=complex)
@@ -495,7 +495,7 @@ def _flux_integrand(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph, omega
 
     with P = A_ph(w), Q = n_B(w; T_ph) A_ph(w), f_a = f(e; mu_a, T_e),
     f_b' = f(e - w; mu_b, T_e).  Integrated over e they give Tr[A_ph E^c(w)]
-    and n_B(w; T_ph) Tr[A_ph Lambda^c(w)] (SPEC sections 4-5).
+    and n_B(w; T_ph) Tr[A_ph Lambda^c(w)] (docs/physics.md §4–§5).
     """
     n = np.shape(H)[0]
     spectra, m_basis = _fast_spectra(H, gamma_L, gamma_R, M)
@@ -536,7 +536,7 @@ def _flux_integrand(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph, omega
 
 def currents_ref(H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph,
                  epsrel=1e-10, inner_epsrel=1e-11, inner="vectorized"):
-    """Energy, boson-number and charge currents at lowest order  (SPEC section 5, paper Eq. 8).
+    """Energy, boson-number and charge currents at lowest order  (docs/physics.md §5, paper Eq. 8).
 
         T^{ab}(w) = Tr[Lambda^{ab}(w) A_ph(w)],  A_ph = D^r (2 w eta) D^a,
         D^r(w) = [w^2 - K + i w eta]^-1,
@@ -634,7 +634,7 @@ def _random_orthogonal(rng, n):
 
 
 def random_model(rng, n, N_b):
-    """Random non-diagonal model (H, gamma_L, gamma_R, M, K, eta) in the range of SPEC section 8.
+    """Random non-diagonal model (H, gamma_L, gamma_R, M, K, eta) in the range of docs/physics.md §8.
 
     * H: Hermitian n x n, U diag(levels) U^dagger with levels uniform in [-2, 2].
     * gamma_L, gamma_R: PSD n x n, U diag(d) U^dagger, each with a random rank
@@ -671,7 +671,7 @@ def random_model(rng, n, N_b):
 
 def paper_model(eps_L=10.5, eps_R=9.5, gamma_L=0.5, gamma_R=0.5, m=0.5, Omega=1.0,
                 gamma_ph=0.5):
-    """The paper's two-level junction (SPEC sections 2 and 7), defaults of Figs. 3-5.
+    """The paper's two-level junction (docs/physics.md §2 and §7), defaults of Figs. 3-5.
 
     H = diag(eps_L, eps_R), Gamma_L = gamma_L |1><1|, Gamma_R = gamma_R |2><2|,
     one mode with M = m (|1><2| + |2><1|), K = [[Omega^2]], eta = [[gamma_ph]].

@@ -1,4 +1,4 @@
-"""Boson Green's function, spectral function and resonances (SPEC 3)."""
+"""Boson Green's function, spectral function and resonances (docs/physics.md §3)."""
 
 import jax
 import numpy as np

@@ -1,4 +1,4 @@
-"""Currents (SPEC 5) against nested scipy quadrature, sum rules, the second law and gradients."""
+"""Currents (docs/physics.md §5) against nested scipy quadrature, sum rules, the second law and gradients."""
 
 import warnings
 
@@ -155,7 +155,7 @@ def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper
 
 
 def test_a_too_coarse_quadrature_warns_with_the_estimated_error(paper_junction):
-    """A mode 20x narrower than SPEC's range needs more nodes than the default: the call says so."""
+    """A mode 20x narrower than the range of docs/physics.md §8 needs more nodes than the default: the call says so."""
     narrow = ehpjax.Modes.single(1.0, 1e-3)
     baths = ehpjax.Baths(10.0, 10.0, 0.5, 0.3)
     for quadrature in (ehpjax.FrequencyQuadrature(panels=1), ehpjax.FrequencyQuadrature()):

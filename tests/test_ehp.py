@@ -1,4 +1,4 @@
-"""Λ^αβ(ω), power spectra and golden-rule rates against quadrature and SPEC 4's properties."""
+"""Λ^αβ(ω), power spectra and golden-rule rates against quadrature and the properties of docs/physics.md §4."""
 
 import jax
 import jax.numpy as jnp

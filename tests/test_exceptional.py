@@ -1,4 +1,4 @@
-"""Exceptional points of two modes (SPEC 6, paper Eq. 9): closed forms against NumPy/SciPy,
+"""Exceptional points of two modes (docs/physics.md §6, paper Eq. 9): closed forms against NumPy/SciPy,
 the EP finders against hand-derived solutions, and the microscopic origin of Eq. 9's ±V·a
 entries against the flat-DOS trace formula evaluated independently with NumPy."""
 
@@ -14,7 +14,7 @@ import scipy.optimize
 import ehpjax
 
 FIG6 = dict(Omega=1.0, delta=0.04, gamma=0.001, a=0.05, b=0.0, c=0.02)
-V_EP = math.sqrt(0.04**2 - 0.02**2) / 0.05  # SPEC 6: ≈ 0.6928
+V_EP = math.sqrt(0.04**2 - 0.02**2) / 0.05  # docs/physics.md §6: ≈ 0.6928
 
 
 def eq9_numpy(V, Omega, delta, gamma, a, b, c):
@@ -251,7 +251,7 @@ def test_flat_dos_coefficient_is_the_trace_formula():
     t = flat_dos_trace(*arrays, 0.0)
     a = np.asarray(ehpjax.nonconservative_coefficient(junction, 0.0))
     assert abs(t.imag) > 0.1  # the model has a non-conservative force at all
-    # SPEC 6: the bias part of −iΓ_e/2 is −(g_s V/2π) Im t (m = 1, n = 2), real antisymmetric.
+    # docs/physics.md §6: the bias part of −iΓ_e/2 is −(g_s V/2π) Im t (m = 1, n = 2), real antisymmetric.
     np.testing.assert_allclose(a, -(2.0 / (2 * np.pi)) * t.imag * np.array([[0, 1], [-1, 0]]), atol=1e-14)
     # With g_s = 2 its magnitude is the paper's a = Im tr[M¹A_L M²A_R]/π.
     assert abs(abs(a[0, 1]) - abs(t.imag) / np.pi) < 1e-14
