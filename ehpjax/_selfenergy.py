@@ -140,11 +140,11 @@ def self_energy_complex(junction: Junction, baths: Baths, omega):
     psi_a, *der_a = polygammas(a_pts)
     psi_a_c, der_a_c = jnp.conj(psi_a), [jnp.conj(x) for x in der_a]
     a_c = jnp.conj(a_pts)
-    # ω-dependent points, continued analytically: w_L(μ, ω + z), w_L(μ + ω, z), w_U(μ, ω + z*)
-    b_pts = 0.5 + (mu - om - zc) / D  # (2, n, P)
+    # ω-dependent points, continued analytically: w_L(μ + ω, z), w_U(μ, ω + z*)
+    # (the lower-lower electron terms are the conjugates of the upper-upper ones, below)
     c_pts = 0.5 + (mu + om - zc) / D
     u_pts = 0.5 - (mu - om - jnp.conj(zc)) / D
-    psi_b, psi_c, psi_u = digamma_anywhere(jnp.stack([b_pts, c_pts, u_pts]))
+    psi_c, psi_u = digamma_anywhere(jnp.stack([c_pts, u_pts]))
 
     def rows(x):  # electron-side pole k
         return x[:, :, None, :]
@@ -152,8 +152,6 @@ def self_energy_complex(junction: Junction, baths: Baths, omega):
     def cols(x):  # hole-side pole j'
         return x[:, None, :, :]
 
-    # E_LL = S(μ; z_k, ω + z_j') = −ψ[w_a(k), w_b(j')]/D
-    E_ll = -_divided(rows(psi_a), cols(psi_b), rows(a_pts), cols(b_pts), [rows(x) for x in der_a]) / D
     # H_LL = S(μ + ω; z_k, ω + z_j') = −ψ[w_c(k), w_a(j')]/D
     H_ll = -_divided(cols(psi_a), rows(psi_c), cols(a_pts), rows(c_pts), [cols(x) for x in der_a]) / D
     # E_UU = S(μ; z_k*, ω + z_j'*) = +ψ[conj w_a(k), w_u(j')]/D

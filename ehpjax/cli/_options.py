@@ -10,15 +10,13 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
-import stat
-import tempfile
 from pathlib import Path
-from typing import Annotated, Callable, Optional, Union
+from typing import Annotated, Optional
 
 import typer
 
 from .._errors import EhpjaxError
+from .._files import check_target, write_atomic  # noqa: F401  (the commands' output files)
 from .._quantities import UNITS_NOTE
 
 MODEL_HELP = (
@@ -90,72 +88,6 @@ def resolve_model(spec: str | None):
 
 # ----------------------------------------------------------------------------------------
 # Output files: atomic, never over a non-regular file, existing ones only with --overwrite
-
-
-def check_target(path: Path, overwrite: bool) -> None:
-    """Refuse ``path`` if it exists and is not a regular file, or exists without ``overwrite``;
-    also refuse a missing parent folder."""
-    path = Path(path)
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise EhpjaxError(f"cannot write '{path}': {e.strerror or e}") from None
-    if st is not None:
-        if not stat.S_ISREG(st.st_mode):
-            raise EhpjaxError(f"'{path}' exists and is not a regular file; refusing to replace it")
-        if not overwrite:
-            raise EhpjaxError(f"'{path}' exists; pass --overwrite to replace it")
-    parent = path.parent
-    if not parent.is_dir():
-        raise EhpjaxError(f"cannot write '{path}': the folder '{parent}' does not exist")
-
-
-def write_atomic(path, data: Union[bytes, str, Callable], overwrite: bool = False) -> Path:
-    """Write ``data`` (bytes, text, or a callback ``write(binary_file)``) to ``path`` atomically:
-    a temporary file in the same folder, flushed and fsync'ed, then ``os.replace``. An
-    existing ``path`` must be a regular file and is replaced only with ``overwrite``; on any
-    failure nothing is left behind (the old file, if any, is untouched)."""
-    path = Path(path)
-    check_target(path, overwrite)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise EhpjaxError(f"cannot write '{path}': {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if callable(data):
-                data(fh)
-            else:
-                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        check_target(path, overwrite)  # again: something may have appeared meanwhile
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise EhpjaxError(f"cannot write '{path}': {e.strerror or e}") from None
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def strict_json(data) -> str:

@@ -30,9 +30,9 @@ import dataclasses
 import importlib.metadata
 import io
 import os
-import tempfile
 from pathlib import Path
 
+from .._files import write_atomic as _write_atomic
 from .._model import Baths, Junction, Modes
 from ..models import load_system, save_system
 from ..models._system import system_record
@@ -52,27 +52,9 @@ def _version() -> str:
 
 
 def write_atomic(path, data: bytes | str, *, overwrite: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and
-    ``os.replace``; refuses to replace anything but a regular file (or, without
-    ``overwrite``, any existing file)."""
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not path.is_file() or path.is_symlink():
-            raise DesignError(f"{path}: exists and is not a regular file; not replacing it")
-        if not overwrite:
-            raise DesignError(f"{path}: exists; not replacing it (overwrite=True to replace)")
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """``ehpjax._files.write_atomic`` with design errors (replaces an existing regular file
+    unless ``overwrite`` is false)."""
+    _write_atomic(path, data, overwrite, error=DesignError)
 
 
 def prepare_out(out, *, overwrite: bool = False) -> Path:

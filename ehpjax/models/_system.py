@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 
 import numpy as np
 
+from .._files import write_atomic as _write_atomic
 from .._model import Baths, Junction, Modes
 from ._model import Model, ModelError
 
@@ -101,27 +101,8 @@ def save_system(path, junction: Junction, modes: Modes, baths: Baths | None = No
 
 
 def write_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = os.fspath(path)
-    if os.path.lexists(path) and not os.path.isfile(path):
-        raise ModelError(f"{path!r} exists and is not a regular file; refusing to replace it")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # the permissions of an ordinary new file, not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """``ehpjax._files.write_atomic`` with model errors; an existing regular file is replaced."""
+    _write_atomic(path, text, overwrite=True, what="system file", error=ModelError)
 
 
 def dumps(record: dict) -> str:
