@@ -246,7 +246,7 @@ def bench_plain_call():
 
 
 def summary():
-    print("\n== Targets (this run; ratios against the two-level NumPy peer and, in brackets, the general one) ==")
+    print("\n== Targets (this run; ratios against the two-level NumPy peer and against the general one) ==")
     row("workload", "ehpjax", "vs 2-level", "vs general", "target")
 
     def ratio_row(name, key, method, target):

@@ -8,7 +8,8 @@ table built once,
 
 on a trapezoid grid of step h (stored with ω descending) (ε in [μ_min − 24, μ_max + 24], ω in [0, 12], the hole
 energy ε_i − ω_k on the same grid; w_k the trapezoid weights, 1/2 at ω = 0). Channels
-whose table vanishes identically (LL and RR in the paper's model) are dropped. Each bath
+whose table vanishes identically (LL and RR in the paper's model: H diagonal, so
+M Γ_α M Γ_β = 0 implies M A_α M A_β = 0) are dropped. Each bath
 set then costs Fermi and Bose factors on 1-D grids and one contraction per channel:
 
     J^αβ = Σ_ik Y[i, k] [f_α(ε_i)(1 − f_β(ε_i − ω_k)) + (f_α(ε_i) − f_β(ε_i − ω_k)) n_B(ω_k; T_ph)],
@@ -57,10 +58,16 @@ class TwoLevelTable:
         g_adv = np.conj(np.swapaxes(g, 1, 2))
         m = np.asarray(M)[0]
         spectral = [g @ gamma @ g_adv for gamma in (gamma_L, gamma_R)]
-        ma = [m @ a for a in spectral]  # M A_α on the extended grid
-        # Hole index of (i, k): i − k + n_omega − 1 on the extended grid.
-        hole = np.arange(n_eps)[:, None] - np.arange(n_omega)[None, :] + n_omega - 1
-        electron = np.arange(n_eps) + n_omega - 1
+        ma = [m @ a for a in spectral]  # M A_α on the extended grid, (E, 2, 2)
+        first = n_omega - 1  # index of e_0 on the extended grid
+
+        def trace(a, b):  # tr[M A_a(e_i) M A_b(e_i − ω_k)] as (n_eps, n_omega), ω descending
+            total = 0.0
+            for x in range(2):
+                for y in range(2):
+                    hole = sliding_window_view(ma[b][:, y, x], n_omega)  # [i, j] = (M A_b)_yx(e_(i − n_omega + 1 + j))
+                    total = total + ma[a][first:, x, y][:, None] * hole
+            return np.real(total)
 
         k_mode, eta_mode = float(np.asarray(K).ravel()[0]), float(np.asarray(eta).ravel()[0])
         d = 1.0 / (omega**2 - k_mode + 1j * omega * eta_mode)
@@ -69,11 +76,15 @@ class TwoLevelTable:
         weights[0] *= 0.5
         column = omega * a_ph * weights * h / (2 * np.pi) ** 2
 
+        gammas = (np.asarray(gamma_L), np.asarray(gamma_R))
+        no_hopping = np.all(np.asarray(H) == np.diag(np.diag(H)))
         self.tables = []
         for a, b in _PAIRS:
-            y = np.real(np.einsum("iab,ikba->ik", ma[a][electron], ma[b][hole])) * column
+            if no_hopping and not np.any(m @ gammas[a] @ m @ gammas[b]):
+                continue  # G diagonal: M A_a M A_b = 0 at every energy (LL and RR of the paper's model)
+            y = trace(a, b) * column[::-1]  # ω descending: the hole energy ascends along a row
             if np.any(y):
-                self.tables.append((a, b, np.ascontiguousarray(y[:, ::-1])))  # ω descending: hole energy ascending
+                self.tables.append((a, b, y))
         # Without bias every channel has the same Fermi factors: one table for all.
         self.unbiased = [(0, 0, sum(y for _, _, y in self.tables))]
 

@@ -267,6 +267,8 @@ def currents(
 
 @eqx.filter_jit
 def _compiled_currents(junction, modes, baths, quadrature):
+    """``currents`` behind one jit (the settings are static): the adaptive or the fixed rule,
+    then the accuracy check, one host callback per call (``_adaptive.report``)."""
     if isinstance(quadrature, AdaptiveQuadrature):
         result = refine(functools.partial(_lowest_order, quadrature=quadrature.coarse),
                         functools.partial(_lowest_order, quadrature=quadrature.fine),

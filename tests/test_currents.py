@@ -264,10 +264,7 @@ def test_default_gradient_is_the_fine_rules_under_vmap():
     gammas = jnp.array([0.5, 0.03])
     grad_default = jax.jit(jax.vmap(jax.grad(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature()))))(gammas)
     grad_fine = jax.vmap(jax.grad(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(warn=False))))(gammas)
-    np.testing.assert_allclose(grad_default, grad_fine, rtol=1e-12)
-    J = _J_of_gamma_ph(ehpjax.FrequencyQuadrature(panels=24, warn=False))
-    numeric = (jax.vmap(J)(gammas + 1e-6) - jax.vmap(J)(gammas - 1e-6)) / 2e-6
-    np.testing.assert_allclose(grad_default, numeric, rtol=1e-5)
+    np.testing.assert_allclose(grad_default, grad_fine, rtol=1e-12)  # (the fine rule's gradients: tested above)
 
 
 def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch):
@@ -276,11 +273,11 @@ def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch)
     traced = []
     original = module._lowest_order
     monkeypatch.setattr(module, "_lowest_order", lambda *a, **k: traced.append(1) or original(*a, **k))
-    jax.clear_caches()
-    first = ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, 0.5, 0.3))
+    unseen = ehpjax.FrequencyQuadrature(panels=3, warn=False)  # settings no other test traces
+    first = ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, 0.5, 0.3), quadrature=unseen)
     count = len(traced)
     assert count > 0
     for T in (0.4, 0.6):
-        ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, T, 0.3))
+        ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, T, 0.3), quadrature=unseen)
     assert len(traced) == count
     assert np.isfinite(float(first.J))
