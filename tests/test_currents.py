@@ -201,4 +201,4 @@ def test_node_blocks_change_neither_values_nor_gradients(paper_junction, paper_m
     default = ehpjax.FrequencyQuadrature(warn=False)
     other = ehpjax.FrequencyQuadrature(warn=False, block=block)
     np.testing.assert_allclose(J(10.5, other), J(10.5, default), rtol=1e-13)
-    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-12)
+    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-11)  # summation order
