@@ -28,7 +28,7 @@ from ._special import bose, digamma, x_bose
 
 
 _MODE_WEIGHT = 3
-_EDGE_WEIGHT = 1.0
+_EDGE_WEIGHT = 0.5
 
 
 class ResultsByName:

@@ -201,7 +201,7 @@ def test_node_blocks_change_neither_values_nor_gradients(paper_junction, paper_m
     default = ehpjax.FrequencyQuadrature(warn=False)
     other = ehpjax.FrequencyQuadrature(warn=False, block=block)
     np.testing.assert_allclose(J(10.5, other), J(10.5, default), rtol=1e-13)
-    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-12)
+    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-11)  # the two differ by summation order only
 
 
 # The default rule (AdaptiveQuadrature): 4 panels, 10 where the estimate is not well inside the
