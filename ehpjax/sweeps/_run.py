@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._adaptive import AdaptiveQuadrature
 from .._currents import misses_tolerance
 from .._evaluate import QUIET, batched
 from .._quadrature import FrequencyQuadrature
@@ -38,6 +39,7 @@ from ._store import ChunkStore
 COARSE = FrequencyQuadrature(panels=4, warn=False)
 FINE = FrequencyQuadrature(panels=40, warn=False)
 RTOL = FrequencyQuadrature().rtol
+COARSE_ACCEPT = AdaptiveQuadrature().accept
 DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); on a GPU pass more
 MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
 _UNSET = object()
@@ -213,8 +215,10 @@ class _Plan:
         start, stop = i * self.chunk, min((i + 1) * self.chunk, self.spec.size)
         values = self.spec.points(start, stop)
         result = self._call(self.evaluate, values, self.chunk)
-        for refine in self.refine:  # the points missing the tolerance, with finer rules
-            redo = np.flatnonzero(_inaccurate(result))
+        # the points missing the tolerance, with finer rules; the coarse rule's estimate must be
+        # well inside it (its estimate can be low by up to 10×, see AdaptiveQuadrature.accept)
+        for refine, rtol in zip(self.refine, (RTOL * COARSE_ACCEPT, RTOL)):
+            redo = np.flatnonzero(_inaccurate(result, rtol))
             for first in range(0, redo.size, self.refine_size):  # one batch shape: one compilation
                 idx = redo[first:first + self.refine_size]
                 fine = self._call(refine, {k: v[idx] for k, v in values.items()}, self.refine_size)
@@ -313,9 +317,9 @@ def _output_shapes(evaluate, names: tuple, chunk: int) -> dict:
     return jax.eval_shape(evaluate, abstract)
 
 
-def _inaccurate(result: dict) -> np.ndarray:
+def _inaccurate(result: dict, rtol: float = RTOL) -> np.ndarray:
     """Points whose estimated quadrature error misses the tolerance of ``currents``."""
-    return misses_tolerance(result["J"], result["J_error"], RTOL) | misses_tolerance(result["I"], result["I_error"], RTOL)
+    return misses_tolerance(result["J"], result["J_error"], rtol) | misses_tolerance(result["I"], result["I_error"], rtol)
 
 
 def _count_missed(store: ChunkStore) -> int:
