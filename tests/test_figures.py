@@ -104,11 +104,13 @@ def assert_nothing_struck_through(fig, samples: int = 30):
                                             f"({line.get_linestyle()}) crosses the {name}")
 
 
-@pytest.mark.parametrize("n", [3, 4, 5, 6])
-@pytest.mark.parametrize("dressed", [False, True], ids=["lowest", "dressed"])
+# Fig. 6 (Eq. 9) has no currents, so nothing to dress.
+FIGURES_AND_ORDERS = [(n, dressed) for n in (3, 4, 5, 6) for dressed in (False, True) if not (dressed and n == 6)]
+ORDER_IDS = [f"{n}-{'dressed' if dressed else 'lowest'}" for n, dressed in FIGURES_AND_ORDERS]
+
+
+@pytest.mark.parametrize("n, dressed", FIGURES_AND_ORDERS, ids=ORDER_IDS)
 def test_plot_is_publishable(n, dressed, data):
-    if dressed and n == 6:
-        pytest.skip("Fig. 6 (Eq. 9) has no currents to dress")
     d = with_fake_dressed(data[n]) if dressed else data[n]
     fig = getattr(figures, f"plot_fig{n}")(d)
     try:
@@ -139,11 +141,8 @@ def test_plot_into_given_axes(n, data):
         plt.close("all")
 
 
-@pytest.mark.parametrize("n", [3, 4, 5, 6])
-@pytest.mark.parametrize("dressed", [False, True], ids=["lowest", "dressed"])
+@pytest.mark.parametrize("n, dressed", FIGURES_AND_ORDERS, ids=ORDER_IDS)
 def test_tables(n, dressed, data, tmp_path):
-    if dressed and n == 6:
-        pytest.skip("Fig. 6 has no currents")
     d = with_fake_dressed(data[n]) if dressed else data[n]
     header, rows = getattr(figures, f"fig{n}_table")(d)
     assert rows.shape[1] == len(header) and np.all(np.isfinite(rows))

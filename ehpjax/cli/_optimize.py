@@ -104,7 +104,7 @@ def optimize_command(
     summary flags free variables that end on a bound and says whether the run converged. Units: ħ = k_B = e = 1,
     energies in ħΩ.
     """
-    from .. import FrequencyQuadrature
+    from .._quadrature import FrequencyQuadrature
     from .. import design as d
 
     if objective not in d.OBJECTIVES:

@@ -37,6 +37,9 @@ def reproduce_command(
 
     Fig. 6: mode frequencies and eigenvector overlap of Eq. 9 against V: the exceptional point.
 
+    Figs. 3–5 also show, dashed in the same colours, the currents with the mode dressed by the
+    electrons (beyond the paper's lowest order); the CSV files carry them as *_dressed columns.
+
     Units: ħ = k_B = e = 1 and ħΩ = 1, so ΔT, T, μ and V are in ħΩ, J and P in ħΩ², I in eΩ. Each CSV has a
     one-line header naming the columns with their units. Existing output files are refused unless --overwrite;
     files are written atomically, and nothing is written if a step fails.
@@ -53,7 +56,7 @@ def reproduce_command(
 
     from .. import figures
 
-    settings = figures.PaperSettings.quick() if quick else figures.PaperSettings()
+    settings = figures.PaperSettings.quick(dressed=True) if quick else figures.PaperSettings(dressed=True)
     say = (lambda text: typer.echo(f"  {text} …", err=True)) if progress else (lambda text: None)
 
     say("Figs. 3–5: currents")
