@@ -3,9 +3,17 @@
 Concrete (non-traced) values are checked eagerly and raise ``EhpjaxError`` (a
 ``ValueError``) naming the argument; traced values (inside jit, vmap or grad) get an
 ``eqx.error_if`` check with the same message, which raises at run time.
+
+``deferring(fn)`` traces ``fn`` with its checks returned as boolean outputs instead, and
+``raise_deferred`` raises the first failed one on the host. A program without
+``eqx.error_if`` has no host callback, so JAX's persistent compilation cache can keep it
+(it refuses programs with callbacks): ehpjax's own compiled entry points use this.
 """
 
 from __future__ import annotations
+
+import contextlib
+from typing import Callable
 
 import equinox as eqx
 import jax
@@ -39,13 +47,79 @@ def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None):
     return arr
 
 
+class _Deferred:
+    """Checks collected while tracing inside ``deferred_checks`` (at the trace level where it was entered)."""
+
+    def __init__(self):
+        from jax._src import core  # the current trace: checks inside a nested trace (a cond branch) stay compiled in
+
+        self.trace = core.trace_ctx.trace
+        self.found: list[tuple[object, str]] = []
+
+    def takes(self, bad) -> bool:
+        from jax._src import core
+
+        return core.trace_ctx.trace is self.trace
+
+
+_DEFERRED: list[_Deferred] = []
+
+
+@contextlib.contextmanager
+def deferred_checks():
+    """Within the block, value checks of traced arrays are collected as (flag, message)."""
+    collected = _Deferred()
+    _DEFERRED.append(collected)
+    try:
+        yield collected.found
+    finally:
+        _DEFERRED.pop()
+
+
+def checks_deferred() -> bool:
+    """Whether a ``deferred_checks`` block collects the checks of the current trace."""
+    return bool(_DEFERRED) and _DEFERRED[-1].takes(None)
+
+
 def check(arr, bad, message: str):
-    """Raise ``EhpjaxError(message)`` if ``bad`` is True (eagerly), else attach eqx.error_if."""
+    """Raise ``EhpjaxError(message)`` if ``bad`` is True (eagerly), else attach eqx.error_if
+    (or, inside ``deferred_checks``, collect the check)."""
     if _is_concrete(arr) and _is_concrete(bad):
         if bool(np.any(np.asarray(bad))):
             raise EhpjaxError(message)
         return arr
+    if _DEFERRED and _DEFERRED[-1].takes(bad):
+        _DEFERRED[-1].found.append((jnp.any(bad), message))
+        return arr
     return eqx.error_if(arr, bad, message)
+
+
+def deferring(fn: Callable):
+    """(wrapped, messages): ``wrapped(*args)`` returns (fn(*args), flags), the value checks
+    of ``fn`` as a boolean array (one per check, after any batch axes of a vmap around
+    ``wrapped``); ``messages`` (filled when ``wrapped`` is traced) names them in order."""
+    messages: list[str] = []
+
+    def wrapped(*args, **kwargs):
+        with deferred_checks() as found:
+            out = fn(*args, **kwargs)
+        messages[:] = [message for _, message in found]
+        flags = jnp.stack([flag for flag, _ in found]) if found else jnp.zeros((0,), dtype=bool)
+        return out, flags
+
+    return wrapped, messages
+
+
+def raise_deferred(flags, messages: list[str]) -> None:
+    """Raise ``EhpjaxError`` with the first message whose flag is set at any point."""
+    if not messages:
+        return
+    flags = np.asarray(flags).reshape(-1, len(messages))
+    for i, message in enumerate(messages):
+        failed = int(np.sum(flags[:, i]))
+        if failed:
+            where = f" (at {failed} of {flags.shape[0]} points)" if flags.shape[0] > 1 else ""
+            raise EhpjaxError(message + where)
 
 
 def check_finite(arr, name: str):

@@ -19,9 +19,10 @@ from jaxtyping import Array, Float
 
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, sharp_line_fluxes, without_friction
-from ._ehp import _PAIRS, CHANNELS, channel_weights, ehp_dos, golden_rule_rates, pair_integrals
+from ._ehp import _PAIRS, CHANNELS, bose_weighted_from_poles, channel_weights, ehp_dos, pair_integrals
+from ._checks import check, checks_deferred, deferring, raise_deferred
 from ._errors import EhpjaxError
-from ._green import pole_expansion
+from ._green import PoleExpansion, checked_broadening, pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
 from ._special import bose, digamma, x_bose
@@ -86,17 +87,30 @@ class Currents(ResultsByName, eqx.Module):
         return "\n".join(lines)
 
 
-def _resonances(z, modes: Modes, baths: Baths):
+_UNDAMPED = ("a normal mode of K is not damped by eta (eta annihilates an eigenvector of K): a sharp line "
+             "that eta = 0 treats only for all modes at once; give that mode a small friction")
+
+
+def _undamped(poles):
+    return jnp.min(jnp.abs(jnp.imag(poles))) <= 1e-12 * jnp.max(jnp.abs(poles))
+
+
+def checked_damping(modes: Modes) -> Modes:
+    """``modes``, checked (``_checks.check``) for a normal mode that η does not damp (unless η = 0)."""
+    sharp, frictional = without_friction(modes)
+    return check(modes, ~sharp & _undamped(mode_poles(jax.lax.stop_gradient(frictional))), _UNDAMPED)
+
+
+def _resonances(z, modes: Modes, baths: Baths, checked: bool = True):
     """(centres, half-widths, weights) of the features of the ω integrand, from the
     nearest complex singularities: the mode poles (weight _MODE_WEIGHT: they carry the
     heat), the electronic resonances at Re(z_k − z_p), k ≠ p, half-width −Im(z_k + z_p),
     and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
-    −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4)."""
+    −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4).
+    ``checked=False`` leaves the check of undamped modes to the caller (``checked_damping``)."""
     poles = mode_poles(modes)
-    undamped = jnp.min(jnp.abs(jnp.imag(poles))) <= 1e-12 * jnp.max(jnp.abs(poles))
-    poles = eqx.error_if(poles, undamped, "a normal mode of K is not damped by eta (eta annihilates an "
-                         "eigenvector of K): a sharp line that eta = 0 treats only for all modes at once; "
-                         "give that mode a small friction")
+    if checked:
+        poles = check(poles, _undamped(poles), _UNDAMPED)
     centres = [jnp.real(poles)]
     widths = [jnp.abs(jnp.imag(poles))]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
@@ -182,10 +196,11 @@ def _transmission(weights, z, modes: Modes, baths: Baths, omega, size):
     return jnp.moveaxis(per_block, 1, 0).reshape(4, -1)[:, :count]
 
 
-def elastic_current(junction: Junction, baths: Baths):
+def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | None = None):
     """I_el = ∫ dε/2π Tr[Γ_L G^r Γ_R G^a] (f(ε; μ_L) − f(ε; μ_R)), exactly from the poles:
-    ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT)."""
-    poles = pole_expansion(junction)
+    ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT).
+    ``poles``: the junction's ``pole_expansion``, if already at hand."""
+    poles = pole_expansion(junction) if poles is None else poles
     n = poles.z.shape[0]
     coeff = jnp.einsum("ij,ik,kj->j", jnp.conj(poles.Y[1]), junction.gamma_L, poles.X[1])
     c = 2j * jnp.pi * baths.T_e
@@ -214,7 +229,7 @@ def _misses(result: "Currents", rtol):
     return miss(result.J, result.J_error) | miss(result.I, result.I_error)
 
 
-def _warn_inaccurate(J, J_err, I, I_err, rtol):
+def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
     """Host side of the accuracy warning: one call per batch (arrays of any shape)."""
     J, J_err, I, I_err = (np.asarray(x) for x in (J, J_err, I, I_err))
     missed = misses_tolerance(J, J_err, rtol) | misses_tolerance(I, I_err, rtol)
@@ -227,7 +242,7 @@ def _warn_inaccurate(J, J_err, I, I_err, rtol):
             f"{worst_J:.1e}, of I {worst_I:.1e}, relative to max(|value|, {ERROR_FLOOR:g}); tolerance {rtol:g}). "
             "Use more panels, e.g. quadrature=FrequencyQuadrature(panels=16).",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
 
 
@@ -262,33 +277,58 @@ def currents(
         return dressed_currents(junction, modes, baths, quadrature=fixed)
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
-    return _compiled_currents(junction, modes, baths, quadrature)
+    if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves((junction, modes, baths))):
+        if checks_deferred():  # inline, so that the caller's deferred checks see this trace
+            return _traced_currents.__wrapped__(junction, modes, baths, quadrature)
+        return _traced_currents(junction, modes, baths, quadrature)
+    # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
+    # compilation cache keeps it), its checks and the accuracy warning made here.
+    result, flags, messages = _plain_currents(junction, modes, baths, quadrature)
+    raise_deferred(flags, messages)
+    if quadrature.warn:
+        _warn_inaccurate(result.J, result.J_error, result.I, result.I_error, quadrature.rtol, stacklevel=3)
+    return result
+
+
+def _currents_kernel(junction, modes, baths, quadrature):
+    """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning."""
+    junction, modes = checked_broadening(junction), checked_damping(modes)
+    if isinstance(quadrature, AdaptiveQuadrature):
+        return refine(functools.partial(_lowest_order, quadrature=quadrature.coarse, checked=False),
+                      functools.partial(_lowest_order, quadrature=quadrature.fine, checked=False),
+                      functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
+                      (junction, modes, baths), quadrature.refine_fraction)
+    return _lowest_order(junction, modes, baths, quadrature, checked=False)
 
 
 @eqx.filter_jit
-def _compiled_currents(junction, modes, baths, quadrature):
-    """``currents`` behind one jit (the settings are static): the adaptive or the fixed rule,
-    then the accuracy check, one host callback per call (``_adaptive.report``)."""
-    if isinstance(quadrature, AdaptiveQuadrature):
-        result = refine(functools.partial(_lowest_order, quadrature=quadrature.coarse),
-                        functools.partial(_lowest_order, quadrature=quadrature.fine),
-                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                        (junction, modes, baths), quadrature.refine_fraction)
-    else:
-        result = _lowest_order(junction, modes, baths, quadrature)
+def _traced_currents(junction, modes, baths, quadrature):
+    """``currents`` inside the caller's jit, vmap or grad: checks compiled in, and the
+    accuracy warning one host callback per call (``_adaptive.report``)."""
+    result = _currents_kernel(junction, modes, baths, quadrature)
     if quadrature.warn:
         report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), result.J, result.J_error, result.I,
                result.I_error)
     return result
 
 
-def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature) -> Currents:
-    """The currents on the fixed ω rule ``quadrature``, with their error estimates."""
-    poles = pole_expansion(junction)
+@eqx.filter_jit
+def _plain_currents(junction, modes, baths, quadrature):
+    """``currents`` of concrete inputs: (result, check flags, check messages), no host callback."""
+    kernel, messages = deferring(_currents_kernel)
+    result, flags = kernel(junction, modes, baths, quadrature)
+    return result, flags, tuple(messages)
+
+
+def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature,
+                  checked: bool = True) -> Currents:
+    """The currents on the fixed ω rule ``quadrature``, with their error estimates
+    (``checked=False``: the caller has checked broadening and damping)."""
+    poles = pole_expansion(junction, checked)
     weights = channel_weights(junction, poles)
     V = baths.V
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
+    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths, checked), jnp.abs(V), baths.T_e, baths.T_ph)
 
     transmission = _transmission(weights, poles.z, modes, baths, omega, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
@@ -298,8 +338,8 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
     line = normal_modes(modes)[0]
-    fluxes = sharp_line_fluxes(modes, golden_rule_rates(junction, baths, line)[0]
-                               - bose(line, baths.T_ph)[:, None, None] * ehp_dos(junction, baths, line))
+    emission, lam_line = bose_weighted_from_poles(weights, poles.z, baths, line, 0.0)
+    fluxes = sharp_line_fluxes(modes, emission - bose(line, baths.T_ph)[:, None, None] * lam_line)
     J_channels, N_channels = (jnp.where(sharp, exact, quad) for exact, quad in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
@@ -318,7 +358,7 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
         J_channels=J_channels,
         N_channels=N_channels,
         I=I,
-        I_elastic=elastic_current(junction, baths),
+        I_elastic=elastic_current(junction, baths, poles),
         P=P,
         entropy_production=sigma,
         J_error=J_error,

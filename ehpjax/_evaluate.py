@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._checks import deferring, raise_deferred
 from ._currents import currents
 from ._quadrature import FrequencyQuadrature
 
@@ -27,12 +28,9 @@ def currents_dict(junction, modes, baths, *, order: str = "lowest", quadrature: 
     return currents(junction, modes, baths, order=order, quadrature=quadrature).as_dict()
 
 
-@functools.lru_cache(maxsize=64)
-def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order: str = "lowest",
-            quadrature: FrequencyQuadrature = QUIET, in_shardings=None):
-    """``jit(vmap(point))`` where ``point(values)`` builds ``model.system(values)`` from a dict
-    of the parameters ``names`` (each a scalar) and returns ``fn``'s outputs as a dict
-    (a scalar output is named "value"); ``fn`` defaults to ``currents_dict``."""
+def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadrature) -> Callable:
+    """point(values): ``model.system(values)`` from a dict of scalars, then ``fn``'s outputs
+    as a dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``)."""
 
     def point(values):
         junction, modes, baths = model.system(values)
@@ -41,21 +39,48 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order:
         out = fn(junction, modes, baths)
         return out if isinstance(out, dict) else {"value": out}
 
+    return point
+
+
+@functools.lru_cache(maxsize=64)
+def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order: str = "lowest",
+            quadrature: FrequencyQuadrature = QUIET, in_shardings=None):
+    """``jit(vmap(point))`` where ``point(values)`` builds ``model.system(values)`` from a dict
+    of the parameters ``names`` (each a scalar) and returns ``fn``'s outputs as a dict
+    (a scalar output is named "value"); ``fn`` defaults to ``currents_dict``."""
+    point = _point(model, fn, order, quadrature)
     vmapped = jax.vmap(point) if names else point
     if in_shardings is None:
         return eqx.filter_jit(vmapped)  # a failed value check reads as an error naming the value
     return jax.jit(vmapped, in_shardings=(in_shardings,))
 
 
+@functools.lru_cache(maxsize=64)
+def _checked_batched(model, names: tuple[str, ...], fn: Callable | None, order: str, quadrature: FrequencyQuadrature):
+    """``batched`` with the value checks returned as flags (``_checks.deferring``): a
+    program without host callbacks, which JAX's persistent compilation cache keeps (so
+    that a second ``ehpjax currents`` in a shell does not compile again)."""
+    point, messages = deferring(_point(model, fn, order, quadrature))
+    compiled = jax.jit(jax.vmap(point) if names else point)
+
+    def run(values):
+        out, flags = compiled(values)
+        raise_deferred(flags, messages)
+        return out
+
+    return run
+
+
 def evaluate(model, params: Mapping[str, object], fn: Callable | None = None, *, order: str = "lowest",
              quadrature: FrequencyQuadrature = QUIET) -> dict[str, np.ndarray]:
     """Evaluate at points given by broadcastable arrays of parameters and bath names;
-    returns NumPy arrays of the broadcast shape, one per output."""
+    returns NumPy arrays of the broadcast shape, one per output. A value that fails a
+    check (a temperature ≤ 0, a level the leads do not broaden, …) raises ``EhpjaxError``."""
     names = tuple(sorted(params))
     if not names:  # nothing varies: one point
-        return {k: np.asarray(v) for k, v in batched(model, (), fn, order=order, quadrature=quadrature)({}).items()}
+        return {k: np.asarray(v) for k, v in _checked_batched(model, (), fn, order, quadrature)({}).items()}
     arrays = np.broadcast_arrays(*(np.asarray(params[k], dtype=np.float64) for k in names))
     shape = arrays[0].shape if arrays else ()
     flat = {k: jnp.asarray(a.reshape(-1)) for k, a in zip(names, arrays)}
-    out = batched(model, names, fn, order=order, quadrature=quadrature)(flat)
+    out = _checked_batched(model, names, fn, order, quadrature)(flat)
     return {k: np.asarray(v).reshape(shape + np.shape(v)[1:]) for k, v in out.items()}
