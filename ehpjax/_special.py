@@ -6,6 +6,8 @@ finite for any sign and size of its arguments.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -141,13 +143,13 @@ def _inverse_power_sum(z, power):
 
 
 def _asymptotic(z, order):
-    """[ψ, ψ', …, ψ^(order)] at x = z + N (|x| ≥ 8.5) from the asymptotic series in t = 1/x,
+    """[ψ, ψ', …, ψ^(order)] (order ≤ 5) at x = z + N (|x| ≥ 8.5) from the asymptotic series in t = 1/x,
     ψ(x) ≈ ln x − t/2 − Σ_j B_2j/(2j) t^2j, differentiated term by term."""
     x = z + _SHIFT
     t = reciprocal(x)
     t2 = t * t
     head = [_log_right(x) - 0.5 * t, t + 0.5 * t2, -t2 - t2 * t, 2 * t2 * t + 3 * t2 * t2,
-            -6 * t2 * t2 - 12 * t2 * t2 * t]
+            -6 * t2 * t2 - 12 * t2 * t2 * t, 24 * t2 * t2 * t + 60 * t2 * t2 * t2]
     out = head[: order + 1]
     tk = t2
     for j, b2j in enumerate(_BERNOULLI, start=1):
@@ -208,8 +210,12 @@ def _digamma_jvp(primals, tangents):
 
 def polygammas(z, order: int = 4):
     """[ψ, ψ', …, ψ^(order)](z) for Re z > 0 and order ≤ 4, the recurrence summed term by
-    term (plain autodiff): meant for the few frequency-independent points."""
-    z = _complex(z)
+    term: meant for the few frequency-independent points. Differentiated analytically
+    (dψ^(m) = ψ^(m+1) dz), which keeps the derivative's program small."""
+    return list(_polygammas(_complex(z), order))
+
+
+def _polygamma_series(z, order: int):
     out = _asymptotic(z, order)
     for k in range(_SHIFT):
         r = reciprocal(z + k)
@@ -218,6 +224,18 @@ def polygammas(z, order: int = 4):
             out[m] = out[m] + term
             term = -(m + 1) * term * r
     return out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _polygammas(z, order):
+    return tuple(_polygamma_series(z, order))
+
+
+@_polygammas.defjvp
+def _polygammas_jvp(order, primals, tangents):
+    (z,), (dz,) = primals, tangents
+    out = _polygamma_series(z, order + 1)
+    return tuple(out[:-1]), tuple(d * dz for d in out[1:])
 
 
 # Below the relative separation τ the quotient [ψ(u) − ψ(v)]/(u − v) loses ≈ 1e-14 |ψ|/τ

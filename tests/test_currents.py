@@ -1,5 +1,6 @@
 """Currents (docs/physics.md §5) against nested scipy quadrature, sum rules, the second law and gradients."""
 
+import functools
 import warnings
 
 import jax
@@ -13,7 +14,20 @@ import ehpjax
 import reference
 from conftest import PAPER, assert_close, build, paper_arrays, random_arrays
 
-currents_jit = jax.jit(ehpjax.currents)
+# Plain calls: one compiled kernel per shape and rule, shared by every test (and, having no
+# host callback, kept by the persistent compilation cache across test processes).
+currents_jit = ehpjax.currents
+
+
+@jax.jit
+def values_and_jacobian(junction, modes, baths):
+    """(J, I) and their reverse-mode gradients with respect to every field of the inputs."""
+
+    def f(j, m, b):
+        c = ehpjax.currents(j, m, b)
+        return jnp.stack([c.J, c.I])
+
+    return f(junction, modes, baths), jax.jacrev(f, argnums=(0, 1, 2))(junction, modes, baths)
 
 
 def check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph):
@@ -107,12 +121,9 @@ def test_gradients_match_finite_differences(model):
         junction, modes = build(random_arrays(35, 3, 2))
         baths = ehpjax.Baths(0.4, -0.3, 0.2, 0.3)
     rng = np.random.default_rng(0)
-    for quantity in ("J", "I"):
-
-        def f(j, m, b):
-            return getattr(ehpjax.currents(j, m, b), quantity)
-
-        grads = jax.jit(jax.grad(f, argnums=(0, 1, 2)))(junction, modes, baths)
+    jacobian = values_and_jacobian(junction, modes, baths)[1]
+    for k, quantity in enumerate(("J", "I")):
+        grads = jax.tree_util.tree_map(lambda g: g[k], jacobian)
         for index, module in enumerate((junction, modes, baths)):
             for name in module.__dataclass_fields__:
                 leaf = getattr(module, name)
@@ -123,11 +134,9 @@ def test_gradients_match_finite_differences(model):
                 h = 1e-5
 
                 def shifted(sign):
-                    moved = jax.tree_util.tree_map(lambda x: x, module)
-                    moved = eqx_replace(moved, name, leaf + sign * h * direction)
                     args = [junction, modes, baths]
-                    args[index] = moved
-                    return float(jax.jit(f)(*args))
+                    args[index] = eqx_replace(module, name, leaf + sign * h * direction)
+                    return float(getattr(ehpjax.currents(*args), quantity))
 
                 numeric = (shifted(1) - shifted(-1)) / (2 * h)
                 assert np.isfinite(analytic)
@@ -150,7 +159,7 @@ def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper
     for baths in cases:
         c = currents_jit(paper_junction, paper_modes, baths)
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(c))
-        g = jax.jit(jax.grad(lambda b: ehpjax.currents(paper_junction, paper_modes, b).J))(baths)
+        g = values_and_jacobian(paper_junction, paper_modes, baths)[1]  # gradients of J and I
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
 
 
@@ -189,24 +198,30 @@ def test_vmap_equals_loop_and_cop_and_rectification(paper_junction, paper_modes)
     assert PAPER["omega"] == 1.0
 
 
-@pytest.mark.parametrize("block", [None, 7, 45])
-def test_node_blocks_change_neither_values_nor_gradients(paper_junction, paper_modes, block):
-    """FrequencyQuadrature.block only schedules the work (default 30 nodes per block)."""
-    baths = ehpjax.Baths(10.3, 9.6, 0.3, 0.2)
-
-    def J(eps_L, quadrature):
+@functools.partial(jax.jit, static_argnums=1)
+def _J_and_gradient(eps_L, quadrature):
+    def J(eps_L):
         junction = ehpjax.Junction.two_level(eps_L, 9.5, 0.5, 0.5, 0.5)
-        return ehpjax.currents(junction, paper_modes, baths, quadrature=quadrature).J
+        modes = ehpjax.Modes.single(PAPER["omega"], PAPER["gamma_ph"])
+        return ehpjax.currents(junction, modes, ehpjax.Baths(10.3, 9.6, 0.3, 0.2), quadrature=quadrature).J
 
-    default = ehpjax.FrequencyQuadrature(warn=False)
-    other = ehpjax.FrequencyQuadrature(warn=False, block=block)
-    np.testing.assert_allclose(J(10.5, other), J(10.5, default), rtol=1e-13)
-    np.testing.assert_allclose(jax.grad(J)(10.5, other), jax.grad(J)(10.5, default), rtol=1e-11)  # the two differ by summation order only
+    return jax.value_and_grad(J)(eps_L)
+
+
+@pytest.mark.parametrize("block", [None, 7, 45])
+def test_node_blocks_change_neither_values_nor_gradients(block):
+    """FrequencyQuadrature.block only schedules the work (default 30 nodes per block)."""
+    default = _J_and_gradient(10.5, ehpjax.FrequencyQuadrature(warn=False))
+    other = _J_and_gradient(10.5, ehpjax.FrequencyQuadrature(warn=False, block=block))
+    np.testing.assert_allclose(other[0], default[0], rtol=1e-13)
+    np.testing.assert_allclose(other[1], default[1], rtol=1e-11)  # the two differ by summation order only
 
 
 # The default rule (AdaptiveQuadrature): 4 panels, 10 where the estimate is not well inside the
 # tolerance; under vmap the refinement is a batch-level pass and the warning one host call.
-NARROW_AND_WIDE = jnp.array([1e-3, 0.5, 0.2, 2e-3])  # γ_ph: the 1e-3 and 2e-3 modes miss 1e-6 even at 10 panels
+# Every batch below has 8 points (nested: 2 × 4), so that each rule compiles once for the module.
+NARROW_AND_WIDE = jnp.array([1e-3, 0.5, 0.2, 2e-3, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 1e-3 and 2e-3 miss 1e-6 even at 10 panels
+WIDE = jnp.array([0.5, 0.2, 0.5, 0.2, 0.3, 0.4, 0.5, 0.2])
 
 
 def _J_of_gamma_ph(quadrature):
@@ -219,30 +234,40 @@ def _J_of_gamma_ph(quadrature):
     return J
 
 
+@functools.cache
+def batched_J(quadrature, nested=False):
+    """jit(vmap(J(γ_ph))) (nested: jit(vmap(vmap))) on the rule ``quadrature``, compiled once."""
+    J = _J_of_gamma_ph(quadrature)
+    return jax.jit(jax.vmap(jax.vmap(J)) if nested else jax.vmap(J))
+
+
+ADAPTIVE = ehpjax.AdaptiveQuadrature()
+COARSE, FINE = ehpjax.FrequencyQuadrature(panels=4, warn=False), ehpjax.FrequencyQuadrature(warn=False)
+
+
 def test_default_warns_once_per_batch_under_jit_and_vmap():
-    for quadrature in (ehpjax.AdaptiveQuadrature(), ehpjax.FrequencyQuadrature()):
+    for quadrature in (ADAPTIVE, ehpjax.FrequencyQuadrature()):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            jax.block_until_ready(jax.jit(jax.vmap(_J_of_gamma_ph(quadrature)))(NARROW_AND_WIDE))
-            jax.block_until_ready(jax.jit(jax.vmap(jax.vmap(_J_of_gamma_ph(quadrature))))(NARROW_AND_WIDE.reshape(2, 2)))
+            jax.block_until_ready(batched_J(quadrature)(NARROW_AND_WIDE))
+            jax.block_until_ready(batched_J(quadrature, nested=True)(NARROW_AND_WIDE.reshape(2, 4)))
         messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
         assert len(messages) == 2, messages  # one per call, not one per point
-        assert all("at 2 of 4 points" in m and "estimated error" in m for m in messages)
+        assert all("at 2 of 8 points" in m and "estimated error" in m for m in messages)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        jax.block_until_ready(jax.jit(jax.vmap(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature())))(NARROW_AND_WIDE[1:3]))
+        jax.block_until_ready(batched_J(ADAPTIVE)(WIDE))
 
 
 def test_adaptive_rule_refines_exactly_the_points_that_need_it():
     """Kept coarse points equal the 4-panel rule, refined ones the 10-panel rule; batched,
     nested and single calls agree; all within 1e-6 of a 24-panel rule."""
-    gammas = jnp.array([0.5, 0.05, 0.2, 0.02, 1.0, 0.03])  # wide modes pass at 4 panels, narrow ones are refined
-    default = jax.jit(jax.vmap(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature())))(gammas)
-    nested = jax.jit(jax.vmap(jax.vmap(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature()))))(gammas.reshape(3, 2)).ravel()
-    single = np.array([float(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature())(g)) for g in gammas])
-    coarse = jax.vmap(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(panels=4, warn=False)))(gammas)
-    fine = jax.vmap(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(warn=False)))(gammas)
-    accurate = jax.vmap(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(panels=24, warn=False)))(gammas)
+    gammas = jnp.array([0.5, 0.05, 0.2, 0.02, 1.0, 0.03, 0.3, 0.04])  # wide modes pass at 4 panels, narrow ones are refined
+    default = batched_J(ADAPTIVE)(gammas)
+    nested = batched_J(ADAPTIVE, nested=True)(gammas.reshape(2, 4)).ravel()
+    single = np.array([float(_J_of_gamma_ph(ADAPTIVE)(g)) for g in gammas])
+    coarse, fine = batched_J(COARSE)(gammas), batched_J(FINE)(gammas)
+    accurate = batched_J(ehpjax.FrequencyQuadrature(panels=24, warn=False))(gammas)
     # (equal up to rounding: the fine rule runs on a buffer of another batch size)
     kept, refined = np.isclose(default, coarse, rtol=1e-13, atol=0), np.isclose(default, fine, rtol=1e-13, atol=0)
     assert np.all(kept | refined) and kept.any() and refined.any()
@@ -253,17 +278,15 @@ def test_adaptive_rule_refines_exactly_the_points_that_need_it():
 
 
 def test_adaptive_rule_with_more_flagged_points_than_one_buffer():
-    """refine_fraction 1/8 of 16 points: two per pass; here every point needs refining."""
-    gammas = jnp.linspace(0.02, 0.04, 16)
-    default = jax.jit(jax.vmap(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature())))(gammas)
-    fine = jax.vmap(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(warn=False)))(gammas)
-    np.testing.assert_allclose(default, fine, rtol=1e-13)
+    """refine_fraction 1/8 of 8 points: one per pass; here every point needs refining."""
+    gammas = jnp.linspace(0.02, 0.04, 8)
+    np.testing.assert_allclose(batched_J(ADAPTIVE)(gammas), batched_J(FINE)(gammas), rtol=1e-13)
 
 
 def test_default_gradient_is_the_fine_rules_under_vmap():
     gammas = jnp.array([0.5, 0.03])
-    grad_default = jax.jit(jax.vmap(jax.grad(_J_of_gamma_ph(ehpjax.AdaptiveQuadrature()))))(gammas)
-    grad_fine = jax.vmap(jax.grad(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(warn=False))))(gammas)
+    grad_default = jax.jit(jax.vmap(jax.grad(_J_of_gamma_ph(ADAPTIVE))))(gammas)
+    grad_fine = jax.jit(jax.vmap(jax.grad(_J_of_gamma_ph(FINE))))(gammas)
     np.testing.assert_allclose(grad_default, grad_fine, rtol=1e-12)  # (the fine rule's gradients: tested above)
 
 
