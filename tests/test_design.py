@@ -59,31 +59,49 @@ def reference_value(objective, p, cop_clipped=True):
     return fwd["J_channels"][3] - 0.5 * fwd["J_channels"][2]
 
 
-def value_of_vector(objective):
-    """The objective as a function of the 8 variables (in the order of VARIABLES)."""
+def all_values(x):
+    """Every objective's value as a function of the 8 variables (in the order of VARIABLES):
+    the objectives' formulas (``of``, R(ΔT)) on one vmapped currents call at their five
+    operating points (compiling is what costs here)."""
+    p = dict(zip(VARIABLES, x))
+    junction, modes = TWO_LEVEL.build({k: p[k] for k in TWO_LEVEL.names})
+    bias = {"V": p["V"]}
+    forward = OBJECTIVES["rectification"].baths(bias)
+    settings = [OBJECTIVES["cooling"].baths(bias), forward, ehpjax.Baths(forward.mu_L, forward.mu_R, forward.T_ph,
+                forward.T_e), OBJECTIVES["thermocurrent"].baths(bias), OBJECTIVES["custom"].baths(bias)]
+    assert OBJECTIVES["cop"].bath_values == OBJECTIVES["cooling"].bath_values
+    stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *settings)
+    c = jax.vmap(lambda b: ehpjax.currents(junction, modes, b, quadrature=QUAD))(stacked)
+    at = [jax.tree_util.tree_map(lambda a: a[i], c) for i in range(len(settings))]
+    return jnp.stack([OBJECTIVES["cooling"].of(at[0])[0], OBJECTIVES["cop"].of(at[0])[0],
+                      ehpjax.rectification_ratio(c.J[1], c.J[2]), OBJECTIVES["thermocurrent"].of(at[3])[0],
+                      OBJECTIVES["custom"].of(at[4])[0]])
 
-    def value(x):
-        p = dict(zip(VARIABLES, x))
-        junction, modes = TWO_LEVEL.build({k: p[k] for k in TWO_LEVEL.names})
-        return objective(junction, modes, objective.baths({"V": p["V"]}), quadrature=QUAD)
 
-    return value
+H = 1e-5
+
+
+@pytest.fixture(scope="module")
+def values_and_gradients():
+    """Values at x ± h e_i and at x (last) and the Jacobian, one compiled function."""
+    x = jnp.array([POINT[k] for k in VARIABLES])
+    shifted = jnp.concatenate([x + H * jnp.eye(8), x - H * jnp.eye(8), x[None]])
+    values, jacobians = jax.jit(jax.vmap(lambda x: (all_values(x), jax.jacrev(all_values)(x))))(shifted)
+    return np.asarray(values), np.asarray(jacobians[-1])
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))
-def test_objective_value_and_gradient(name):
-    """Value against scipy (docs/physics.md §8 accuracy); ∂/∂ every variable against central differences."""
+def test_objective_value_and_gradient(name, values_and_gradients):
+    """Value against scipy (docs/physics.md §8 accuracy) and as the objective itself evaluates
+    it; ∂/∂ every variable against central differences."""
     objective = OBJECTIVES[name]
-    value = value_of_vector(objective)
-    x = jnp.array([POINT[k] for k in VARIABLES])
-    h = 1e-5
-    shifted = jnp.concatenate([x + h * jnp.eye(8), x - h * jnp.eye(8), x[None]])
-
-    # One compiled function (compiling is what costs here): values at x ± h e_i and at x, and the gradients.
-    values, grads = (np.asarray(a) for a in jax.jit(jax.vmap(jax.value_and_grad(value)))(shifted))
-    grad = grads[-1]
+    k = list(OBJECTIVES).index(name)
+    values, grad = values_and_gradients[0][:, k], values_and_gradients[1][k]
     assert_close(values[-1], reference_value(objective, POINT))
-    fd = (values[:8] - values[8:16]) / (2 * h)
+    junction, modes = TWO_LEVEL.build({k: POINT[k] for k in TWO_LEVEL.names})
+    own = objective(junction, modes, objective.baths({"V": POINT["V"]}), quadrature=QUAD)
+    np.testing.assert_allclose(float(own), values[-1], rtol=1e-12)
+    fd = (values[:8] - values[8:16]) / (2 * H)
     scale = np.max(np.abs(grad))
     assert scale > 0
     np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-6 * scale, err_msg=f"{name}: d/d{VARIABLES}")

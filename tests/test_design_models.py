@@ -44,20 +44,29 @@ POINTS = {CHAIN.name: {}, TWO_MODE.name: {"gamma_ph1": 0.05, "gamma_ph2": 0.06}}
 @pytest.mark.parametrize("model", [CHAIN, TWO_MODE], ids=lambda m: m.name)
 def test_gradients_of_every_objective_match_central_differences(model):
     """∂(objective)/∂(every parameter and V) by reverse mode against central differences, all
-    objectives in one compiled function (values and Jacobian at x and x ± h e_i). For COP
-    this is the guide the optimiser follows (equal to the value inside the cooling region)."""
+    objectives in one compiled function (values and Jacobian at x and x ± h e_i): the
+    objectives' own formulas (``of``, R(ΔT)) on one vmapped currents call at their three
+    operating points (V, T; ΔT; −ΔT). For COP this is the guide the optimiser follows
+    (equal to the value inside the cooling region)."""
     names = model.names
     point = {k: v * (1.0 + 0.03 * np.sin(3.0 * i + 1.0))
              for i, (k, v) in enumerate({**model.defaults, **POINTS[model.name]}.items())}
     x = jnp.array([point[k] for k in names] + [-0.9])
     targets = objectives(model.baths["mu0"])
+    by_bias, thermal = targets[0], targets[3]
+    assert all(o.bath_values == by_bias.bath_values for o in targets[:3])
+    assert targets[4].bath_values == thermal.bath_values
 
     def values(x):
         junction, modes = model.build(dict(zip(names, x[:-1])))
-        out = []
-        for o in targets:
-            baths = o.baths({"V": x[-1]})
-            out.append(o.evaluate(junction, modes, baths, quadrature=QUAD)[1])
+        forward = thermal.baths({"V": x[-1]})
+        reverse = ehpjax.Baths(forward.mu_L, forward.mu_R, forward.T_ph, forward.T_e)  # ΔT → −ΔT
+        stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), by_bias.baths({"V": x[-1]}), forward, reverse)
+        c = jax.vmap(lambda b: ehpjax.currents(junction, modes, b, quadrature=QUAD))(stacked)
+        at = [jax.tree_util.tree_map(lambda a: a[i], c) for i in range(3)]
+        out = [o.of(at[0])[1] for o in targets[:3]]  # cooling, COP (guide), custom
+        out.append(ehpjax.rectification_ratio(c.J[1], c.J[2]))  # = Rectification.evaluate
+        out.append(targets[4].of(at[1])[1])  # thermocurrent
         return jnp.stack(out)
 
     n = len(x)
@@ -71,6 +80,11 @@ def test_gradients_of_every_objective_match_central_differences(model):
         scale = np.max(np.abs(jac[k]))
         assert scale > 0, o.name
         np.testing.assert_allclose(jac[k], fd[k], rtol=1e-5, atol=1e-6 * scale, err_msg=f"{model.name}: {o.name}")
+    # the objectives' own evaluation agrees with the formulas above
+    junction, modes = model.build(dict(zip(names, np.asarray(x[:-1]))))
+    for k, o in enumerate(targets):
+        own = o.evaluate(junction, modes, o.baths({"V": float(x[-1])}), quadrature=QUAD)[1]
+        np.testing.assert_allclose(float(own), around[0][k], rtol=1e-12, err_msg=o.name)
 
 
 @pytest.fixture(scope="module")
