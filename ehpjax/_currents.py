@@ -18,8 +18,8 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ._adaptive import AdaptiveQuadrature, refine, report
-from ._bosons import boson_spectral, mode_poles, normal_modes, sharp_line_fluxes, without_friction
-from ._ehp import _PAIRS, CHANNELS, bose_weighted_from_poles, channel_weights, ehp_dos, pair_integrals
+from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
+from ._ehp import _PAIRS, CHANNELS, channel_weights, pair_integrals
 from ._checks import check, checks_deferred, deferring, raise_deferred
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, checked_broadening, pole_expansion
@@ -161,39 +161,85 @@ def _pair_coefficients(weights):
     return jnp.stack([jnp.real(coeff), jnp.imag(coeff)], axis=2)
 
 
-def _transmission(weights, z, modes: Modes, baths: Baths, omega, size):
-    """T^αβ(ω) = Tr[Λ^αβ(ω) A_ph(ω)] on the nodes, shape (4, P), in blocks of ``size``
-    nodes (``FrequencyQuadrature.block``): a block's arrays stay in cache, and the backward
-    pass recomputes each block (jax.checkpoint) instead of storing every node's arrays.
+def _transmission(weights, z, baths: Baths, omega, matrices, size):
+    """T^αβ(ω) = Tr[Λ^αβ(ω) A(ω)] on the nodes ``omega`` (P,), A(ω) given by its features
+    ``matrices`` (P, N_b²) (``_hermitian_features`` of Aᵀ; A = A_ph for the quadrature),
+    shape (4, P), in blocks of ``size`` nodes (``FrequencyQuadrature.block``): a block's
+    arrays stay in cache, and the backward pass recomputes each block (jax.checkpoint)
+    instead of storing every node's arrays.
 
-    With Λ = −(X + X†)/2π, X_mn = Σ_kj' W_mn[k, j'] K[k, j'] (``_ehp.py``) and A_ph Hermitian,
-        T = −Re Σ_kj' K[k, j'] S[k, j'] / π,   S[k, j'] = Σ_mn W_mn[k, j'] A_ph,nm(ω),
+    With Λ = −(X + X†)/2π, X_mn = Σ_kj' W_mn[k, j'] K[k, j'] (``_ehp.py``) and A Hermitian,
+        T = −Re Σ_kj' K[k, j'] S[k, j'] / π,   S[k, j'] = Σ_mn W_mn[k, j'] A_nm(ω),
     K = el[α] − hole[β]. S is a real matrix product (``_pair_coefficients``): a quarter of
     the arithmetic of forming X with complex products.
     """
     n = z.shape[0]
     coeff = _pair_coefficients(weights)  # ω-independent
 
-    def block(om):
+    def block(args):
+        om, features = args
         el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e)  # blocks (LL, LU), each (2, n, n, B)
-        a_ph = _hermitian_features(jnp.swapaxes(boson_spectral(modes, om), -1, -2)).T  # features of A_ph^T, (N_b², B)
+        a = features.T  # (N_b², B)
         out = []
-        for c, (a, b) in enumerate(_PAIRS):
+        for c, (a_lead, b_lead) in enumerate(_PAIRS):
             t = 0.0
             for blk in range(2):
-                k = (el[blk][a] - hole[blk][b]).reshape(n * n, -1)
-                s = coeff[c, blk] @ a_ph  # (re/im, n², B)
+                k = (el[blk][a_lead] - hole[blk][b_lead]).reshape(n * n, -1)
+                s = coeff[c, blk] @ a  # (re/im, n², B)
                 t = t + jnp.sum(jnp.real(k) * s[0] - jnp.imag(k) * s[1], axis=0)
             out.append(t)
         return -jnp.stack(out) / jnp.pi
 
     count = omega.shape[0]
     if size is None or size >= count:
-        return block(omega)
+        return block((omega, matrices))
     blocks = -(-count // size)
-    padded = jnp.concatenate([omega, jnp.broadcast_to(omega[-1:], (blocks * size - count,))])
-    per_block = jax.lax.map(jax.checkpoint(block), padded.reshape(blocks, size))  # (blocks, 4, B)
+    pad = blocks * size - count
+    padded = (jnp.concatenate([omega, jnp.broadcast_to(omega[-1:], (pad,))]).reshape(blocks, size),
+              jnp.concatenate([matrices, jnp.broadcast_to(matrices[-1:], (pad, matrices.shape[1]))])
+              .reshape(blocks, size, -1))
+    per_block = jax.lax.map(jax.checkpoint(block), padded)  # (blocks, 4, B)
     return jnp.moveaxis(per_block, 1, 0).reshape(4, -1)[:, :count]
+
+
+# Nodes per normal mode of the sharp-line limit: Ω_k, then μ_αβ − δ and μ_αβ + δ per channel.
+_LINE_NODES = 9
+
+
+def _line_nodes(modes: Modes, baths: Baths):
+    """Where the sharp-line limit (η = 0) needs q = Tr[Λ^αβ(ω) P_k] = u_kᵀ Λ^αβ(ω) u_k, P_k = u_k u_kᵀ
+    for the normal modes u_k: ω = Ω_k and ω = μ_αβ ± δ (δ = 1e-4 T_e, for ``_sharp_line``).
+    Returns the nodes (N_b·9,) and the features of their matrices P_k (N_b·9, N_b²)."""
+    frequencies, vectors = normal_modes(modes)
+    nb = frequencies.shape[0]
+    delta = 1e-4 * baths.T_e
+    mu = baths.mu_channels
+    nodes = jnp.concatenate([frequencies[:, None], jnp.broadcast_to(jnp.concatenate([mu - delta, mu + delta]), (nb, 8))],
+                            axis=1)
+    projectors = vectors.T[:, :, None] * vectors.T[:, None, :]  # (k, m, n): u_k u_kᵀ
+    return nodes.ravel(), jnp.repeat(_hermitian_features(projectors), _LINE_NODES, axis=0)
+
+
+def _sharp_line(q, modes: Modes, baths: Baths):
+    """J^αβ and N^αβ of the η → 0 limit (``_bosons.sharp_line_fluxes``),
+
+        J^αβ = Σ_k ½ q^αβ_k(Ω_k) [n_B(Ω_k − μ_αβ; T_e) − n_B(Ω_k; T_ph)],   N^αβ: the same / Ω_k,
+
+    from q (4, N_b·9) on the nodes of ``_line_nodes``. Where Ω_k is within δ of μ_αβ
+    (n_B diverges, q vanishes linearly), n_B q is interpolated between μ_αβ ± δ (O(δ²))."""
+    frequencies = normal_modes(modes)[0]
+    nb = frequencies.shape[0]
+    q = q.reshape(4, nb, _LINE_NODES)
+    channel, mode = jnp.arange(4)[:, None], jnp.arange(nb)[None, :]
+    at_line, minus, plus = q[:, :, 0], q[channel, mode, 1 + channel], q[channel, mode, 5 + channel]
+    T_e, delta = baths.T_e, 1e-4 * baths.T_e
+    x = frequencies[None, :] - baths.mu_channels[:, None]
+    near = jnp.abs(x) < delta
+    g_minus, g_plus = bose(-delta, T_e) * minus, bose(delta, T_e) * plus
+    interpolated = g_minus + (x + delta) / (2 * delta) * (g_plus - g_minus)
+    emission = jnp.where(near, interpolated, bose(jnp.where(near, delta, x), T_e) * at_line)
+    weight = (emission - bose(frequencies, baths.T_ph)[None, :] * at_line) / 2  # (4, N_b)
+    return jnp.sum(weight, axis=1), jnp.sum(weight / frequencies[None, :], axis=1)
 
 
 def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | None = None):
@@ -330,16 +376,19 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths, checked), jnp.abs(V), baths.T_e, baths.T_ph)
 
-    transmission = _transmission(weights, poles.z, modes, baths, omega, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
+    # the quadrature nodes (A_ph) and the sharp-line nodes (P_k) in one evaluation of the pair integrals
+    line_nodes, line_matrices = _line_nodes(modes, baths)
+    spectral = _hermitian_features(jnp.swapaxes(boson_spectral(modes, omega), -1, -2))  # of A_ph^T, (P, N_b²)
+    both = _transmission(weights, poles.z, baths, jnp.concatenate([omega, line_nodes]),
+                         jnp.concatenate([spectral, line_matrices]), quadrature.block)
+    transmission = both[:, :omega.shape[0]]  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
-    line = normal_modes(modes)[0]
-    emission, lam_line = bose_weighted_from_poles(weights, poles.z, baths, line, 0.0)
-    fluxes = sharp_line_fluxes(modes, emission - bose(line, baths.T_ph)[:, None, None] * lam_line)
+    fluxes = _sharp_line(both[:, omega.shape[0]:], modes, baths)
     J_channels, N_channels = (jnp.where(sharp, exact, quad) for exact, quad in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
