@@ -77,8 +77,9 @@ plt.show()
 # %%
 @jax.jit
 def paper_point(baths):
-    return (ehpjax.dressed_modes(junction, modes, baths), ehpjax.currents(junction, modes, baths),
-            ehpjax.currents(junction, modes, baths, order="dressed"))
+    fine = ehpjax.FrequencyQuadrature()  # the 10-panel rule (the default rule's fine one) for both orders
+    return (ehpjax.dressed_modes(junction, modes, baths), ehpjax.currents(junction, modes, baths, quadrature=fine),
+            ehpjax.currents(junction, modes, baths, order="dressed", quadrature=fine))
 
 
 for V, T_e, T_ph in ((0.0, 0.6, 0.4), (-1.0, 0.3, 0.3)):
@@ -198,9 +199,10 @@ y_ep = exact_ep(jnp.array([0.99, -0.004, -1.2, 0.005]), two_mode)  # a guess fro
 w_ep, V_ep, delta_ep = complex(y_ep[0] + 1j * y_ep[1]), float(y_ep[2]), float(y_ep[3])
 print(f"exact EP: V_EP = {V_ep:.6f}, detuning δ = {delta_ep:.6f}, ω_EP = {w_ep:.6f}")
 print("residual:", np.asarray(ep_residual(y_ep, two_mode)))
-grad_g = jax.grad(lambda t: exact_ep(y_ep, ehpjax.Junction(H2, np.diag([G, 0.0]), np.diag([0.0, G]), t * M2,
-                                                          spin_degeneracy=2.0))[2])(1.0)
-print(f"dV_EP/d(coupling scale) = {float(grad_g):.4f} (implicit-function gradient through the pole condition)")
+# one parameter, one derivative: forward mode (jax.jvp) through the implicit function
+_, dV_dg = jax.jvp(lambda t: exact_ep(y_ep, ehpjax.Junction(H2, np.diag([G, 0.0]), np.diag([0.0, G]), t * M2,
+                                                           spin_degeneracy=2.0))[2], (1.0,), (1.0,))
+print(f"dV_EP/d(coupling scale) = {float(dV_dg):.4f} (implicit-function derivative through the pole condition)")
 
 # %% [markdown]
 # Sweep V (here negative: this junction's EP is at reverse bias) at that detuning: the dressed frequencies (``dressed_modes``, vmapped) meet at V_EP,
