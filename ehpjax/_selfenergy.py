@@ -117,17 +117,18 @@ def _divided(psi_fixed, psi_moving, fixed, moving, derivs_fixed):
     return jnp.where(close, digamma_dd_taylor(h, derivs_fixed), direct)
 
 
-def self_energy_complex(junction: Junction, baths: Baths, omega):
+def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None):
     """Π^r_e(ω) continued analytically to complex ω (module docstring), total over the
     channels: (*omega.shape, N_b, N_b). On the real axis it equals ``self_energy``; meant
     for a few points (the pole search), not for grids.
 
     As on the real axis (``pair_integrals``), ψ is evaluated once per pole and point (O(n)),
     and each pole pair costs a division; near-coinciding arguments use the Taylor series
-    about the ω-independent one, whose real part is > 1/2.
+    about the ω-independent one, whose real part is > 1/2. ``poles``: the junction's
+    ``pole_expansion``, if already at hand (e.g. computed once outside a loop).
     """
     omega = jnp.asarray(omega, dtype=jnp.complex128)
-    poles = pole_expansion(junction)
+    poles = pole_expansion(junction) if poles is None else poles
     weights = channel_weights(junction, poles)
     z = poles.z
     n = z.shape[0]

@@ -36,6 +36,7 @@ from jaxtyping import Array, Bool, Complex, Float, Int
 
 from ._bosons import mode_poles
 from ._errors import EhpjaxError
+from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._selfenergy import self_energy_complex
 
@@ -73,10 +74,10 @@ def inverse_response(modes: Modes, pi, omega):
 _STEP = 1e-5  # central-difference step for dΠ/dω in the Newton steps (error ~1e-10 relative)
 
 
-def _self_energy_and_slope(junction, baths, omega):
+def _self_energy_and_slope(junction, baths, omega, poles=None):
     """Π^r_e(ω) and dΠ/dω at the points ω (P,), from one stacked evaluation at ω, ω ± h."""
     h = _STEP * (1.0 + jnp.abs(omega))
-    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]))
+    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]), poles)
     count = omega.shape[0]
     return pi[:count], (pi[count:2 * count] - pi[2 * count:]) / (2 * h)[:, None, None]
 
@@ -94,10 +95,10 @@ def _rayleigh(u, a, v):
     return jnp.einsum("pi,pij,pj->p", jnp.conj(u), a, v)
 
 
-def _newton_step(junction, modes, baths, omega, weight):
+def _newton_step(junction, modes, baths, omega, weight, poles=None):
     """One Newton step for all modes on det[ω² − K + iωη − s Π^r_e(ω)] = 0 (s = ``weight``).
     Returns the new ω and (u, v, u†F'v) at the old one."""
-    pi, slope = _self_energy_and_slope(junction, baths, omega)
+    pi, slope = _self_energy_and_slope(junction, baths, omega, poles)
     f = inverse_response(modes, weight * pi, omega)
     df = 2 * omega[:, None, None] * jnp.eye(modes.n_modes) + 1j * modes.eta - weight * slope
     u, v = _null_vectors(f)
@@ -115,16 +116,17 @@ def pole_search(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: i
     parameter; otherwise it carries none (a node-placement estimate).
     """
     junction_sg, modes_sg, baths_sg = jax.lax.stop_gradient((junction, modes, baths))
+    poles = pole_expansion(junction_sg)  # once, outside the loop
     omega = mode_poles(modes_sg).astype(jnp.complex128)
 
     def body(i, w):
         weight = jnp.minimum(1.0, (i + 1.0) / ramp_steps)
-        return _newton_step(junction_sg, modes_sg, baths_sg, w, weight)[0]
+        return _newton_step(junction_sg, modes_sg, baths_sg, w, weight, poles)[0]
 
     omega = jax.lax.stop_gradient(jax.lax.fori_loop(0, ramp_steps + newton_steps, body, omega))
     if not implicit:
         return omega
-    _, (u, v, den) = jax.lax.stop_gradient(_newton_step(junction_sg, modes_sg, baths_sg, omega, 1.0))
+    _, (u, v, den) = jax.lax.stop_gradient(_newton_step(junction_sg, modes_sg, baths_sg, omega, 1.0, poles))
     f_live = inverse_response(modes, self_energy_complex(junction, baths, omega), omega)
     return omega - _rayleigh(u, f_live, v) / den
 

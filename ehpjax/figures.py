@@ -268,19 +268,26 @@ def _ep_sweep(V, params):
     return mode_frequencies(K), eigenvector_overlap(K), phase_rigidity(K)
 
 
+@jax.jit
+def _closest_approach_eq9(lower, upper, params):
+    """(V, gap, K_eff) where Eq. 9's two frequencies come closest in [lower, upper] (compiled once)."""
+    from ._exceptional import closest_approach, exceptional_point_matrix
+
+    V, gap = closest_approach(lambda v, p: exceptional_point_matrix(v, **p), lower, upper, params)
+    return V, gap, exceptional_point_matrix(V, **params)
+
+
 def exceptional_point_data(settings: PaperSettings | None = None) -> dict:
     """Data of Fig. 6: both mode frequencies of Eq. 9 against V (shape (len(ep_bias), 2),
     branch order of ``mode_frequencies``), the eigenvector overlap and the phase rigidity;
     V_EP of the lossless limit and the bias of closest approach at the given γ."""
-    from ._exceptional import closest_approach, eigenvector_overlap, exceptional_point_matrix, \
-        lossless_exceptional_bias
+    from ._exceptional import eigenvector_overlap, lossless_exceptional_bias
 
     settings = PaperSettings() if settings is None else settings
     params = {k: jnp.asarray(v) for k, v in settings.eq9().items()}
     V = settings.grid("ep_bias")
     freq, overlap, rigidity = _ep_sweep(jnp.asarray(V), params)
-    V_close, gap = closest_approach(lambda v, p: exceptional_point_matrix(v, **p), V[0], V[-1], params)
-    K_close = exceptional_point_matrix(V_close, **params)
+    V_close, gap, K_close = _closest_approach_eq9(V[0], V[-1], params)
     return dict(V=V, frequencies=np.asarray(freq), overlap=np.asarray(overlap), rigidity=np.asarray(rigidity),
                 V_ep_lossless=float(lossless_exceptional_bias(settings.ep_Omega, settings.ep_delta, settings.ep_a,
                                                               settings.ep_c)),
