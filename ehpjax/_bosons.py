@@ -13,9 +13,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ._compiled import compiled
 from ._model import Modes
 
 
+@compiled
 def boson_green(modes: Modes, omega):
     """Retarded boson Green's function D^r(ω), shape (*omega.shape, N_b, N_b)."""
     omega = jnp.asarray(omega, dtype=jnp.float64)[..., None, None]
@@ -25,6 +27,7 @@ def boson_green(modes: Modes, omega):
     return jnp.linalg.inv(inverse_d)
 
 
+@compiled
 def boson_spectral(modes: Modes, omega):
     """A_ph(ω) = D^r(ω) Γ_ph(ω) D^a(ω) with Γ_ph = 2ωη, shape (*omega.shape, N_b, N_b)."""
     d = boson_green(modes, omega)

@@ -94,6 +94,22 @@ def check(arr, bad, message: str):
     return eqx.error_if(arr, bad, message)
 
 
+def single_threaded_cpu_kernels() -> None:
+    """Ask XLA's CPU backend for single-threaded Eigen kernels (``--xla_cpu_multi_thread_eigen=false``),
+    unless ``XLA_FLAGS`` already says otherwise or the backend has started. With the
+    multi-threaded pool, a batched program with host callbacks now and then never
+    returns from execution on a small CPU machine (seen in this project's tests with
+    jax 0.10; also reported by others); ehpjax's own kernels gain nothing from that pool."""
+    import os
+
+    from jax._src import xla_bridge
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" in flags or xla_bridge._backends:
+        return
+    os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
+
+
 def deferring(fn: Callable):
     """(wrapped, messages): ``wrapped(*args)`` returns (fn(*args), flags), the value checks
     of ``fn`` as a boolean array (one per check, after any batch axes of a vmap around

@@ -19,6 +19,7 @@ from jaxtyping import Array, Float
 
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
+from ._compiled import compiled
 from ._ehp import _PAIRS, CHANNELS, channel_weights, pair_integrals
 from ._checks import check, checks_deferred, deferring, raise_deferred
 from ._errors import EhpjaxError
@@ -242,6 +243,7 @@ def _sharp_line(q, modes: Modes, baths: Baths):
     return jnp.sum(weight, axis=1), jnp.sum(weight / frequencies[None, :], axis=1)
 
 
+@compiled
 def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | None = None):
     """I_el = ∫ dε/2π Tr[Γ_L G^r Γ_R G^a] (f(ε; μ_L) − f(ε; μ_R)), exactly from the poles:
     ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT).

@@ -29,6 +29,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ._adaptive import report
 from ._bosons import mode_poles
+from ._compiled import compiled
 from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
@@ -173,6 +174,21 @@ def dressed_currents(
     """
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
+    result = _dressed_currents(junction, modes, baths, quadrature)
+    J, J_error, I, I_error = result.J, result.J_error, result.I, result.I_error
+    if is_traced(result):
+        if quadrature.warn:
+            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error)
+        return result
+    raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')")
+    if quadrature.warn:
+        _warn_inaccurate(J, J_error, I, I_error, quadrature.rtol)
+    return result
+
+
+@compiled
+def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature):
+    """The fields of ``dressed_currents`` (no stability error, no warning)."""
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
     V = baths.V
@@ -209,12 +225,12 @@ def dressed_currents(
     I_error = error(sign_I @ jnp.sum(number_pairs, axis=1))
     P = I * V
     sigma = (P - J) / baths.T_e + J / baths.T_ph
-    result = DressedCurrents(
+    return DressedCurrents(
         J=J,
         J_channels=J_terminals[:4],
         N_channels=N_terminals[:4],
         I=I,
-        I_elastic=elastic_current(junction, baths),
+        I_elastic=elastic_current(junction, baths, poles),
         P=P,
         entropy_production=sigma,
         J_error=J_error,
@@ -227,16 +243,9 @@ def dressed_currents(
         growth_rate=growth,
         unstable_count=count,
     )
-    if is_traced(result):
-        if quadrature.warn:
-            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error)
-        return result
-    raise_if_unstable(stable, growth, count, "ehpjax.currents(order='dressed')")
-    if quadrature.warn:
-        _warn_inaccurate(J, J_error, I, I_error, quadrature.rtol)
-    return result
 
 
+@compiled
 def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
                   quadrature: FrequencyQuadrature = FrequencyQuadrature()) -> DressedModes:
     """Complex mode frequencies dressed by the e-bath, their Q factors and the stability of

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ._compiled import compiled
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction
 from ._special import _abs2, bose, digamma, digamma_dd_taylor, materialize, near, polygammas, reciprocal
@@ -124,6 +125,7 @@ def ehp_dos_from_poles(weights, z, omega, baths: Baths):
     return jnp.moveaxis(lam, -1, 1).reshape((4,) + omega.shape + lam.shape[1:3])
 
 
+@compiled
 def ehp_dos(junction: Junction, baths: Baths, omega):
     """Coupling-weighted EHP density of states Λ^αβ_mn(ω) (paper Eq. 7, docs/physics.md §4).
 
@@ -166,11 +168,13 @@ def _bose_weighted(junction: Junction, baths: Baths, omega, shift: float):
     return bose_weighted_from_poles(channel_weights(junction, poles), poles.z, baths, omega, shift)
 
 
+@compiled
 def power_spectrum(junction: Junction, baths: Baths, omega):
     """Π̃^αβ(ω) = [n_B(ω − μ_αβ; T_e) + 1/2] Λ^αβ(ω) (paper Eq. 6), (4, *omega.shape, N_b, N_b)."""
     return _bose_weighted(junction, baths, omega, 0.5)[0]
 
 
+@compiled
 def golden_rule_rates(junction: Junction, baths: Baths, omega):
     """Fermi-golden-rule rates of paper Eq. 5 per channel, as coupling matrices:
 

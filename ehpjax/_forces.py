@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ._bosons import mode_poles
+from ._compiled import compiled
 from ._model import Baths, Junction, Modes
 from ._selfenergy import self_energy
 
@@ -72,6 +73,7 @@ def decompose(pi, omega) -> CurrentInducedForces:
     )
 
 
+@compiled
 def current_induced_forces(junction: Junction, baths: Baths, omega=None, *, modes: Modes | None = None
                            ) -> CurrentInducedForces:
     """Friction, renormalisation, non-conservative and Berry forces of the e-bath on the modes

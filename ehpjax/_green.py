@@ -25,9 +25,11 @@ import jax
 import jax.numpy as jnp
 
 from ._checks import check
+from ._compiled import compiled
 from ._model import Junction
 
 
+@compiled
 def retarded_green(junction: Junction, energy):
     """G^r(ε) = [ε − H + i(Γ_L + Γ_R)/2]⁻¹, shape (*energy.shape, n, n)."""
     energy = jnp.asarray(energy, dtype=jnp.float64)
@@ -37,6 +39,7 @@ def retarded_green(junction: Junction, energy):
     return jnp.linalg.inv(energy[..., None, None] * eye - h_eff)
 
 
+@compiled
 def spectral_functions(junction: Junction, energy):
     """Partial spectral functions (A_L, A_R), A_α = G^r Γ_α G^a, each (*energy.shape, n, n)."""
     g = retarded_green(junction, energy)
@@ -44,6 +47,7 @@ def spectral_functions(junction: Junction, energy):
     return g @ junction.gamma_L @ g_adv, g @ junction.gamma_R @ g_adv
 
 
+@compiled
 def spectral_function(junction: Junction, energy):
     """Total spectral function A = A_L + A_R = i(G^r − G^a)."""
     a_left, a_right = spectral_functions(junction, energy)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ._compiled import compiled
 from ._ehp import _PAIRS, channel_weights, pair_integrals
 from ._green import pole_expansion
 from ._model import Baths, Junction
@@ -70,6 +71,7 @@ def self_energy_parts(weights, z, omega, baths: Baths):
     return materialize(jnp.stack(pis)), materialize(jnp.stack(xs))
 
 
+@compiled
 def self_energy(junction: Junction, baths: Baths, omega, *, channels: bool = False):
     """Retarded e-bath self-energy of the modes Π^r_e(ω) = Δ(ω) − iΓ_e(ω)/2 on real ω
     (docs/physics.md §9), exact in the energy integral.

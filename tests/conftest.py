@@ -12,6 +12,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import ehpjax  # noqa: E402  (enables float64)
 import reference  # noqa: E402
+from ehpjax._checks import single_threaded_cpu_kernels  # noqa: E402
+
+single_threaded_cpu_kernels()  # as the command line: no hang of XLA's CPU thread pool (before any array exists)
 
 # Compiled programs persist across test runs (a rerun skips most compilation), unless the
 # caller chose a cache of their own.
