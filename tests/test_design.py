@@ -61,8 +61,8 @@ def reference_value(objective, p, cop_clipped=True):
 
 def all_values(x):
     """Every objective's value as a function of the 8 variables (in the order of VARIABLES):
-    the objectives' formulas (``of``, R(ΔT)) on one vmapped currents call at their five
-    operating points (compiling is what costs here)."""
+    the objectives' formulas (``of``, R(ΔT)) on the currents at their five operating points, in
+    one compiled function (compiling is what costs here)."""
     p = dict(zip(VARIABLES, x))
     junction, modes = TWO_LEVEL.build({k: p[k] for k in TWO_LEVEL.names})
     bias = {"V": p["V"]}
@@ -70,11 +70,9 @@ def all_values(x):
     settings = [OBJECTIVES["cooling"].baths(bias), forward, ehpjax.Baths(forward.mu_L, forward.mu_R, forward.T_ph,
                 forward.T_e), OBJECTIVES["thermocurrent"].baths(bias), OBJECTIVES["custom"].baths(bias)]
     assert OBJECTIVES["cop"].bath_values == OBJECTIVES["cooling"].bath_values
-    stacked = jax.tree_util.tree_map(lambda *b: jnp.stack(b), *settings)
-    c = jax.vmap(lambda b: ehpjax.currents(junction, modes, b, quadrature=QUAD))(stacked)
-    at = [jax.tree_util.tree_map(lambda a: a[i], c) for i in range(len(settings))]
+    at = [ehpjax.currents(junction, modes, b, quadrature=QUAD) for b in settings]
     return jnp.stack([OBJECTIVES["cooling"].of(at[0])[0], OBJECTIVES["cop"].of(at[0])[0],
-                      ehpjax.rectification_ratio(c.J[1], c.J[2]), OBJECTIVES["thermocurrent"].of(at[3])[0],
+                      ehpjax.rectification_ratio(at[1].J, at[2].J), OBJECTIVES["thermocurrent"].of(at[3])[0],
                       OBJECTIVES["custom"].of(at[4])[0]])
 
 
