@@ -51,15 +51,22 @@ class _Deferred:
     """Checks collected while tracing inside ``deferred_checks`` (at the trace level where it was entered)."""
 
     def __init__(self):
-        from jax._src import core  # the current trace: checks inside a nested trace (a cond branch) stay compiled in
-
-        self.trace = core.trace_ctx.trace
+        self.trace = _current_trace()
         self.found: list[tuple[object, str]] = []
 
     def takes(self, bad) -> bool:
+        return self.trace is not None and _current_trace() is self.trace
+
+
+def _current_trace():
+    """JAX's current trace (checks inside a nested trace, e.g. a cond branch, stay compiled in);
+    None if this JAX does not expose it (then every check is compiled in: correct, not cacheable)."""
+    try:
         from jax._src import core
 
-        return core.trace_ctx.trace is self.trace
+        return core.trace_ctx.trace
+    except (ImportError, AttributeError):  # pragma: no cover - another JAX version
+        return None
 
 
 _DEFERRED: list[_Deferred] = []
@@ -92,22 +99,6 @@ def check(arr, bad, message: str):
         _DEFERRED[-1].found.append((jnp.any(bad), message))
         return arr
     return eqx.error_if(arr, bad, message)
-
-
-def single_threaded_cpu_kernels() -> None:
-    """Ask XLA's CPU backend for single-threaded Eigen kernels (``--xla_cpu_multi_thread_eigen=false``),
-    unless ``XLA_FLAGS`` already says otherwise or the backend has started. With the
-    multi-threaded pool, a batched program with host callbacks now and then never
-    returns from execution on a small CPU machine (seen in this project's tests with
-    jax 0.10; also reported by others); ehpjax's own kernels gain nothing from that pool."""
-    import os
-
-    from jax._src import xla_bridge
-
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_cpu_multi_thread_eigen" in flags or xla_bridge._backends:
-        return
-    os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
 
 
 def deferring(fn: Callable):

@@ -12,9 +12,15 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import ehpjax  # noqa: E402  (enables float64)
 import reference  # noqa: E402
-from ehpjax._checks import single_threaded_cpu_kernels  # noqa: E402
 
-single_threaded_cpu_kernels()  # as the command line: no hang of XLA's CPU thread pool (before any array exists)
+# Each pytest-xdist worker on a core of its own, before XLA starts its thread pools: a batched
+# program with host callbacks (a vmap of a Jacobian) now and then never returned from XLA's CPU
+# runtime when two workers shared both cores (all pool threads idle, the caller waiting).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
+    _cpus = sorted(os.sched_getaffinity(0))
+    if len(_cpus) > 1:
+        os.sched_setaffinity(0, {_cpus[int(_worker[2:]) % len(_cpus)]})
 
 # Compiled programs persist across test runs (a rerun skips most compilation), unless the
 # caller chose a cache of their own.

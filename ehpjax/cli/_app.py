@@ -26,7 +26,6 @@ try:  # typer >= 0.20 vendors click as typer._click
 except ImportError:  # pragma: no cover - older typer with click as a dependency
     from click.exceptions import ClickException, NoArgsIsHelpError
 
-from .._checks import single_threaded_cpu_kernels
 from .._errors import EhpjaxError
 from .._quantities import UNITS_NOTE
 
@@ -133,7 +132,6 @@ class _Group(TyperGroup):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         _tidy_metavars(self)
-        single_threaded_cpu_kernels()
         enable_compilation_cache()
         quiet = _QuietValueChecks()
         callback_logger = logging.getLogger("jax._src.callback")
