@@ -325,35 +325,37 @@ def currents(
         return dressed_currents(junction, modes, baths, quadrature=fixed)
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
+    # The η = 0 sharp-line nodes cost 9 N_b extra nodes: left out when η is known not to vanish.
+    line = isinstance(modes.eta, jax.core.Tracer) or bool(np.all(np.asarray(modes.eta) == 0))
     if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves((junction, modes, baths))):
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
-            return _traced_currents.__wrapped__(junction, modes, baths, quadrature)
-        return _traced_currents(junction, modes, baths, quadrature)
+            return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line)
+        return _traced_currents(junction, modes, baths, quadrature, line)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
-    result, flags, messages = _plain_currents(junction, modes, baths, quadrature)
+    result, flags, messages = _plain_currents(junction, modes, baths, quadrature, line)
     raise_deferred(flags, messages)
     if quadrature.warn:
         _warn_inaccurate(result.J, result.J_error, result.I, result.I_error, quadrature.rtol, stacklevel=3)
     return result
 
 
-def _currents_kernel(junction, modes, baths, quadrature):
+def _currents_kernel(junction, modes, baths, quadrature, line=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning."""
     junction, modes = checked_broadening(junction), checked_damping(modes)
     if isinstance(quadrature, AdaptiveQuadrature):
-        return refine(functools.partial(_lowest_order, quadrature=quadrature.coarse, checked=False),
-                      functools.partial(_lowest_order, quadrature=quadrature.fine, checked=False),
+        return refine(functools.partial(_lowest_order, quadrature=quadrature.coarse, checked=False, line=line),
+                      functools.partial(_lowest_order, quadrature=quadrature.fine, checked=False, line=line),
                       functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
                       (junction, modes, baths), quadrature.refine_fraction)
-    return _lowest_order(junction, modes, baths, quadrature, checked=False)
+    return _lowest_order(junction, modes, baths, quadrature, checked=False, line=line)
 
 
 @eqx.filter_jit
-def _traced_currents(junction, modes, baths, quadrature):
+def _traced_currents(junction, modes, baths, quadrature, line=True):
     """``currents`` inside the caller's jit, vmap or grad: checks compiled in, and the
     accuracy warning one host callback per call (``_adaptive.report``)."""
-    result = _currents_kernel(junction, modes, baths, quadrature)
+    result = _currents_kernel(junction, modes, baths, quadrature, line)
     if quadrature.warn:
         report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), result.J, result.J_error, result.I,
                result.I_error)
@@ -361,17 +363,18 @@ def _traced_currents(junction, modes, baths, quadrature):
 
 
 @eqx.filter_jit
-def _plain_currents(junction, modes, baths, quadrature):
+def _plain_currents(junction, modes, baths, quadrature, line=True):
     """``currents`` of concrete inputs: (result, check flags, check messages), no host callback."""
     kernel, messages = deferring(_currents_kernel)
-    result, flags = kernel(junction, modes, baths, quadrature)
+    result, flags = kernel(junction, modes, baths, quadrature, line)
     return result, flags, tuple(messages)
 
 
 def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature,
-                  checked: bool = True) -> Currents:
+                  checked: bool = True, line: bool = True) -> Currents:
     """The currents on the fixed ω rule ``quadrature``, with their error estimates
-    (``checked=False``: the caller has checked broadening and damping)."""
+    (``checked=False``: the caller has checked broadening and damping; ``line=False``: η is
+    known to be nonzero, so the sharp-line nodes are left out)."""
     poles = pole_expansion(junction, checked)
     weights = channel_weights(junction, poles)
     V = baths.V
@@ -379,10 +382,13 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths, checked), jnp.abs(V), baths.T_e, baths.T_ph)
 
     # the quadrature nodes (A_ph) and the sharp-line nodes (P_k) in one evaluation of the pair integrals
-    line_nodes, line_matrices = _line_nodes(modes, baths)
     spectral = _hermitian_features(jnp.swapaxes(boson_spectral(modes, omega), -1, -2))  # of A_ph^T, (P, N_b²)
-    both = _transmission(weights, poles.z, baths, jnp.concatenate([omega, line_nodes]),
-                         jnp.concatenate([spectral, line_matrices]), quadrature.block)
+    if line:
+        line_nodes, line_matrices = _line_nodes(modes, baths)
+        nodes, spectral = jnp.concatenate([omega, line_nodes]), jnp.concatenate([spectral, line_matrices])
+    else:
+        nodes = omega
+    both = _transmission(weights, poles.z, baths, nodes, spectral, quadrature.block)
     transmission = both[:, :omega.shape[0]]  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
@@ -390,8 +396,9 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: Fr
 
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
-    fluxes = _sharp_line(both[:, omega.shape[0]:], modes, baths)
-    J_channels, N_channels = (jnp.where(sharp, exact, quad) for exact, quad in zip(fluxes, (J_channels, N_channels)))
+    if line:
+        fluxes = _sharp_line(both[:, omega.shape[0]:], modes, baths)
+        J_channels, N_channels = (jnp.where(sharp, exact, q) for exact, q in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
 
