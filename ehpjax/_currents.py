@@ -203,20 +203,17 @@ def _transmission(weights, z, baths: Baths, omega, matrices, size):
     return jnp.moveaxis(per_block, 1, 0).reshape(4, -1)[:, :count]
 
 
-# Nodes per normal mode of the sharp-line limit: Ω_k, then μ_αβ − δ and μ_αβ + δ per channel.
-_LINE_NODES = 9
+# Nodes per normal mode of the sharp-line limit: Ω_k − 2δ, Ω_k, Ω_k + 2δ.
+_LINE_NODES = 3
 
 
 def _line_nodes(modes: Modes, baths: Baths):
     """Where the sharp-line limit (η = 0) needs q = Tr[Λ^αβ(ω) P_k] = u_kᵀ Λ^αβ(ω) u_k, P_k = u_k u_kᵀ
-    for the normal modes u_k: ω = Ω_k and ω = μ_αβ ± δ (δ = 1e-4 T_e, for ``_sharp_line``).
-    Returns the nodes (N_b·9,) and the features of their matrices P_k (N_b·9, N_b²)."""
+    for the normal modes u_k: ω = Ω_k and Ω_k ± 2δ (δ = 1e-4 T_e, for ``_sharp_line``).
+    Returns the nodes (N_b·3,) and the features of their matrices P_k (N_b·3, N_b²)."""
     frequencies, vectors = normal_modes(modes)
-    nb = frequencies.shape[0]
-    delta = 1e-4 * baths.T_e
-    mu = baths.mu_channels
-    nodes = jnp.concatenate([frequencies[:, None], jnp.broadcast_to(jnp.concatenate([mu - delta, mu + delta]), (nb, 8))],
-                            axis=1)
+    step = 2e-4 * baths.T_e
+    nodes = frequencies[:, None] + step * jnp.array([-1.0, 0.0, 1.0])
     projectors = vectors.T[:, :, None] * vectors.T[:, None, :]  # (k, m, n): u_k u_kᵀ
     return nodes.ravel(), jnp.repeat(_hermitian_features(projectors), _LINE_NODES, axis=0)
 
@@ -226,24 +223,22 @@ def _sharp_line(q, modes: Modes, baths: Baths):
 
         J^αβ = Σ_k ½ q^αβ_k(Ω_k) [n_B(Ω_k − μ_αβ; T_e) − n_B(Ω_k; T_ph)],   N^αβ: the same / Ω_k,
 
-    from q (4, N_b·9) on the nodes of ``_line_nodes``. Where Ω_k is within δ of μ_αβ
-    (n_B diverges, q vanishes linearly), n_B q is interpolated between μ_αβ ± δ (O(δ²))."""
+    from q (4, N_b·3) on the nodes of ``_line_nodes``. Where Ω_k is within δ of μ_αβ
+    (n_B diverges, q vanishes linearly), n_B q at Ω_k is the mean of its values at
+    Ω_k ± 2δ, where n_B is finite (linear interpolation, error O(δ²))."""
     frequencies = normal_modes(modes)[0]
     nb = frequencies.shape[0]
     q = q.reshape(4, nb, _LINE_NODES)
-    channel, mode = jnp.arange(4)[:, None], jnp.arange(nb)[None, :]
-    at_line, minus, plus = q[:, :, 0], q[channel, mode, 1 + channel], q[channel, mode, 5 + channel]
+    minus, at_line, plus = q[:, :, 0], q[:, :, 1], q[:, :, 2]
     T_e, delta = baths.T_e, 1e-4 * baths.T_e
     x = frequencies[None, :] - baths.mu_channels[:, None]
     near = jnp.abs(x) < delta
-    g_minus, g_plus = bose(-delta, T_e) * minus, bose(delta, T_e) * plus
-    interpolated = g_minus + (x + delta) / (2 * delta) * (g_plus - g_minus)
+    interpolated = 0.5 * (bose(x - 2 * delta, T_e) * minus + bose(x + 2 * delta, T_e) * plus)
     emission = jnp.where(near, interpolated, bose(jnp.where(near, delta, x), T_e) * at_line)
     weight = (emission - bose(frequencies, baths.T_ph)[None, :] * at_line) / 2  # (4, N_b)
     return jnp.sum(weight, axis=1), jnp.sum(weight / frequencies[None, :], axis=1)
 
 
-@compiled
 def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | None = None):
     """I_el = ∫ dε/2π Tr[Γ_L G^r Γ_R G^a] (f(ε; μ_L) − f(ε; μ_R)), exactly from the poles:
     ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT).
