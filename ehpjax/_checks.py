@@ -27,6 +27,11 @@ def _is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def is_traced(tree) -> bool:
+    """Whether any leaf of ``tree`` is traced (inside jit, vmap or grad)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
+
+
 def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
     """Convert to a float64 (or complex128) JAX array and check its shape."""
     arr = jnp.asarray(x)
@@ -54,7 +59,7 @@ class _Deferred:
         self.trace = _current_trace()
         self.found: list[tuple[object, str]] = []
 
-    def takes(self, bad) -> bool:
+    def takes(self) -> bool:
         return self.trace is not None and _current_trace() is self.trace
 
 
@@ -85,7 +90,7 @@ def deferred_checks():
 
 def checks_deferred() -> bool:
     """Whether a ``deferred_checks`` block collects the checks of the current trace."""
-    return bool(_DEFERRED) and _DEFERRED[-1].takes(None)
+    return bool(_DEFERRED) and _DEFERRED[-1].takes()
 
 
 def check(arr, bad, message: str):
@@ -95,7 +100,7 @@ def check(arr, bad, message: str):
         if bool(np.any(np.asarray(bad))):
             raise EhpjaxError(message)
         return arr
-    if _DEFERRED and _DEFERRED[-1].takes(bad):
+    if checks_deferred():
         _DEFERRED[-1].found.append((jnp.any(bad), message))
         return arr
     return eqx.error_if(arr, bad, message)

@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._checks import deferring, raise_deferred
+from ._checks import deferring, is_traced, raise_deferred
 
 
 def _numbers_as_arrays(tree):
@@ -29,10 +29,6 @@ def _numbers_as_arrays(tree):
         return x
 
     return jax.tree_util.tree_map(convert, tree)
-
-
-def _is_traced(tree) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
 
 
 def compiled(fn: Callable) -> Callable:
@@ -46,7 +42,7 @@ def compiled(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if _is_traced((args, kwargs)):
+        if is_traced((args, kwargs)):
             return fn(*args, **kwargs)
         out, flags, messages = kernel(*_numbers_as_arrays((args, kwargs)))
         raise_deferred(flags, messages)

@@ -21,9 +21,9 @@ from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled
 from ._ehp import _PAIRS, CHANNELS, channel_weights, pair_integrals
-from ._checks import check, checks_deferred, deferring, raise_deferred
+from ._checks import check, checks_deferred, is_traced
 from ._errors import EhpjaxError
-from ._green import PoleExpansion, checked_broadening, pole_expansion
+from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
 from ._special import bose, digamma, x_bose
@@ -102,16 +102,14 @@ def checked_damping(modes: Modes) -> Modes:
     return check(modes, ~sharp & _undamped(mode_poles(jax.lax.stop_gradient(frictional))), _UNDAMPED)
 
 
-def _resonances(z, modes: Modes, baths: Baths, checked: bool = True):
+def _resonances(z, modes: Modes, baths: Baths):
     """(centres, half-widths, weights) of the features of the ω integrand, from the
     nearest complex singularities: the mode poles (weight _MODE_WEIGHT: they carry the
     heat), the electronic resonances at Re(z_k − z_p), k ≠ p, half-width −Im(z_k + z_p),
     and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
     −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4).
-    ``checked=False`` leaves the check of undamped modes to the caller (``checked_damping``)."""
+    Undamped modes are refused by the caller (``checked_damping``)."""
     poles = mode_poles(modes)
-    if checked:
-        poles = check(poles, _undamped(poles), _UNDAMPED)
     centres = [jnp.real(poles)]
     widths = [jnp.abs(jnp.imag(poles))]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
@@ -322,28 +320,29 @@ def currents(
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     # The η = 0 sharp-line nodes cost 9 N_b extra nodes: left out when η is known not to vanish.
     line = isinstance(modes.eta, jax.core.Tracer) or bool(np.all(np.asarray(modes.eta) == 0))
-    if any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves((junction, modes, baths))):
+    if is_traced((junction, modes, baths)):
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
             return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line)
         return _traced_currents(junction, modes, baths, quadrature, line)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
-    result, flags, messages = _plain_currents(junction, modes, baths, quadrature, line)
-    raise_deferred(flags, messages)
+    result = _plain_currents(junction, modes, baths, quadrature, line)
     if quadrature.warn:
         _warn_inaccurate(result.J, result.J_error, result.I, result.I_error, quadrature.rtol, stacklevel=3)
     return result
 
 
 def _currents_kernel(junction, modes, baths, quadrature, line=True):
-    """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning."""
-    junction, modes = checked_broadening(junction), checked_damping(modes)
+    """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
+    pole expansion (and its check) is made once, here, for both rules of the adaptive one."""
+    modes = checked_damping(modes)
+    poles = pole_expansion(junction)
     if isinstance(quadrature, AdaptiveQuadrature):
-        return refine(functools.partial(_lowest_order, quadrature=quadrature.coarse, checked=False, line=line),
-                      functools.partial(_lowest_order, quadrature=quadrature.fine, checked=False, line=line),
+        return refine(functools.partial(_lowest_order, quadrature=quadrature.coarse, line=line),
+                      functools.partial(_lowest_order, quadrature=quadrature.fine, line=line),
                       functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                      (junction, modes, baths), quadrature.refine_fraction)
-    return _lowest_order(junction, modes, baths, quadrature, checked=False, line=line)
+                      (junction, modes, baths, poles), quadrature.refine_fraction)
+    return _lowest_order(junction, modes, baths, poles, quadrature, line=line)
 
 
 @eqx.filter_jit
@@ -357,24 +356,18 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
     return result
 
 
-@eqx.filter_jit
-def _plain_currents(junction, modes, baths, quadrature, line=True):
-    """``currents`` of concrete inputs: (result, check flags, check messages), no host callback."""
-    kernel, messages = deferring(_currents_kernel)
-    result, flags = kernel(junction, modes, baths, quadrature, line)
-    return result, flags, tuple(messages)
+_plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, checks raised on the host
 
 
-def _lowest_order(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature,
-                  checked: bool = True, line: bool = True) -> Currents:
-    """The currents on the fixed ω rule ``quadrature``, with their error estimates
-    (``checked=False``: the caller has checked broadening and damping; ``line=False``: η is
-    known to be nonzero, so the sharp-line nodes are left out)."""
-    poles = pole_expansion(junction, checked)
+def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion,
+                  quadrature: FrequencyQuadrature, line: bool = True) -> Currents:
+    """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``,
+    with their error estimates (modes checked by the caller; ``line=False``: η is known to
+    be nonzero, so the sharp-line nodes are left out)."""
     weights = channel_weights(junction, poles)
     V = baths.V
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths, checked), jnp.abs(V), baths.T_e, baths.T_ph)
+    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
 
     # the quadrature nodes (A_ph) and the sharp-line nodes (P_k) in one evaluation of the pair integrals
     spectral = _hermitian_features(jnp.swapaxes(boson_spectral(modes, omega), -1, -2))  # of A_ph^T, (P, N_b²)

@@ -33,6 +33,7 @@ from ._compiled import compiled
 from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
+from ._checks import is_traced
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
@@ -40,7 +41,6 @@ from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
     inverse_response,
-    is_traced,
     pole_search,
     raise_if_unstable,
     tail_nodes,

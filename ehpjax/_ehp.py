@@ -137,21 +137,22 @@ def ehp_dos(junction: Junction, baths: Baths, omega):
     return ehp_dos_from_poles(channel_weights(junction, poles), poles.z, omega, baths)
 
 
-def bose_weighted_from_poles(weights, z, baths: Baths, omega, shift: float):
-    """((n_B(ω − μ_αβ; T_e) + shift) · Λ^αβ(ω), Λ^αβ(ω)), the first smooth through ω = μ_αβ,
-    from the pole expansion (``channel_weights``, poles ``z``); each (4, *omega.shape, N_b, N_b).
+def _bose_weighted(junction: Junction, baths: Baths, omega, shift: float):
+    """((n_B(ω − μ_αβ; T_e) + shift) · Λ^αβ(ω), Λ^αβ(ω)), the first smooth through ω = μ_αβ;
+    each (4, *omega.shape, N_b, N_b).
 
     Λ vanishes linearly where n_B diverges; within δ = 1e-4 T_e of that point the
     product is interpolated linearly between ω = μ_αβ ± δ (error O(δ²) ≈ 1e-8 relative).
     """
     omega = jnp.asarray(omega, dtype=jnp.float64)
+    poles = pole_expansion(junction)
     mu = baths.mu_channels.reshape((4,) + (1,) * omega.ndim)
     T = baths.T_e
     delta = 1e-4 * T
     x = omega[None] - mu  # (4, *omega.shape)
     near = jnp.abs(x) < delta
     nodes = jnp.stack([omega[None] + 0 * mu, mu - delta + 0 * omega, mu + delta + 0 * omega])  # (3, 4, ...)
-    lam = ehp_dos_from_poles(weights, z, nodes, baths)  # (4, 3, 4, ..., Nb, Nb)
+    lam = ehp_dos_from_poles(channel_weights(junction, poles), poles.z, nodes, baths)  # (4, 3, 4, ..., Nb, Nb)
     lam = jnp.stack([lam[ch, :, ch] for ch in range(4)], axis=1)  # (3, 4, ..., Nb, Nb)
     x_safe = jnp.where(near, delta, x)
     direct = (bose(x_safe, T) + shift)[..., None, None] * lam[0]
@@ -160,12 +161,6 @@ def bose_weighted_from_poles(weights, z, baths: Baths, omega, shift: float):
     t = ((x + delta) / (2 * delta))[..., None, None]
     interp = g_minus + t * (g_plus - g_minus)
     return jnp.where(near[..., None, None], interp, direct), lam[0]
-
-
-def _bose_weighted(junction: Junction, baths: Baths, omega, shift: float):
-    """(n_B(ω − μ_αβ; T_e) + shift) · Λ^αβ(ω) and Λ^αβ(ω) (``bose_weighted_from_poles``)."""
-    poles = pole_expansion(junction)
-    return bose_weighted_from_poles(channel_weights(junction, poles), poles.z, baths, omega, shift)
 
 
 @compiled

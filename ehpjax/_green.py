@@ -94,22 +94,13 @@ def _unbroadened(z, junction: Junction):
     return jnp.min(-jnp.imag(z)) < 1e-9 * (1.0 + jnp.max(jnp.abs(junction.gamma_L + junction.gamma_R)))
 
 
-def checked_broadening(junction: Junction) -> Junction:
-    """``junction``, with the check of ``pole_expansion`` (every state broadened by the
-    leads) made here, for callers that build the expansion with ``checked=False`` inside
-    control flow (``_checks.check``: an error eagerly, or a deferred or compiled-in check)."""
-    z = jnp.linalg.eigvals(jax.lax.stop_gradient(junction.H - 0.5j * (junction.gamma_L + junction.gamma_R)))
-    return check(junction, _unbroadened(z, junction), _UNBROADENED)
-
-
-def pole_expansion(junction: Junction, checked: bool = True) -> PoleExpansion:
+def pole_expansion(junction: Junction) -> PoleExpansion:
     """Rank-one pole expansion of A_L and A_R (module docstring).
 
     With γ̃^α = R⁻¹ Γ_α R⁻†, partial fractions of 1/((ε − z_k)(ε − z_l*)) give the
     residue at z_k: R_k y_k† with y_k = Σ_l R_l γ̃^α_lk / (z_k* − z_l); the residue at
     z_k* is its adjoint y_k R_k†. Near an exceptional point of H_eff, the expansion of
-    H_eff + δE (module docstring). ``checked=False`` leaves the check that every state is
-    broadened to the caller (``checked_broadening``).
+    H_eff + δE (module docstring).
     """
     gamma = junction.gamma_L + junction.gamma_R
     h_eff = junction.H.astype(jnp.complex128) - 0.5j * gamma
@@ -123,8 +114,7 @@ def pole_expansion(junction: Junction, checked: bool = True) -> PoleExpansion:
     h_used = h_eff + delta * _generic_direction(n)
     z, right = jax.lax.linalg.eig(h_used, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
     width = -jnp.imag(z)
-    if checked:
-        right = check(right, _unbroadened(z, junction), _UNBROADENED)
+    right = check(right, _unbroadened(z, junction), _UNBROADENED)
     right_inv = jnp.linalg.inv(right)
     kappa = jax.lax.stop_gradient(jnp.linalg.norm(right) * jnp.linalg.norm(right_inv) / n)
     narrowest = jax.lax.stop_gradient(jnp.min(width))

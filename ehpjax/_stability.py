@@ -145,10 +145,6 @@ def tail_nodes(omega_max, n_modes_scale, count: int = 16):
     return omega_max * jnp.exp(jnp.linspace(0.0, 1.0, count + 1)[1:] * jnp.log(top / omega_max))
 
 
-def is_traced(tree) -> bool:
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
-
-
 def raise_if_unstable(stable, growth_rate, count, where: str):
     """For concrete (not traced) results: a clear error instead of a number."""
     if not bool(stable):

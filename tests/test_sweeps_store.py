@@ -13,7 +13,7 @@ import subprocess
 import sys
 import textwrap
 
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: F401  (used by FN_SOURCE, run with exec below)
 import numpy as np
 import pytest
 import xarray as xr
@@ -30,8 +30,8 @@ FN_SOURCE = """
 def cheap(junction, modes, baths):
     return {"J": jnp.real(junction.H[0, 0]) * baths.T_e + baths.mu_L, "I": jnp.sqrt(modes.K[0, 0]) * baths.mu_R}
 """
-exec(FN_SOURCE)  # defines cheap (the same source runs in the killed child processes)
-OPTIONS = dict(fn=cheap, name="cheap", chunk_size=CHUNK, fixed={"T_e": 0.3}, progress=False)  # noqa: F821
+exec(FN_SOURCE)  # noqa: S102  defines cheap (the same source runs in the killed child processes)
+OPTIONS = {"fn": cheap, "name": "cheap", "chunk_size": CHUNK, "fixed": {"T_e": 0.3}, "progress": False}  # noqa: F821
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_fn_that_cannot_be_identified_needs_a_name(tmp_path):
     import functools
 
     fn = functools.partial(lambda j, m, b, s: {"X": s * b.mu_L}, s=2.0)
-    opts = dict(chunk_size=CHUNK, progress=False)
+    opts = {"chunk_size": CHUNK, "progress": False}
     with pytest.raises(ehpjax.SweepError, match="name="):
         ehpjax.sweep({"V": [0.0, 1.0]}, fn=fn, checkpoint=tmp_path / "ck", **opts)
     assert not (tmp_path / "ck").exists()
