@@ -7,6 +7,11 @@ input shapes), with the value checks returned as flags and raised on the host as
 ``EhpjaxError`` (``_checks.deferring``): the program has no host callback, so JAX's
 persistent compilation cache can keep it. Under the caller's jit, vmap or grad, ``fn``
 runs inline, as before.
+
+Such programs run a few times, so on CPU they are compiled with XLA's quick settings
+(``quick_compile``): the paper model's currents for one point compile in 1.2 s instead
+of 3.4 s and run in 1.4 ms instead of 0.9 ms. The user's own jit, ``ehpjax.sweep`` and
+the design loop keep XLA's defaults (their programs run many times).
 """
 
 from __future__ import annotations
@@ -19,6 +24,32 @@ import jax
 import jax.numpy as jnp
 
 from ._checks import deferring, is_traced, raise_deferred
+
+
+# No LLVM optimisation, the classic fusion emitters: the same IEEE arithmetic (fast math stays
+# off), rounding may differ in the last bit (no fused multiply-adds).
+_QUICK_CPU_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
+
+
+def quick_compile() -> dict | None:
+    """XLA compiler options for programs that run a few times: on CPU ``_QUICK_CPU_OPTIONS``
+    (compile ~3x faster, run ~1.5x slower); on other backends XLA's defaults (None)."""
+    return dict(_QUICK_CPU_OPTIONS) if jax.default_backend() == "cpu" else None
+
+
+def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, **jit_kwargs) -> Callable:
+    """``jit(fn, compiler_options=quick_compile(), **jit_kwargs)``, made at the first call
+    (asking for the backend at import would start it before the user configured JAX)."""
+
+    @functools.cache
+    def jitted():
+        return jit(fn, compiler_options=quick_compile(), **jit_kwargs)
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        return jitted()(*args, **kwargs)
+
+    return call
 
 
 def _numbers_as_arrays(tree):
@@ -34,7 +65,7 @@ def _numbers_as_arrays(tree):
 def compiled(fn: Callable) -> Callable:
     """``fn`` with plain (untraced) calls compiled as a whole (module docstring)."""
 
-    @eqx.filter_jit
+    @quick_jit
     def kernel(args, kwargs):
         checked, messages = deferring(fn)
         out, flags = checked(*args, **kwargs)

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._checks import deferring, raise_deferred
+from ._compiled import quick_compile
 from ._currents import currents
 from ._quadrature import FrequencyQuadrature
 
@@ -59,9 +60,10 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order:
 def _checked_batched(model, names: tuple[str, ...], fn: Callable | None, order: str, quadrature: FrequencyQuadrature):
     """``batched`` with the value checks returned as flags (``_checks.deferring``): a
     program without host callbacks, which JAX's persistent compilation cache keeps (so
-    that a second ``ehpjax currents`` in a shell does not compile again)."""
+    that a second ``ehpjax currents`` in a shell does not compile again), compiled with
+    ``quick_compile``'s options (the command line's points and the figures' curves)."""
     point, messages = deferring(_point(model, fn, order, quadrature))
-    compiled = jax.jit(jax.vmap(point) if names else point)
+    compiled = jax.jit(jax.vmap(point) if names else point, compiler_options=quick_compile())
 
     def run(values):
         out, flags = compiled(values)

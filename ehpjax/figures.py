@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._compiled import quick_jit
 from ._currents import rectification_ratio
 from ._quantities import label as _label
 from ._quantities import unit as _unit
@@ -260,7 +261,7 @@ def cooling_window_edges(V, J) -> np.ndarray:
     return edges
 
 
-@jax.jit
+@functools.partial(quick_jit, jit=jax.jit)
 def _ep_sweep(V, params):
     from ._exceptional import eigenvector_overlap, exceptional_point_matrix, mode_frequencies, phase_rigidity
 
@@ -268,7 +269,7 @@ def _ep_sweep(V, params):
     return mode_frequencies(K), eigenvector_overlap(K), phase_rigidity(K)
 
 
-@jax.jit
+@functools.partial(quick_jit, jit=jax.jit)
 def _closest_approach_eq9(lower, upper, params):
     """(V, gap, K_eff) where Eq. 9's two frequencies come closest in [lower, upper] (compiled once)."""
     from ._exceptional import closest_approach, exceptional_point_matrix

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._compiled import quick_jit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
 from ._objectives import DesignError, Objective, get_objective, objective_label, OBJECTIVES
@@ -122,7 +123,7 @@ def evaluate_batch(problem: Problem, u):
     return jax.vmap(problem.evaluate)(u)
 
 
-@eqx.filter_jit
+@quick_jit
 def _evaluate_one(problem: Problem, u, quadrature):
     return problem.evaluate(u, quadrature)
 

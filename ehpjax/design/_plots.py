@@ -5,11 +5,11 @@ every plot function takes an optional ``ax``."""
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._compiled import quick_jit
 from .._currents import currents
 from .._model import Baths
 from .._quadrature import FrequencyQuadrature
@@ -64,7 +64,7 @@ def free_values_text(result: DesignResult, limit: int = 8) -> str:
     return "\n".join(lines)
 
 
-@eqx.filter_jit
+@quick_jit
 def _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature):
     """J and I of one concrete system at every set of baths (1-D arrays of equal length):
     the curve of a design, not of a model's parameters, so the design's matrices enter as
