@@ -70,7 +70,9 @@ def all_values(x):
     settings = [OBJECTIVES["cooling"].baths(bias), forward, ehpjax.Baths(forward.mu_L, forward.mu_R, forward.T_ph,
                 forward.T_e), OBJECTIVES["thermocurrent"].baths(bias), OBJECTIVES["custom"].baths(bias)]
     assert OBJECTIVES["cop"].bath_values == OBJECTIVES["cooling"].bath_values
-    at = [ehpjax.currents(junction, modes, b, quadrature=QUAD) for b in settings]
+    stacked = jax.lax.map(lambda b: ehpjax.currents(junction, modes, b, quadrature=QUAD),
+                          jax.tree.map(lambda *b: jnp.stack(b), *settings))  # currents compiled once
+    at = [jax.tree.map(lambda a, i=i: a[i], stacked) for i in range(len(settings))]
     return jnp.stack([OBJECTIVES["cooling"].of(at[0])[0], OBJECTIVES["cop"].of(at[0])[0],
                       ehpjax.rectification_ratio(at[1].J, at[2].J), OBJECTIVES["thermocurrent"].of(at[3])[0],
                       OBJECTIVES["custom"].of(at[4])[0]])
@@ -84,8 +86,8 @@ def values_and_gradients():
     """Values at x ± h e_i and at x (last) and the Jacobian, one compiled function."""
     x = jnp.array([POINT[k] for k in VARIABLES])
     shifted = jnp.concatenate([x + H * jnp.eye(8), x - H * jnp.eye(8), x[None]])
-    values, jacobians = jax.jit(jax.vmap(lambda x: (all_values(x), jax.jacrev(all_values)(x))))(shifted)
-    return np.asarray(values), np.asarray(jacobians[-1])
+    values, jacobian = jax.jit(lambda p: (jax.vmap(all_values)(p), jax.jacrev(all_values)(p[-1])))(shifted)
+    return np.asarray(values), np.asarray(jacobian)
 
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))

@@ -1,6 +1,7 @@
 """Dressed currents (five-terminal Landauer–Büttiker formula), dressed mode poles and stability
 (docs/physics.md §9), against an independent scipy quadrature and the physics' sum rules."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,10 +10,12 @@ from conftest import PAPER, random_arrays
 from scipy.integrate import quad
 
 import ehpjax
-from ehpjax._selfenergy import self_energy_complex
+from ehpjax._selfenergy import self_energy_complex as _self_energy_complex
 
 # docs/physics.md §9: paper model, μ0 = 10, (T_e, T_ph, V) → (J dressed, J lowest order)
 REFERENCE = [((0.6, 0.4, 0.0), 1.2871e-2, 1.7735e-2), ((0.3, 0.3, -1.0), -6.353e-3, -9.956e-3)]
+
+self_energy_complex = eqx.filter_jit(_self_energy_complex)  # one program (op by op it takes seconds)
 
 
 def paper(m=PAPER["m"], gamma_ph=PAPER["gamma_ph"]):

@@ -1,6 +1,7 @@
 """The retarded e-bath self-energy Π^r_e = Δ − iΓ_e/2 from the poles (docs/physics.md §9),
 against an independent Kramers–Kronig transform (scipy's Cauchy weight) and its symmetries."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,10 +10,12 @@ from conftest import PAPER, build, random_arrays
 from scipy.integrate import quad
 
 import ehpjax
-from ehpjax._selfenergy import self_energy_complex
+from ehpjax._selfenergy import self_energy_complex as _self_energy_complex
 
 PAPER_BATHS = ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)
 RANDOM_BATHS = ehpjax.Baths(0.3, -0.4, 0.2, 0.5)
+
+self_energy_complex = eqx.filter_jit(_self_energy_complex)  # one program (op by op it takes seconds)
 
 
 @pytest.fixture(scope="module")

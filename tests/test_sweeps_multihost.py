@@ -47,9 +47,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def xla_flags(device_count: int | None = None) -> str:
+    """This process's XLA flags (the suite's compiler settings: the same rounding), with the
+    number of host devices set to ``device_count`` (or left to XLA)."""
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "host_platform_device_count" not in f]
+    if device_count is not None:
+        flags.append(f"--xla_force_host_platform_device_count={device_count}")
+    return " ".join(flags)
+
+
 def test_two_processes_give_the_dataset_of_one(tmp_path):
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
-    env.pop("XLA_FLAGS", None)
+    env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=xla_flags())
     port = str(free_port())
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(i), port, str(tmp_path)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in (0, 1)]
@@ -78,7 +86,7 @@ def test_two_devices_of_one_process_give_the_dataset_of_one(tmp_path):
         ds = t.ehpjax.sweep(t.AXES, fn=t.cheap, fixed={{"T_e": 0.3}}, chunk_size=6, progress=False)
         np.save({str(tmp_path / "J.npy")!r}, ds.J.values)
     """)
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    env = dict(os.environ, XLA_FLAGS=xla_flags(device_count=2), JAX_PLATFORMS="cpu")
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=240)
     one = ehpjax.sweep(AXES, fn=cheap, fixed={"T_e": 0.3}, chunk_size=6, progress=False)
     np.testing.assert_array_equal(np.load(tmp_path / "J.npy"), one.J.values)
