@@ -31,10 +31,23 @@ from ._checks import deferring, is_traced, raise_deferred
 _QUICK_CPU_OPTIONS = {"xla_backend_optimization_level": 0, "xla_cpu_use_fusion_emitters": False}
 
 
+@functools.cache
+def _quick_options_known() -> bool:
+    """Whether this XLA knows ``_QUICK_CPU_OPTIONS`` (a release may rename or drop one)."""
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=_QUICK_CPU_OPTIONS).lower(0.0).compile()
+    except Exception:  # noqa: BLE001 (XLA reports an unknown option as a runtime error)
+        return False
+    return True
+
+
 def quick_compile() -> dict | None:
     """XLA compiler options for programs that run a few times: on CPU ``_QUICK_CPU_OPTIONS``
-    (compile ~3x faster, run ~1.5x slower); on other backends XLA's defaults (None)."""
-    return dict(_QUICK_CPU_OPTIONS) if jax.default_backend() == "cpu" else None
+    (compile ~3x faster, run ~1.5x slower); on other backends, or an XLA without these
+    options, XLA's defaults (None)."""
+    if jax.default_backend() != "cpu" or not _quick_options_known():
+        return None
+    return dict(_QUICK_CPU_OPTIONS)
 
 
 def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, **jit_kwargs) -> Callable:

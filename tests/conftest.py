@@ -1,16 +1,29 @@
 """Shared fixtures: the paper's model (docs/physics.md §7) and seeded random models (docs/physics.md §8 range)."""
 
 import os
+import subprocess
 import sys
 import tempfile
 
 # The suite compiles a few hundred programs and runs each a few times, so it asks XLA for its
 # quick-compiling settings (no LLVM optimisation, the classic fusion emitters): compiles 3-4x
 # faster, runs ~1.4x slower, the same IEEE arithmetic (XLA's fast math stays off). Set before
-# JAX starts its backend. EHPJAX_TEST_XLA_DEFAULT=1 runs the suite on XLA's defaults instead.
+# JAX starts its backend, once in the main process (xdist's workers inherit it), after a probe:
+# XLA aborts on a flag it does not know. EHPJAX_TEST_XLA_DEFAULT=1 runs on XLA's defaults.
 QUICK_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
-if os.environ.get("EHPJAX_TEST_XLA_DEFAULT") != "1" and QUICK_XLA_FLAGS not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{QUICK_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
+
+
+def _xla_accepts(flags: str) -> bool:
+    probe = "import jax; jax.jit(lambda x: x + 1)(1.0)"
+    env = dict(os.environ, XLA_FLAGS=flags, JAX_PLATFORMS="cpu")
+    return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, timeout=300).returncode == 0
+
+
+if (os.environ.get("EHPJAX_TEST_XLA_DEFAULT") != "1" and "PYTEST_XDIST_WORKER" not in os.environ
+        and QUICK_XLA_FLAGS not in os.environ.get("XLA_FLAGS", "")):
+    _flags = f"{QUICK_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()
+    if _xla_accepts(_flags):
+        os.environ["XLA_FLAGS"] = _flags
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402

@@ -304,3 +304,25 @@ def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch)
         ehpjax.currents(paper_junction, paper_modes, ehpjax.Baths(10.0, 10.0, T, 0.3), quadrature=unseen)
     assert len(traced) == count
     assert np.isfinite(float(first.J))
+
+
+def test_plain_calls_use_quick_compiles_that_agree_with_the_users_jit(paper_junction, paper_modes, monkeypatch):
+    """A plain call (XLA's quick CPU settings) and the user's jit (XLA's defaults here, where the
+    options are given per program) agree to rounding; an XLA that does not know the quick
+    options gets its defaults."""
+    import ehpjax._compiled as module
+
+    assert module.quick_compile() == module._QUICK_CPU_OPTIONS  # CPU, and this XLA knows them
+    baths = ehpjax.Baths.biased(1.0, 10.0, 0.6, 0.4)
+    plain = ehpjax.currents(paper_junction, paper_modes, baths)
+    user = jax.jit(lambda j, m, b: ehpjax.currents(j, m, b), compiler_options={"xla_backend_optimization_level": 3})(
+        paper_junction, paper_modes, baths)
+    for a, b in zip(jax.tree.leaves(plain), jax.tree.leaves(user)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-17)
+    monkeypatch.setattr(module, "_QUICK_CPU_OPTIONS", {"xla_no_such_option": 0})
+    module._quick_options_known.cache_clear()
+    try:
+        assert module.quick_compile() is None
+    finally:
+        monkeypatch.undo()
+        module._quick_options_known.cache_clear()
