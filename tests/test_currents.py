@@ -278,7 +278,7 @@ def test_adaptive_rule_refines_exactly_the_points_that_need_it():
 
 
 def test_adaptive_rule_with_more_flagged_points_than_one_buffer():
-    """refine_fraction 1/8 of 8 points: one per pass; here every point needs refining."""
+    """refine_fraction × 8 points rounds up to one point per pass; here every point needs refining."""
     gammas = jnp.linspace(0.02, 0.04, 8)
     np.testing.assert_allclose(batched_J(ADAPTIVE)(gammas), batched_J(FINE)(gammas), rtol=1e-13)
 
