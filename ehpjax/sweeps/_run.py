@@ -125,7 +125,7 @@ class _Plan:
         n_devices = jax.device_count()
         chunk = min(_check_chunk_size(chunk_size), MAX_CHUNK * n_devices, self.spec.size)
         self.chunk = -(-chunk // n_devices) * n_devices
-        self.refine_size = -(-max(1, self.chunk // 8) // n_devices) * n_devices
+        self.refine_size = -(-max(1, self.chunk // 64) // n_devices) * n_devices
         self.sharding = _batch_sharding()
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
