@@ -93,15 +93,15 @@ def bench(title, model, free, bounds):
         ("forward, all starts (best / median)", f"{1e3 * t_fwd:.1f} / {1e3 * t_fwd_med:.1f} ms"),
         ("optimiser step, all starts (best / median)", f"{1e3 * t_step:.1f} / {1e3 * t_step_med:.1f} ms"),
         ("step / forward, wall (target <= 4)", f"{t_step / t_fwd:.2f}"),
-        ("step / forward, CPU time (target <= 4)", f"{cpu_step / cpu_fwd:.2f}  ({1e3 * cpu_step:.0f} / "
-                                                   f"{1e3 * cpu_fwd:.0f} ms)"),
+        ("step / forward, CPU time (target <= 4)", (f"{cpu_step / cpu_fwd:.2f}  ({1e3 * cpu_step:.0f} / "
+                                                   f"{1e3 * cpu_fwd:.0f} ms)")),
         ("compile: step / forward", f"{c_step:.1f} / {c_fwd:.1f} s"),
         ("steps per second (warm loop)", f"{steps / t_warm:.1f}  ({S * steps / t_warm:.0f} start-steps/s)"),
         ("total, cold (compilation included)", f"{t_cold:.1f} s"),
         ("total, warm (jit cache hit)", f"{t_warm:.1f} s"),
         ("best cooling power / start's", f"{cold.value:.6e} / {cold.start_value:.6e}"),
-        ("entropy production min over all iterates", f"{cold.min_entropy_production:.3e} "
-                                                     f"({cold.second_law_violations} violations)"),
+        ("entropy production min over all iterates", (f"{cold.min_entropy_production:.3e} "
+                                                     f"({cold.second_law_violations} violations)")),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:

@@ -318,8 +318,8 @@ def currents(
         return dressed_currents(junction, modes, baths, quadrature=fixed)
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
-    # The η = 0 sharp-line nodes cost 9 N_b extra nodes: left out when η is known not to vanish.
-    line = isinstance(modes.eta, jax.core.Tracer) or bool(np.all(np.asarray(modes.eta) == 0))
+    # The η = 0 sharp-line nodes (_LINE_NODES per mode) are left out when η is known not to vanish.
+    line = is_traced(modes.eta) or bool(np.all(np.asarray(modes.eta) == 0))
     if is_traced((junction, modes, baths)):
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
             return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line)

@@ -120,8 +120,8 @@ def test_interrupted_sweep_resumes_to_an_identical_file(tmp_path, monkeypatch, r
     ('chunk_size = 2.7\n[axes]\nV = [1.0]\n', "chunk_size must be a positive integer"),
     ('chunk_size = 0\n[axes]\nV = [1.0]\n', "chunk_size must be a positive integer"),
     ('[fixed]\nT_e = -0.3\n[axes]\nV = [1.0]\n', "fixed parameter 'T_e': the temperature must be > 0"),
-    ('chunk_size = 4\n[fixed]\nT_e = 0.3\nT_ph = 0.25\nmu0 = 10.0\n[axes]\ngamma_L = [0.0]\nV = [0.0, 1.0]\n'
-     'eps_L = [10.0, 11.0]\n', "gamma_L in [0, 0]"),
+    (('chunk_size = 4\n[fixed]\nT_e = 0.3\nT_ph = 0.25\nmu0 = 10.0\n[axes]\ngamma_L = [0.0]\nV = [0.0, 1.0]\n'
+     'eps_L = [10.0, 11.0]\n'), "gamma_L in [0, 0]"),
     ('model = "nope"\n[axes]\nV = [1.0]\n', "unknown model 'nope'"),
     ('model = "serial-chain"\n[model_options]\nn = 0\n[axes]\nt = [1.0]\n', "n must be an integer >= 1"),
     ('model = "serial-chain"\n[model_options]\nn = 3\n[axes]\neps_L = [1.0]\n', "unknown parameter 'eps_L'"),

@@ -225,8 +225,8 @@ def _table(r: dict, channels) -> str:
     lines = [
         f"model {r['model']}" + (f" ({params})" if params else "") + (", dressed modes" if r["order"] == "dressed"
                                                                       else ""),
-        f"baths: μ_L = {b['mu_L']:g}, μ_R = {b['mu_R']:g} (V = {b['V']:g}), T_e = {b['T_e']:g}, "
-        f"T_ph = {b['T_ph']:g}   ({UNITS_NOTE})",
+        (f"baths: μ_L = {b['mu_L']:g}, μ_R = {b['mu_R']:g} (V = {b['V']:g}), T_e = {b['T_e']:g}, "
+        f"T_ph = {b['T_ph']:g}   ({UNITS_NOTE})"),
         f"J     = {r['J']: .9e}  ħΩ²   energy current electrons → modes (> 0 heats the modes)",
         *(f"  J^{c} = {r['J_channels'][c]: .9e}  ħΩ²   electron–hole-pair channel {c} (μ_{c} = {mu[c] + 0.0:g})"
           for c in channels),

@@ -159,11 +159,11 @@ class DesignResult:
             rows.append(f"  {name:<14} = {self.free[name]:<14.10g} bounds ({lo:g}, {hi:g}){mark}")
         fixed = ", ".join(f"{k} = {v:.6g}" for k, v in self.parameters.items() if k not in self.space.names)
         lines = [
-            f"objective {objective_label(o)} = {self.value:.10g} (error ~ {self.value_error:.1e}; "
+            (f"objective {objective_label(o)} = {self.value:.10g} (error ~ {self.value_error:.1e}; "
             f"{'maximised' if o.maximize else 'minimised'}); at the start {self.start_value:.10g} "
-            f"({self.comparison()})",
-            f"model {self.model.name}; best of {self.history.starts} starts: start {self.best_start}, "
-            f"iterate {self.best_step} of {self.steps_run} steps",
+            f"({self.comparison()})"),
+            (f"model {self.model.name}; best of {self.history.starts} starts: start {self.best_start}, "
+            f"iterate {self.best_step} of {self.steps_run} steps"),
             self.convergence(),
             "free:",
             *rows,
