@@ -146,11 +146,13 @@ def tail_nodes(omega_max, n_modes_scale, count: int = 16):
 
 
 def raise_if_unstable(stable, growth_rate, count, where: str):
-    """For concrete (not traced) results: a clear error instead of a number."""
+    """For concrete (not traced) results: a clear error instead of a number (``count``: the
+    number of unstable zeros, None if not at hand)."""
     if not bool(stable):
+        zeros = "a zero" if count is None else f"{int(count)} zero(s)"
         raise DressedInstabilityError(
             f"{where}: the junction is unstable at these parameters: the e-bath drives "
-            f"{int(count)} zero(s) of det[ω² − K + iωη − Π^r_e(ω)] into the upper half-plane (a mode pole ω "
+            f"{zeros} of det[ω² − K + iωη − Π^r_e(ω)] into the upper half-plane (a mode pole ω "
             f"counts with its mirror −ω*; growth rate Im ω = {float(growth_rate):.4g}); "
             "there is no steady state and no current to report. Lower the bias or the electron-mode "
             "coupling, or raise the phonon-bath friction eta."

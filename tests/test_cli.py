@@ -482,3 +482,11 @@ def test_cli_turns_on_the_persistent_cache(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(tmp_path / "cache")
     assert (tmp_path / "cache").is_dir()
+
+
+def test_dressed_unstable_junction_is_refused_in_one_line():
+    """Strong coupling and a weakly damped mode: a pole of the dressed mode in the upper half-plane
+    (ehpjax.dressed_modes finds growth rate 1.58): no current to print."""
+    res = invoke("currents", "--dressed", "--m", "3", "--gamma-ph", "0.01", "-V", "-6", "--T-e", "0.1", "--T-ph", "0.1")
+    assert_one_line_error(res, "unstable")
+    assert "growth rate" in res.stderr

@@ -153,3 +153,14 @@ def test_fn_digests_follow_the_code_and_its_values():
     assert callable_digest(first) != callable_digest(second)
     with pytest.raises(Unhashable):
         callable_digest(functools.partial(make, 1.0))
+
+
+def test_a_dressed_sweep_flags_and_warns_about_unstable_points():
+    """Where the dressed modes are unstable the Dataset says so (stable = 0, growth_rate > 0)
+    and the sweep warns; the stable point keeps its currents."""
+    axes = {"m": np.array([0.5, 3.0])}
+    fixed = {"gamma_ph": 0.01, "V": -6.0, "mu0": 10.0, "T_e": 0.1, "T_ph": 0.1}
+    with pytest.warns(RuntimeWarning, match="unstable at 1 of 2 points"):
+        ds = ehpjax.sweep(axes, fixed=fixed, order="dressed", progress=False)
+    np.testing.assert_array_equal(ds.stable.values, [1.0, 0.0])
+    assert ds.growth_rate.values[1] > 0 and np.isfinite(ds.J.values[0])

@@ -109,6 +109,10 @@ def currents_command(
     fn = None if spin_degeneracy is None else _with_spin_degeneracy(spin_degeneracy, order, quadrature)
     out = evaluate(the_model, {**params, **_bath_names(the_model, baths)}, fn, order=order, quadrature=quadrature)
     values = {k: float(np.asarray(v)) for k, v in out.items()}
+    if order == "dressed":
+        from .._stability import raise_if_unstable
+
+        raise_if_unstable(values["stable"], values["growth_rate"], None, "ehpjax currents --dressed")
     bad = sorted(k for k, v in values.items() if not math.isfinite(v))
     if bad:
         raise EhpjaxError(f"the result is not finite ({', '.join(bad)}) at these inputs; check the parameters")

@@ -247,6 +247,12 @@ class _Plan:
             raise
         finally:
             bar.close()
+        if self.order == "dressed" and "stable" in self.outputs and store.keeps:
+            unstable = _count_unstable(store)
+            if unstable:
+                warnings.warn(f"ehpjax.sweep: the junction is unstable at {unstable} of {self.spec.size} points "
+                              "(stable = 0, growth_rate > 0): no steady state there, so their currents mean "
+                              "nothing", RuntimeWarning, stacklevel=3)
         if self.adaptive and store.keeps:
             missed = _count_missed(store)
             if missed:
@@ -328,6 +334,11 @@ def _count_missed(store: ChunkStore) -> int:
         stop = min(start + _netcdf.SLAB, store.size)
         missed += int(np.sum(_inaccurate({k: store.read(k, start, stop) for k in ("J", "I", "J_error", "I_error")})))
     return missed
+
+
+def _count_unstable(store: ChunkStore) -> int:
+    return sum(int(np.sum(store.read("stable", start, min(start + _netcdf.SLAB, store.size)) == 0))
+               for start in range(0, store.size, _netcdf.SLAB))
 
 
 def _progress(total, initial, enabled):
