@@ -44,16 +44,26 @@ def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadratu
 
 
 @functools.lru_cache(maxsize=64)
-def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, order: str = "lowest",
-            quadrature: FrequencyQuadrature = QUIET, in_shardings=None):
-    """``jit(vmap(point))`` where ``point(values)`` builds ``model.system(values)`` from a dict
-    of the parameters ``names`` (each a scalar) and returns ``fn``'s outputs as a dict
-    (a scalar output is named "value"); ``fn`` defaults to ``currents_dict``."""
+def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed: tuple[str, ...] = (),
+            order: str = "lowest", quadrature: FrequencyQuadrature = QUIET, in_shardings=None):
+    """``jit(vmap(point))(values, constants)`` where ``point`` builds ``model.system`` from the
+    parameters ``names`` (``values``: a dict of equal-length arrays, the batch) and ``fixed``
+    (``constants``: a dict of scalars, shared by the batch) and returns ``fn``'s outputs as a
+    dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``).
+
+    Shared parameters stay out of the batch, so whatever depends on them only (the
+    junction's pole expansion when only bath names vary) is computed once per call.
+    in_shardings: the batch's sharding (the constants are replicated)."""
     point = _point(model, fn, order, quadrature)
-    vmapped = jax.vmap(point) if names else point
+
+    def merged(values, constants):
+        return point({**values, **constants})
+
+    vmapped = jax.vmap(merged, in_axes=(0, None)) if names else merged
     if in_shardings is None:
         return eqx.filter_jit(vmapped)  # a failed value check reads as an error naming the value
-    return jax.jit(vmapped, in_shardings=(in_shardings,))
+    replicated = jax.sharding.NamedSharding(in_shardings.mesh, jax.sharding.PartitionSpec())
+    return jax.jit(vmapped, in_shardings=(in_shardings, replicated))
 
 
 @functools.lru_cache(maxsize=64)

@@ -70,6 +70,14 @@ def _to_global(array: np.ndarray, sharding):
     return jax.make_array_from_process_local_data(sharding, local, array.shape)
 
 
+def _replicated(value, sharding):
+    """A host scalar → a global array replicated on every device (every process gives the same value)."""
+    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    if jax.process_count() == 1:
+        return jax.device_put(value, replicated)
+    return jax.make_array_from_process_local_data(replicated, np.asarray(value), ())
+
+
 def _to_host(array) -> np.ndarray:
     if jax.process_count() == 1:
         return np.asarray(array)
@@ -121,7 +129,7 @@ class _Plan:
         self.order, self.fn, self.preset = order, fn, (None if preset is _UNSET else preset)
         self.point = point_model(self.model, build)
         self.constants = self.spec.constants
-        self.names = tuple(sorted([*self.spec.axes, *self.constants]))
+        self.names = tuple(sorted(self.spec.axes))  # batched; the constants are shared by every point
         n_devices = jax.device_count()
         chunk = min(_check_chunk_size(chunk_size), MAX_CHUNK * n_devices, self.spec.size)
         self.chunk = -(-chunk // n_devices) * n_devices
@@ -129,7 +137,8 @@ class _Plan:
         self.sharding = _batch_sharding()
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
-        make = functools.partial(batched, self.point, self.names, fn, order=order, in_shardings=self.sharding)
+        make = functools.partial(batched, self.point, self.names, fn, fixed=tuple(sorted(self.constants)), order=order,
+                                 in_shardings=self.sharding)
         self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
         self.refine = [make(quadrature=quadrature), make(quadrature=FINE)] if self.adaptive else []
         self.outputs = self._outputs()
@@ -142,7 +151,7 @@ class _Plan:
 
     def _outputs(self) -> list[str]:
         """Output names, checked to be real scalars per point (traced once, nothing computed)."""
-        shapes = _output_shapes(self.evaluate, self.names, self.chunk)
+        shapes = _output_shapes(self.evaluate, self.names, tuple(sorted(self.constants)), self.chunk)
         for key, s in shapes.items():
             if jnp.issubdtype(s.dtype, jnp.complexfloating):
                 raise SweepError(f"output {key!r} of fn is complex; sweeps store real numbers: return its real "
@@ -195,12 +204,12 @@ class _Plan:
     # -- running ----------------------------------------------------------------------
     def _call(self, evaluate, values: dict, size: int) -> dict:
         n = next(iter(values.values())).size
-        full = {k: np.full(n, v) for k, v in self.constants.items()}
-        full.update(values)
-        padded = {k: np.pad(full[k], (0, size - n), mode="edge") for k in self.names}
+        padded = {k: np.pad(np.asarray(values[k], dtype=np.float64), (0, size - n), mode="edge") for k in self.names}
+        constants = {k: np.float64(v) for k, v in self.constants.items()}
         try:
             with _quiet_value_checks():
-                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()})
+                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()},
+                                  {k: _replicated(v, self.sharding) for k, v in constants.items()})
                 return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
         except (jax.errors.JaxRuntimeError, ValueError) as err:
             # a value check of the core (eqx.error_if) failed at some point of the chunk
@@ -318,9 +327,9 @@ def _quiet_value_checks():
 
 
 @functools.lru_cache(maxsize=64)
-def _output_shapes(evaluate, names: tuple, chunk: int) -> dict:
+def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int) -> dict:
     abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64) for k in names}
-    return jax.eval_shape(evaluate, abstract)
+    return jax.eval_shape(evaluate, abstract, {k: jax.ShapeDtypeStruct((), jnp.float64) for k in fixed})
 
 
 def _inaccurate(result: dict, rtol: float = RTOL) -> np.ndarray:
