@@ -7,11 +7,16 @@ for units (ħ = k_B = e = 1) and sign conventions.
 Importing ehpjax switches JAX to 64-bit floats (``jax_enable_x64``): physics results are
 float64 without any flag to remember. The applications (``figures``, ``design``,
 ``optimize``, ``sweep``) are imported on first use, so ``import ehpjax`` stays light.
+It also limits the OpenBLAS inside SciPy, which JAX calls for LAPACK on the CPU, to one
+thread (its idle threads spin on the cores XLA computes on; ``_lapack_threads``).
 """
 
 import jax as _jax
 
+from ._lapack_threads import limit_lapack_threads as _limit_lapack_threads
+
 _jax.config.update("jax_enable_x64", True)
+_limit_lapack_threads()
 
 from ._bosons import boson_green as boson_green, boson_spectral as boson_spectral, mode_poles as mode_poles
 from ._currents import (

@@ -23,6 +23,8 @@ FEATURES = [
     ("jax", r"custom_batching\.custom_vmap", "0.4.14"),
     ("jax", r"jax\.tree\.", "0.4.25"),
     ("optimistix", r"optx\.GoldenSearch", "0.1.0"),  # its bracket convention is relied upon
+    # recognises SciPy's libscipy_openblas (3.4 lists no BLAS for it; tests/test_lapack_threads.py fails)
+    ("threadpoolctl", r"from threadpoolctl import", "3.5.0"),
 ]
 
 
