@@ -65,6 +65,35 @@ def test_vanishing_friction_is_the_sharp_line_limit():
         assert abs(float(pair(1e-4 * eta)) - limit) < 5e-4 * abs(limit)
 
 
+def test_sharp_lines_of_four_coupled_modes():
+    """η = 0 (traced, so that the sharp-line nodes are evaluated) gives Σ_k ½ u_kᵀ[emission −
+    n_B(Ω_k; T_ph) Λ](Ω_k) u_k over the normal modes (Ω_k², u_k) of K (scipy golden-rule rates);
+    a traced η ≠ 0 (sharp-line nodes evaluated, then unused) gives the value of a concrete one."""
+    rng = np.random.default_rng(7)
+    H, gL, gR = np.diag([10.4, 9.6]), np.diag([0.5, 0.0]), np.diag([0.0, 0.5])
+    M = 0.3 * rng.normal(size=(4, 2, 2))
+    M = M + np.swapaxes(M, 1, 2)
+    A = rng.normal(size=(4, 4))
+    K = A @ A.T / 8 + np.diag([0.5, 0.8, 1.1, 1.4])
+    mu_L, mu_R, T_e, T_ph = 9.7, 10.3, 0.3, 0.2
+    junction, baths = ehpjax.Junction(H, gL, gR, M), ehpjax.Baths(mu_L, mu_R, T_e, T_ph)
+    fine = ehpjax.FrequencyQuadrature(panels=16, warn=False)
+    traced = jax.jit(lambda eta: ehpjax.currents(junction, ehpjax.Modes(K, eta), baths, quadrature=fine))
+    frequencies2, vectors = np.linalg.eigh(K)
+    J = I = 0.0
+    for omega, u in zip(np.sqrt(frequencies2), vectors.T):
+        for channel in reference.CHANNELS:
+            emission, absorption = reference.golden_rule_rates_ref(H, gL, gR, M, mu_L, mu_R, T_e, omega, channel)
+            flux = (u @ (emission - reference.bose(omega, T_ph) * (absorption - emission)) @ u).real / 2
+            J += flux
+            I += {"LR": 1, "RL": -1}.get(channel, 0) * flux / omega
+    sharp = traced(np.zeros((4, 4)))
+    np.testing.assert_allclose([float(sharp.J), float(sharp.I)], [J, I], rtol=1e-9)
+    eta = 0.2 * np.eye(4) + 0.05
+    concrete = ehpjax.currents(junction, ehpjax.Modes(K, eta), baths, quadrature=fine)
+    np.testing.assert_allclose(float(traced(eta).J), float(concrete.J), rtol=1e-12)
+
+
 def test_an_undamped_normal_mode_among_damped_ones_is_refused():
     junction = ehpjax.Junction(np.diag([10.5, 9.5]), np.diag([0.5, 0]), np.diag([0, 0.5]),
                                0.4 * np.array([[[0, 1], [1, 0]], [[1, 0], [0, -1.0]]]))
