@@ -16,7 +16,6 @@ setting alone (as does a SciPy that links a BLAS shared with other packages).
 from __future__ import annotations
 
 import os
-
 import warnings
 
 VARIABLE = "EHPJAX_LAPACK_THREADS"

@@ -70,12 +70,13 @@ def _to_global(array: np.ndarray, sharding):
     return jax.make_array_from_process_local_data(sharding, local, array.shape)
 
 
-def _replicated(value, sharding):
-    """A host scalar → a global array replicated on every device (every process gives the same value)."""
+def _replicated(value: float, sharding):
+    """A host scalar → a global array replicated on every device of the batch ``sharding``'s
+    mesh (every process gives the same value)."""
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
     if jax.process_count() == 1:
-        return jax.device_put(value, replicated)
-    return jax.make_array_from_process_local_data(replicated, np.asarray(value), ())
+        return jax.device_put(np.float64(value), replicated)
+    return jax.make_array_from_process_local_data(replicated, np.asarray(value, dtype=np.float64), ())
 
 
 def _to_host(array) -> np.ndarray:
@@ -130,6 +131,7 @@ class _Plan:
         self.point = point_model(self.model, build)
         self.constants = self.spec.constants
         self.names = tuple(sorted(self.spec.axes))  # batched; the constants are shared by every point
+        self.fixed = tuple(sorted(self.constants))
         n_devices = jax.device_count()
         chunk = min(_check_chunk_size(chunk_size), MAX_CHUNK * n_devices, self.spec.size)
         self.chunk = -(-chunk // n_devices) * n_devices
@@ -137,12 +139,17 @@ class _Plan:
         self.sharding = _batch_sharding()
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
-        make = functools.partial(batched, self.point, self.names, fn, fixed=tuple(sorted(self.constants)), order=order,
+        make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
                                  in_shardings=self.sharding)
         self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
         self.refine = [make(quadrature=quadrature), make(quadrature=FINE)] if self.adaptive else []
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
+
+    @functools.cached_property
+    def _constant_arrays(self) -> dict:
+        """The constants on the devices, replicated: put there once per sweep, not per call."""
+        return {k: _replicated(v, self.sharding) for k, v in self.constants.items()}
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -151,7 +158,7 @@ class _Plan:
 
     def _outputs(self) -> list[str]:
         """Output names, checked to be real scalars per point (traced once, nothing computed)."""
-        shapes = _output_shapes(self.evaluate, self.names, tuple(sorted(self.constants)), self.chunk)
+        shapes = _output_shapes(self.evaluate, self.names, self.fixed, self.chunk)
         for key, s in shapes.items():
             if jnp.issubdtype(s.dtype, jnp.complexfloating):
                 raise SweepError(f"output {key!r} of fn is complex; sweeps store real numbers: return its real "
@@ -205,11 +212,9 @@ class _Plan:
     def _call(self, evaluate, values: dict, size: int) -> dict:
         n = next(iter(values.values())).size
         padded = {k: np.pad(np.asarray(values[k], dtype=np.float64), (0, size - n), mode="edge") for k in self.names}
-        constants = {k: np.float64(v) for k, v in self.constants.items()}
         try:
             with _quiet_value_checks():
-                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()},
-                                  {k: _replicated(v, self.sharding) for k, v in constants.items()})
+                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()}, self._constant_arrays)
                 return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
         except (jax.errors.JaxRuntimeError, ValueError) as err:
             # a value check of the core (eqx.error_if) failed at some point of the chunk
