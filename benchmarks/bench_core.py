@@ -11,12 +11,13 @@ against scipy quadrature are printed. Workloads:
   3. the gradient of J with respect to all junction and mode parameters;
   4. the cost of one J for n = 2…64 levels and N_b = 1…16 modes;
 
-and prints times, ratios, compile times and the worst error of each method against
+and prints times (medians of repeated warm runs; of 3 runs for the NumPy peers), ratios,
+compile times and the worst error of each method against
 adaptive scipy quadrature (``tests/reference.py``) at spot points, then the summary table
 of targets (ratios against both NumPy peers).
 
-    python benchmarks/bench_core.py            # everything (~2 min)
-    python benchmarks/bench_core.py --quick    # smaller scaling table
+    python benchmarks/bench_core.py            # everything
+    python benchmarks/bench_core.py --quick    # smaller scaling table (~6 min on 2 slow cores)
 """
 
 from __future__ import annotations
@@ -42,19 +43,26 @@ import reference  # noqa: E402
 
 PAPER = reference.paper_model()  # (H, Γ_L, Γ_R, M, K, η)
 SUMMARY = {}  # workload → numbers for the target table
+NUMPY_REPEAT = 3  # runs of each NumPy peer (their median is the reference time)
 
 
-def timed(fn, *args, repeat=3):
-    """(first call incl. compile, best warm time) in seconds."""
+def timed(fn, *args, repeat=7):
+    """(first call incl. compile, median of ``repeat`` warm calls) in seconds. A median, not
+    the best: on a shared 2-core machine single runs vary by ±30 %."""
     t0 = time.perf_counter()
     jax.block_until_ready(fn(*args))
     first = time.perf_counter() - t0
-    best = np.inf
+    return first, median_time(lambda: jax.block_until_ready(fn(*args)), repeat)[1]
+
+
+def median_time(fn, repeat=NUMPY_REPEAT):
+    """(fn()'s result, median wall time of ``repeat`` calls in seconds)."""
+    times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        best = min(best, time.perf_counter() - t0)
-    return first, best
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return result, float(np.median(times))
 
 
 def rel_err(x, ref):
@@ -107,14 +115,15 @@ def bench_fig3():
     _, sweep_s = timed(adaptive)
     J_sweep = adaptive()
 
-    t0 = time.perf_counter()
-    table = nb.NumpyJunctionTable.for_baths(*PAPER, mu, mu, T_e, T_ph)
-    J_np = table.sweep(mu, mu, T_e, T_ph)["J"]
-    np_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    table2 = n2.TwoLevelTable(*PAPER, mu.min(), mu.max())
-    J_np2 = np.array([table2.J(m, m, te, tp) for m, te, tp in zip(mu, T_e, T_ph)])
-    np2_s = time.perf_counter() - t0
+    def numpy_general():  # the table is part of the cost: built in the timed call
+        return nb.NumpyJunctionTable.for_baths(*PAPER, mu, mu, T_e, T_ph).sweep(mu, mu, T_e, T_ph)["J"]
+
+    def numpy_two_level():
+        table2 = n2.TwoLevelTable(*PAPER, mu.min(), mu.max())
+        return np.array([table2.J(m, m, te, tp) for m, te, tp in zip(mu, T_e, T_ph)])
+
+    J_np, np_s = median_time(numpy_general)
+    J_np2, np2_s = median_time(numpy_two_level)
 
     spots = [0, 37, 150, 252, 303, 404, 470, 504]
     refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
@@ -174,18 +183,14 @@ def bench_junction_sweep():
     def arrays(i):
         return reference.paper_model(p["eps_L"][i], p["eps_R"][i], p["gamma_L"][i], p["gamma_R"][i], p["m"][i])
 
-    t0 = time.perf_counter()
-    J_np = np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)])
-    np_s = time.perf_counter() - t0
+    J_np, np_s = median_time(lambda: np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)]))
 
     def two_level_J(i):  # the step refined per junction as in numpy_baseline (0.36 × the nearest singularity)
         H, gL, gR, M, K, eta = arrays(i)
         step = nb.default_step(H, gL, gR, K, eta, 0.4, 0.3)
         return n2.TwoLevelTable(H, gL, gR, M, K, eta, 9.8, 10.2, h=step).J(10.2, 9.8, 0.4, 0.3)
 
-    t0 = time.perf_counter()
-    J_np2 = np.array([two_level_J(i) for i in range(505)])
-    np2_s = time.perf_counter() - t0
+    J_np2, np2_s = median_time(lambda: np.array([two_level_J(i) for i in range(505)]))
     spots = [0, 101, 202, 303, 404]
     refs = np.array([reference.currents_ref(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in spots])
     row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
@@ -217,8 +222,8 @@ def bench_gradient():
     _, t_grad = timed(grad, batch)
     _, t_vg = timed(value_and_grad, batch)
     one_value, one_grad = jax.jit(J), jax.jit(jax.grad(J))
-    _, t1v = timed(one_value, x, repeat=20)
-    _, t1g = timed(one_grad, x, repeat=20)
+    _, t1v = timed(one_value, x, repeat=21)
+    _, t1g = timed(one_grad, x, repeat=21)
     row("", "time [s]", "grad / J", "")
     row("505 J (vmap)", f"{t_value:.3f}", "", "")
     row("505 gradients (vmap, 7 parameters)", f"{t_grad:.3f}", f"{t_grad / t_value:.2f}", "")
@@ -237,7 +242,7 @@ def bench_scaling(quick):
     for n, nmodes in sizes:
         H, gL, gR, M, K, eta = reference.random_model(np.random.default_rng(n * 100 + nmodes), n, nmodes)
         args = (ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(0.3, -0.3, 0.3, 0.2))
-        compile_s, t = timed(current, *args, repeat=5)
+        compile_s, t = timed(current, *args, repeat=9)
         row(f"n = {n}, N_b = {nmodes}", f"{t * 1e3:.1f}", f"{compile_s:.1f}", "")
         if (n, nmodes) == (32, 8):
             SUMMARY["n32"] = t
@@ -248,7 +253,7 @@ def bench_plain_call():
     junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
     modes = ehpjax.Modes.single(1.0, 0.5)
     baths = ehpjax.Baths(10.0, 10.0, 0.6, 0.4)
-    first, warm = timed(lambda: ehpjax.currents(junction, modes, baths), repeat=10)
+    first, warm = timed(lambda: ehpjax.currents(junction, modes, baths), repeat=11)
     row("first call (compiles) / warm call", f"{first:.2f} s", f"{warm * 1e3:.2f} ms", "")
     SUMMARY["plain"] = warm
 
