@@ -20,7 +20,7 @@ from jaxtyping import Array, Float
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled
-from ._ehp import _PAIRS, CHANNELS, channel_weights, pair_integrals
+from ._ehp import _PAIRS, CHANNELS, pair_integrals
 from ._checks import check, checks_deferred, is_traced
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
@@ -137,43 +137,50 @@ def _occupation_difference(omega, mu, T_e, T_ph):
     return jnp.where(singular, 0.0, bose(x_safe, T_e) - T_ph * x_bose(omega_safe / T_ph) / omega_safe)
 
 
-def _hermitian_features(a):
-    """Real coordinates of Hermitian matrices a[..., m, n] (last two axes): the diagonal
-    Re a_mm, then Re a_mn and Im a_mn for m < n; shape (..., N_b²)."""
-    nb = a.shape[-1]
-    upper = jnp.triu_indices(nb, 1)
-    diag = jnp.real(jnp.diagonal(a, axis1=-2, axis2=-1))
-    return jnp.concatenate([diag, jnp.real(a[..., upper[0], upper[1]]), jnp.imag(a[..., upper[0], upper[1]])], axis=-1)
+def _symmetric_features(a):
+    """Coordinates of real symmetric matrices a[..., m, n] (last two axes): a_mn for
+    m ≤ n (``jnp.triu_indices``), shape (..., N_b(N_b + 1)/2). A_ph(ω) is real symmetric
+    for real symmetric K and η: A = D Γ_ph D† = i(D − D*) = −2 Im D, D = D^r symmetric."""
+    rows, cols = jnp.triu_indices(a.shape[-1])
+    return jnp.real(a[..., rows, cols])
 
 
-def _pair_coefficients(weights):
-    """C with Σ_mn W_mn B_mn = C · features(B) for Hermitian B (``_hermitian_features``):
-    Σ_m W_mm B_mm + Σ_(m<n) [(W_mn + W_nm) Re B_mn + i(W_mn − W_nm) Im B_mn].
-    weights (4, N_b, N_b, n, 2n) → (channel, block, re/im, n², N_b²): the pole pairs
+def _pair_coefficients(junction: Junction, poles: PoleExpansion):
+    """C with Σ_mn W^αβ_mn[k, j'] B_mn = C[k, j'] · features(B) for real symmetric B
+    (``_symmetric_features``): W_mm for the diagonal, W_mn + W_nm for m < n, built from the
+    factors of W_mn[k, j'] = P_m[j', k] Q_n[k, j'] (``_ehp.channel_weights``), P = Y_β† M X_α,
+    Q = Y_α† M X_β. Shape (channel, block, re/im, n², N_b(N_b + 1)/2): the pole pairs
     (k, j' = block·n + k') in ``pair_integrals``' order, real and imaginary parts apart."""
-    nb, n = weights.shape[1], weights.shape[3]
-    w = weights.reshape(4, nb, nb, n, 2, n)
-    w = jnp.moveaxis(jnp.swapaxes(w, 3, 4).reshape(4, nb, nb, 2, n * n), (1, 2), (-2, -1))  # (4, 2, n², N_b, N_b)
-    upper = jnp.triu_indices(nb, 1)
-    upper_w, lower_w = w[..., upper[0], upper[1]], w[..., upper[1], upper[0]]
-    coeff = jnp.concatenate([jnp.diagonal(w, axis1=-2, axis2=-1), upper_w + lower_w, 1j * (upper_w - lower_w)], axis=-1)
+    n, nb = poles.z.shape[0], junction.n_modes
+    c = jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)  # Y_a† M^m X_b
+    rows, cols = jnp.triu_indices(nb)
+
+    def layout(x):  # (N_b, n, 2n) over (m, k, j') → (block, n², N_b)
+        return jnp.moveaxis(x.reshape(nb, n, 2, n), 0, -1).swapaxes(0, 1).reshape(2, n * n, nb)
+
+    coeff = []
+    for a, b in _PAIRS:
+        p = layout(jnp.swapaxes(c[b, a][:, :, :n], 1, 2))  # P_m[j', k] at (k, j')
+        q = layout(c[a, b][:, :n, :])  # Q_n[k, j']
+        mixed = p[..., rows] * q[..., cols] + jnp.where(rows != cols, p[..., cols] * q[..., rows], 0.0)
+        coeff.append(mixed)
+    coeff = junction.spin_degeneracy * jnp.stack(coeff)  # (4, block, n², F)
     return jnp.stack([jnp.real(coeff), jnp.imag(coeff)], axis=2)
 
 
-def _transmission(weights, z, baths: Baths, omega, matrices, size):
-    """T^αβ(ω) = Tr[Λ^αβ(ω) A(ω)] on the nodes ``omega`` (P,), A(ω) given by its features
-    ``matrices`` (P, N_b²) (``_hermitian_features`` of Aᵀ; A = A_ph for the quadrature),
+def _transmission(coeff, z, baths: Baths, omega, matrices, size):
+    """T^αβ(ω) = Tr[Λ^αβ(ω) A(ω)] on the nodes ``omega`` (P,), A(ω) real symmetric, given by
+    its features ``matrices`` (P, F) (``_symmetric_features``; A = A_ph for the quadrature),
     shape (4, P), in blocks of ``size`` nodes (``FrequencyQuadrature.block``): a block's
     arrays stay in cache, and the backward pass recomputes each block (jax.checkpoint)
     instead of storing every node's arrays.
 
     With Λ = −(X + X†)/2π, X_mn = Σ_kj' W_mn[k, j'] K[k, j'] (``_ehp.py``) and A Hermitian,
         T = −Re Σ_kj' K[k, j'] S[k, j'] / π,   S[k, j'] = Σ_mn W_mn[k, j'] A_nm(ω),
-    K = el[α] − hole[β]. S is a real matrix product (``_pair_coefficients``): a quarter of
-    the arithmetic of forming X with complex products.
+    K = el[α] − hole[β]. S is a real matrix product with the ω-independent ``coeff``
+    (``_pair_coefficients``): about a quarter of the arithmetic of forming X with complex products.
     """
     n = z.shape[0]
-    coeff = _pair_coefficients(weights)  # ω-independent
 
     def block(args):
         om, features = args
@@ -208,12 +215,12 @@ _LINE_NODES = 3
 def _line_nodes(modes: Modes, baths: Baths):
     """Where the sharp-line limit (η = 0) needs q = Tr[Λ^αβ(ω) P_k] = u_kᵀ Λ^αβ(ω) u_k, P_k = u_k u_kᵀ
     for the normal modes u_k: ω = Ω_k and Ω_k ± 2δ (δ = 1e-4 T_e, for ``_sharp_line``).
-    Returns the nodes (N_b·3,) and the features of their matrices P_k (N_b·3, N_b²)."""
+    Returns the nodes (N_b·3,) and the features of their matrices P_k (N_b·3, N_b(N_b + 1)/2)."""
     frequencies, vectors = normal_modes(modes)
     step = 2e-4 * baths.T_e
     nodes = frequencies[:, None] + step * jnp.array([-1.0, 0.0, 1.0])
     projectors = vectors.T[:, :, None] * vectors.T[:, None, :]  # (k, m, n): u_k u_kᵀ
-    return nodes.ravel(), jnp.repeat(_hermitian_features(projectors), _LINE_NODES, axis=0)
+    return nodes.ravel(), jnp.repeat(_symmetric_features(projectors), _LINE_NODES, axis=0)
 
 
 def _sharp_line(q, modes: Modes, baths: Baths):
@@ -364,19 +371,18 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExp
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``,
     with their error estimates (modes checked by the caller; ``line=False``: η is known to
     be nonzero, so the sharp-line nodes are left out)."""
-    weights = channel_weights(junction, poles)
     V = baths.V
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
 
     # the quadrature nodes (A_ph) and the sharp-line nodes (P_k) in one evaluation of the pair integrals
-    spectral = _hermitian_features(jnp.swapaxes(boson_spectral(modes, omega), -1, -2))  # of A_ph^T, (P, N_b²)
+    spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     if line:
         line_nodes, line_matrices = _line_nodes(modes, baths)
         nodes, spectral = jnp.concatenate([omega, line_nodes]), jnp.concatenate([spectral, line_matrices])
     else:
         nodes = omega
-    both = _transmission(weights, poles.z, baths, nodes, spectral, quadrature.block)
+    both = _transmission(_pair_coefficients(junction, poles), poles.z, baths, nodes, spectral, quadrature.block)
     transmission = both[:, :omega.shape[0]]  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
