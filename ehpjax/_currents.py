@@ -20,7 +20,7 @@ from jaxtyping import Array, Float
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled
-from ._ehp import _PAIRS, CHANNELS, pair_integrals
+from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals
 from ._checks import check, checks_deferred, is_traced
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
@@ -152,7 +152,7 @@ def _pair_coefficients(junction: Junction, poles: PoleExpansion):
     Q = Y_α† M X_β. Shape (channel, block, re/im, n², N_b(N_b + 1)/2): the pole pairs
     (k, j' = block·n + k') in ``pair_integrals``' order, real and imaginary parts apart."""
     n, nb = poles.z.shape[0], junction.n_modes
-    c = jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)  # Y_a† M^m X_b
+    c = coupling_matrices(junction, poles)
     rows, cols = jnp.triu_indices(nb)
 
     def layout(x):  # (N_b, n, 2n) over (m, k, j') → (block, n², N_b)
@@ -185,7 +185,7 @@ def _transmission(coeff, z, baths: Baths, omega, matrices, size):
     def block(args):
         om, features = args
         el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e)  # blocks (LL, LU), each (2, n, n, B)
-        a = features.T  # (N_b², B)
+        a = features.T  # (F, B)
         out = []
         for c, (a_lead, b_lead) in enumerate(_PAIRS):
             t = 0.0

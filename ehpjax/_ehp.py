@@ -28,6 +28,12 @@ _LEAD = {"L": 0, "R": 1}
 _PAIRS = tuple((_LEAD[c[0]], _LEAD[c[1]]) for c in CHANNELS)  # (electron lead α, hole lead β)
 
 
+def coupling_matrices(junction: Junction, poles: PoleExpansion):
+    """C[a, b, m] = Y_a† M^m X_b for the leads a, b (pole expansion ``_green.PoleExpansion``):
+    shape (2, 2, N_b, 2n, 2n), the factors of the channel weights."""
+    return jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)
+
+
 def channel_weights(junction: Junction, poles: PoleExpansion):
     """W^αβ_mn[k, j'] = (y^β_j'† M^m x^α_k)(y^α_k† M^n x^β_j') for the lower poles k ≤ n and
     all 2n poles j', shape (4, N_b, N_b, n, 2n).
@@ -37,8 +43,7 @@ def channel_weights(junction: Junction, poles: PoleExpansion):
     ``ehp_half_from_poles``).
     """
     n = poles.z.shape[0]
-    # C[a, b, m] = Y[a]† M^m X[b]
-    c = jnp.einsum("aij,mik,bkl->abmjl", jnp.conj(poles.Y), junction.M, poles.X)
+    c = coupling_matrices(junction, poles)
     weights = [jnp.einsum("mkj,njk->mnjk", c[b, a][:, :, :n], c[a, b][:, :n, :]) for a, b in _PAIRS]
     return junction.spin_degeneracy * jnp.stack(weights)
 
