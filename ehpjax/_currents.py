@@ -252,8 +252,7 @@ def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | Non
     n = poles.z.shape[0]
     coeff = jnp.einsum("ij,ik,kj->j", jnp.conj(poles.Y[1]), junction.gamma_L, poles.X[1])
     c = 2j * jnp.pi * baths.T_e
-    psi_left = digamma(0.5 + (baths.mu_L - poles.z) / c)
-    psi_right = digamma(0.5 + (baths.mu_R - poles.z) / c)
+    psi_left, psi_right = digamma(0.5 + (jnp.stack([baths.mu_L, baths.mu_R])[:, None] - poles.z) / c)
     diff = psi_left - psi_right
     total = jnp.sum(coeff[:n] * diff + coeff[n:] * jnp.conj(diff))
     return junction.spin_degeneracy * jnp.real(total) / (2 * jnp.pi)
@@ -341,15 +340,17 @@ def currents(
 
 def _currents_kernel(junction, modes, baths, quadrature, line=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
-    pole expansion (and its check) is made once, here, for both rules of the adaptive one."""
+    pole expansion (and its check) and the elastic current, which need no ω rule, are made
+    once, here, for both rules of the adaptive one."""
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
+    I_elastic = elastic_current(junction, baths, poles)
     if isinstance(quadrature, AdaptiveQuadrature):
         return refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse, line=line),
                       functools.partial(_lowest_order_once, quadrature=quadrature.fine, line=line),
                       functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                      (junction, modes, baths, poles), quadrature.refine_fraction)
-    return _lowest_order(junction, modes, baths, poles, quadrature, line=line)
+                      (junction, modes, baths, poles, I_elastic), quadrature.refine_fraction)
+    return _lowest_order(junction, modes, baths, poles, I_elastic, quadrature, line=line)
 
 
 @eqx.filter_jit
@@ -366,11 +367,11 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
 _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, checks raised on the host
 
 
-def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion,
+def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic,
                   quadrature: FrequencyQuadrature, line: bool = True) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``,
-    with their error estimates (modes checked by the caller; ``line=False``: η is known to
-    be nonzero, so the sharp-line nodes are left out)."""
+    with their error estimates and the given ``elastic_current`` (modes checked by the caller;
+    ``line=False``: η is known to be nonzero, so the sharp-line nodes are left out)."""
     V = baths.V
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
@@ -410,7 +411,7 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExp
         J_channels=J_channels,
         N_channels=N_channels,
         I=I,
-        I_elastic=elastic_current(junction, baths, poles),
+        I_elastic=I_elastic,
         P=P,
         entropy_production=sigma,
         J_error=J_error,

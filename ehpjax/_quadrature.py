@@ -130,8 +130,8 @@ class FrequencyQuadrature(eqx.Module):
             centres, widths, weights = centres[keep], widths[keep], weights[keep]
         # Cauchy components: every resonance (centre c, half-width w, weight a).
         c, w = centres, widths
-        lo = arctan2_right(0.0 - c, w)
-        span = arctan2_right(omega_max - c, w) - lo
+        lo, up = arctan2_right(jnp.stack([0.0 - c, omega_max - c]), w)
+        span = up - lo
         a_span = weights / span
         # Exponential components from 0 (the Bose functions of both baths), scales κ·T_max
         # and κ·T_min, weights 1 and 1/2.
@@ -196,16 +196,14 @@ class FrequencyQuadrature(eqx.Module):
         lo, hi, f_lo, f_hi = _brackets(rows, cdf(rows), t)
         omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
-        def unconverged(state):
-            step, _, residual = state
-            return (step < _NEWTON_STEPS) & jnp.any(jnp.abs(residual) > _NEWTON_TOLERANCE)
+        def newton(state):  # the residual, and a step unless it is small enough or the steps are used up
+            step, omega, _ = state
+            residual = cdf(omega) - t
+            done = (step >= _NEWTON_STEPS) | ~jnp.any(jnp.abs(residual) > _NEWTON_TOLERANCE)
+            omega = jnp.where(done, omega, jnp.clip(omega - residual / density(omega), lo, hi))
+            return step + 1, omega, done
 
-        def newton(state):
-            step, omega, residual = state
-            omega = jnp.clip(omega - residual / density(omega), lo, hi)
-            return step + 1, omega, cdf(omega) - t
-
-        omega = jax.lax.while_loop(unconverged, newton, (0, omega, cdf(omega) - t))[1]
+        omega = jax.lax.while_loop(lambda state: ~state[2], newton, (0, omega, False))[1]
         jacobian = 1.0 / density(omega)  # dω/dt
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
