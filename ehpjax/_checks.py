@@ -32,17 +32,30 @@ def is_traced(tree) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
 
 
+def _numpy_if_concrete(*trees):
+    """NumPy for concrete values, jax.numpy for traced ones: concrete inputs are converted and
+    checked on the host, without compiling an XLA program for every operation and input shape."""
+    return jnp if is_traced(trees) else np
+
+
+def _host_or_traced(arr):
+    """(namespace, array) for a check of ``arr``: (numpy, a NumPy copy) if it is concrete."""
+    xp = _numpy_if_concrete(arr)
+    return xp, xp.asarray(arr)
+
+
 def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
     """Convert to a float64 (or complex128) JAX array and check its shape."""
-    arr = jnp.asarray(x)
-    if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.complexfloating)):
-        arr = arr.astype(jnp.float64)
-    arr = arr.astype(jnp.result_type(arr.dtype, jnp.float64))
+    xp = _numpy_if_concrete(x)
+    arr = xp.asarray(x)
+    if not (xp.issubdtype(arr.dtype, xp.floating) or xp.issubdtype(arr.dtype, xp.complexfloating)):
+        arr = arr.astype(xp.float64)
+    arr = arr.astype(xp.result_type(arr.dtype, xp.float64))
     if ndim is not None and arr.ndim != ndim:
         raise EhpjaxError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if shape is not None and arr.shape != tuple(shape):
         raise EhpjaxError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
-    return arr
+    return arr if xp is jnp else jax.device_put(arr)  # (jnp.asarray would compile a program per shape)
 
 
 def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None):
@@ -135,28 +148,32 @@ def raise_deferred(flags, messages: list[str]) -> None:
 
 
 def check_finite(arr, name: str):
-    return check(arr, ~jnp.all(jnp.isfinite(arr)), f"{name} contains NaN or inf")
+    xp, a = _host_or_traced(arr)
+    return check(arr, ~xp.all(xp.isfinite(a)), f"{name} contains NaN or inf")
 
 
 def check_hermitian(arr, name: str, rtol: float = 1e-10):
-    scale = 1.0 + jnp.max(jnp.abs(arr))
-    asym = jnp.max(jnp.abs(arr - jnp.conj(jnp.swapaxes(arr, -1, -2))))
+    xp, a = _host_or_traced(arr)
+    scale = 1.0 + xp.max(xp.abs(a))
+    asym = xp.max(xp.abs(a - xp.conj(xp.swapaxes(a, -1, -2))))
     return check(arr, asym > rtol * scale, f"{name} must be Hermitian (symmetric if real)")
 
 
 def check_psd(arr, name: str, rtol: float = 1e-10):
     """Hermitian and positive semi-definite (eigenvalues >= −rtol·scale)."""
     arr = check_hermitian(arr, name, rtol)
-    herm = 0.5 * (arr + jnp.conj(jnp.swapaxes(arr, -1, -2)))
-    lowest = jnp.min(jnp.linalg.eigvalsh(herm))
-    scale = 1.0 + jnp.max(jnp.abs(arr))
+    xp, a = _host_or_traced(arr)
+    herm = 0.5 * (a + xp.conj(xp.swapaxes(a, -1, -2)))
+    lowest = xp.min(xp.linalg.eigvalsh(herm))
+    scale = 1.0 + xp.max(xp.abs(a))
     return check(arr, lowest < -rtol * scale, f"{name} must be positive semi-definite")
 
 
 def check_positive_definite(arr, name: str):
     """Symmetric with every eigenvalue > 0 (the message names the lowest one when it is known)."""
     arr = check_hermitian(arr, name)
-    lowest = jnp.min(jnp.linalg.eigvalsh(0.5 * (arr + jnp.conj(jnp.swapaxes(arr, -1, -2)))))
+    xp, a = _host_or_traced(arr)
+    lowest = xp.min(xp.linalg.eigvalsh(0.5 * (a + xp.conj(xp.swapaxes(a, -1, -2)))))
     message = f"{name} must be positive definite (an eigenvalue <= 0 is an unstable mode)"
     if _is_concrete(lowest):
         message += f": its lowest eigenvalue is {float(lowest):.6g}"
@@ -164,4 +181,5 @@ def check_positive_definite(arr, name: str):
 
 
 def check_positive(arr, name: str):
-    return check(arr, ~jnp.all(arr > 0), f"{name} must be > 0 (got a value <= 0 or NaN)")
+    xp, a = _host_or_traced(arr)
+    return check(arr, ~xp.all(a > 0), f"{name} must be > 0 (got a value <= 0 or NaN)")

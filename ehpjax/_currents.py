@@ -244,6 +244,7 @@ def _sharp_line(q, modes: Modes, baths: Baths):
     return jnp.sum(weight, axis=1), jnp.sum(weight / frequencies[None, :], axis=1)
 
 
+@compiled
 def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | None = None):
     """I_el = ∫ dε/2π Tr[Γ_L G^r Γ_R G^a] (f(ε; μ_L) − f(ε; μ_R)), exactly from the poles:
     ∫ dε (f_L − f_R)/(ε − p) = ψ(w_p(μ_L)) − ψ(w_p(μ_R)), w_p = 1/2 + (μ − p)/(2πiT).
