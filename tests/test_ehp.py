@@ -163,6 +163,6 @@ def test_extreme_but_valid_inputs_stay_finite(paper_junction):
 
 def test_vmap_over_baths_equals_loop(paper_junction):
     mus = jnp.array([9.5, 10.0, 10.5])
-    batched = jax.vmap(lambda mu: ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7))(mus)
+    batched = jax.jit(jax.vmap(lambda mu: ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7)))(mus)
     looped = np.stack([ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7) for mu in mus])
     np.testing.assert_allclose(batched, looped, rtol=1e-13)

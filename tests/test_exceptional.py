@@ -296,7 +296,7 @@ def test_microscopic_ep_matches_effective_matrix_ep():
         nc = ehpjax.nonconservative_coupling(junction, ehpjax.Baths.biased(V, 0.0, 0.1, 0.1), Omega)
         return background + nc
 
-    V, gap = ehpjax.closest_approach(matrix, 0.2, 1.2, junction, num=33)
+    V, gap = jax.jit(lambda junction: ehpjax.closest_approach(matrix, 0.2, 1.2, junction, num=33))(junction)
     assert abs(float(V) - predicted) < 1e-3 * predicted
     assert float(gap) < 1e-6
     assert float(ehpjax.eigenvector_overlap(matrix(V, junction))) > 1 - 1e-4

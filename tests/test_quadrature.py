@@ -1,11 +1,26 @@
 """The mapped Gauss–Kronrod rule of the frequency integral (``_quadrature.py``)."""
 
+import functools
+
+import jax
 import numpy as np
 import pytest
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
 from ehpjax._quadrature import _NODES, kronrod_error
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def nodes_and_mixture(quadrature, features, V, T_e, T_ph):
+    """The rule's nodes and weights, and the mixture's CDF, density and ω_max at the nodes
+    (one compiled program per rule and number of features, shared by the seeds)."""
+    omega, w_k, w_g = quadrature.nodes(features, V, T_e, T_ph)
+    cdf, density, omega_max, _ = quadrature._mixture(features, V, T_e, T_ph)
+    return omega, w_k, w_g, cdf(omega), density(omega), omega_max
+
+
+kronrod_error_jit = jax.jit(kronrod_error)
 
 
 def random_features(rng, count, narrowest):
@@ -22,13 +37,12 @@ def test_nodes_invert_the_mixture_cdf(seed):
     features = random_features(rng, int(rng.integers(1, 9)), 1e-3)
     V, T_e, T_ph = rng.uniform(0, 3), 10 ** rng.uniform(-3, 0), 10 ** rng.uniform(-3, 0)
     quadrature = ehpjax.FrequencyQuadrature(panels=7)
-    omega, w_k, w_g = (np.asarray(x) for x in quadrature.nodes(features, V, T_e, T_ph))
-    cdf, density, omega_max, _ = quadrature._mixture(features, V, T_e, T_ph)
+    omega, w_k, w_g, cdf, density, omega_max = (np.asarray(x) for x in nodes_and_mixture(quadrature, features, V, T_e, T_ph))
     half = 0.5 / 7
     t = (np.arange(7)[:, None] / 7 + half * (1.0 + _NODES)).ravel()
-    np.testing.assert_allclose(np.asarray(cdf(omega)), t, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-11)
     assert np.all(np.diff(omega) > 0) and 0 < omega[0] and omega[-1] < float(omega_max)
-    np.testing.assert_allclose(w_k, np.tile(half * ehpjax._quadrature._W_KRONROD, 7) / np.asarray(density(omega)), rtol=1e-14)
+    np.testing.assert_allclose(w_k, np.tile(half * ehpjax._quadrature._W_KRONROD, 7) / density, rtol=1e-14)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -44,10 +58,10 @@ def test_rule_integrates_resonances_and_thermal_tails(seed):
     exact_tail = T**2 * (1 - np.exp(-omega_max / T) * (1 + omega_max / T))
     for panels in (10, 40):
         quadrature = ehpjax.FrequencyQuadrature(panels=panels)
-        omega, w_k, w_g = (np.asarray(x) for x in quadrature.nodes((centres, widths, weights), V, T, T))
+        omega, w_k, w_g = (np.asarray(x) for x in nodes_and_mixture(quadrature, (centres, widths, weights), V, T, T)[:3])
         for f, value in ((sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths)), exact),
                          (omega * np.exp(-omega / T), exact_tail)):
-            estimate = float(kronrod_error(f, w_k, w_g))
+            estimate = float(kronrod_error_jit(f, w_k, w_g))
             error = abs(w_k @ f - value)
             assert error <= max(estimate, 1e-13 * value), (panels, error, estimate)
             if panels == 40:
