@@ -1,5 +1,7 @@
 """Junction, Modes and Baths: construction, pytree behaviour and clear errors for bad input."""
 
+import logging
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -102,3 +104,21 @@ def test_modules_are_pytrees_of_arrays(paper_junction):
     leaves = jax.tree_util.tree_leaves(paper_junction)
     assert all(isinstance(x, jax.Array) for x in leaves)
     assert eqx.is_array(paper_junction.spin_degeneracy)
+
+
+def test_concrete_inputs_are_checked_without_compiling(caplog):
+    """A model of a new shape from concrete arrays is converted and checked on the host (NumPy):
+    no XLA program is compiled, where a program per check and shape used to take seconds."""
+    from conftest import random_arrays
+
+    H, gL, gR, M, K, eta = random_arrays(71, 7, 3)  # shapes no other test builds
+    with jax.log_compiles(True), caplog.at_level(logging.DEBUG, logger="jax"):
+        junction = ehpjax.Junction(H, gL, gR, M, spin_degeneracy=2)
+        modes = ehpjax.Modes(K, eta)
+        ehpjax.Baths(0.1, -0.1, 0.2, 0.3)
+    compiled = [r.getMessage() for r in caplog.records if "Finished XLA compilation" in r.getMessage()]
+    assert not compiled, compiled
+    assert junction.H.dtype == jnp.complex128 and modes.K.dtype == jnp.float64
+    assert junction.spin_degeneracy.dtype == jnp.float64
+    with pytest.raises(EhpjaxError, match="K must be positive definite"):
+        ehpjax.Modes(-K, eta)
