@@ -6,7 +6,8 @@ seconds. ``compiled(fn)`` runs such a call through one jit instead (compiled onc
 input shapes), with the value checks returned as flags and raised on the host as
 ``EhpjaxError`` (``_checks.deferring``): the program has no host callback, so JAX's
 persistent compilation cache can keep it. Under the caller's jit, vmap or grad, ``fn``
-runs inline, as before.
+runs through a jit of its own (inlined in the caller's jit; one program, not one per
+operation, under an eager vmap or grad), or inline where ehpjax collects the checks.
 
 Such programs run a few times, so on CPU they are compiled with XLA's quick settings
 (``quick_compile``): the paper model's currents for one point compile in 1.2 s instead
@@ -23,7 +24,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._checks import deferring, is_traced, raise_deferred
+from ._checks import checks_deferred, deferring, is_traced, raise_deferred
 
 
 # No LLVM optimisation, the classic fusion emitters: the same IEEE arithmetic (fast math stays
@@ -76,7 +77,10 @@ def _numbers_as_arrays(tree):
 
 
 def compiled(fn: Callable) -> Callable:
-    """``fn`` with plain (untraced) calls compiled as a whole (module docstring)."""
+    """``fn`` with plain (untraced) calls compiled as a whole (module docstring); traced calls
+    (the caller's jit, vmap or grad) go through a jit of ``fn`` too, so that an eager vmap or
+    grad runs one program instead of every operation on its own (inside the caller's jit the
+    inner jit is inlined), unless a ``deferred_checks`` block collects this trace's checks."""
 
     @quick_jit
     def kernel(args, kwargs):
@@ -84,10 +88,15 @@ def compiled(fn: Callable) -> Callable:
         out, flags = checked(*args, **kwargs)
         return out, flags, tuple(messages)
 
+    traced = eqx.filter_jit(fn)
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if is_traced((args, kwargs)):
-            return fn(*args, **kwargs)
+            if checks_deferred():
+                return fn(*args, **kwargs)
+            args, kwargs = _numbers_as_arrays((args, kwargs))
+            return traced(*args, **kwargs)
         out, flags, messages = kernel(*_numbers_as_arrays((args, kwargs)))
         raise_deferred(flags, messages)
         return out
