@@ -32,22 +32,17 @@ def is_traced(tree) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(tree))
 
 
-def _numpy_if_concrete(*trees):
-    """NumPy for concrete values, jax.numpy for traced ones: concrete inputs are converted and
-    checked on the host, without compiling an XLA program for every operation and input shape."""
-    return jnp if is_traced(trees) else np
-
-
-def _host_or_traced(arr):
-    """(namespace, array) for a check of ``arr``: (numpy, a NumPy copy) if it is concrete."""
-    xp = _numpy_if_concrete(arr)
-    return xp, xp.asarray(arr)
+def _host_or_traced(x):
+    """(namespace, array of ``x``): (numpy, a NumPy array) for concrete values, (jax.numpy, a
+    JAX array) for traced ones. Concrete inputs are converted and checked on the host, without
+    compiling an XLA program for every operation and input shape."""
+    xp = jnp if is_traced(x) else np
+    return xp, xp.asarray(x)
 
 
 def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
     """Convert to a float64 (or complex128) JAX array and check its shape."""
-    xp = _numpy_if_concrete(x)
-    arr = xp.asarray(x)
+    xp, arr = _host_or_traced(x)
     if not (xp.issubdtype(arr.dtype, xp.floating) or xp.issubdtype(arr.dtype, xp.complexfloating)):
         arr = arr.astype(xp.float64)
     arr = arr.astype(xp.result_type(arr.dtype, xp.float64))

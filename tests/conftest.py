@@ -1,5 +1,7 @@
 """Shared fixtures: the paper's model (docs/physics.md §7) and seeded random models (docs/physics.md §8 range)."""
 
+import contextlib
+import logging
 import os
 import subprocess
 import sys
@@ -88,3 +90,25 @@ def assert_close(actual, ref, rtol=1e-6, floor=1e-4):
     scale = max(np.max(np.abs(ref)), floor)
     err = np.max(np.abs(actual - ref))
     assert err <= rtol * scale, f"error {err:.3e} > {rtol:g} x {scale:.3e}"
+
+
+@contextlib.contextmanager
+def compilations():
+    """The XLA compilations inside the block: a list of JAX's log lines, filled as they happen."""
+    found = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            if "Finished XLA compilation" in record.getMessage():
+                found.append(record.getMessage())
+
+    handler, logger = Collect(logging.DEBUG), logging.getLogger("jax")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        with jax.log_compiles(True):
+            yield found
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

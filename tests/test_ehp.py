@@ -1,7 +1,5 @@
 """Λ^αβ(ω), power spectra and golden-rule rates against quadrature and the properties of docs/physics.md §4."""
 
-import logging
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,7 +7,7 @@ import pytest
 
 import ehpjax
 import reference
-from conftest import assert_close, build, paper_arrays, random_arrays
+from conftest import assert_close, build, compilations, paper_arrays, random_arrays
 
 CH = ehpjax.CHANNELS
 SWAP = [0, 1, 3, 2]  # channel index of βα for αβ = LL, RR, RL, LR
@@ -170,14 +168,13 @@ def test_vmap_over_baths_equals_loop(paper_junction):
     np.testing.assert_allclose(batched, looped, rtol=1e-13)
 
 
-def test_an_eager_vmap_runs_one_program(paper_junction, caplog):
+def test_an_eager_vmap_runs_one_program(paper_junction):
     """Outside any jit, a vmap of ehp_dos compiles one program, not one per operation (the
     public functions jit themselves under a caller's transformation), with the looped values."""
     mus = (9.4, 10.1, 10.6)  # values no other test uses
     looped = [ehpjax.ehp_dos(paper_junction, ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2), 0.7) for mu in mus]
     baths = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[ehpjax.Baths(mu, mu - 0.3, 0.2, 0.2) for mu in mus])
-    with jax.log_compiles(True), caplog.at_level(logging.DEBUG, logger="jax"):
+    with compilations() as compiled:
         batched = jax.vmap(lambda b: ehpjax.ehp_dos(paper_junction, b, 0.7))(baths)
-    compiled = [r.getMessage() for r in caplog.records if "Finished XLA compilation" in r.getMessage()]
     assert len(compiled) == 1, compiled
     np.testing.assert_allclose(batched, np.stack(looped), rtol=1e-13, atol=1e-300)

@@ -1,7 +1,5 @@
 """Junction, Modes and Baths: construction, pytree behaviour and clear errors for bad input."""
 
-import logging
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -106,17 +104,16 @@ def test_modules_are_pytrees_of_arrays(paper_junction):
     assert eqx.is_array(paper_junction.spin_degeneracy)
 
 
-def test_concrete_inputs_are_checked_without_compiling(caplog):
+def test_concrete_inputs_are_checked_without_compiling():
     """A model of a new shape from concrete arrays is converted and checked on the host (NumPy):
     no XLA program is compiled, where a program per check and shape used to take seconds."""
-    from conftest import random_arrays
+    from conftest import compilations, random_arrays
 
     H, gL, gR, M, K, eta = random_arrays(71, 7, 3)  # shapes no other test builds
-    with jax.log_compiles(True), caplog.at_level(logging.DEBUG, logger="jax"):
+    with compilations() as compiled:
         junction = ehpjax.Junction(H, gL, gR, M, spin_degeneracy=2)
         modes = ehpjax.Modes(K, eta)
         ehpjax.Baths(0.1, -0.1, 0.2, 0.3)
-    compiled = [r.getMessage() for r in caplog.records if "Finished XLA compilation" in r.getMessage()]
     assert not compiled, compiled
     assert junction.H.dtype == jnp.complex128 and modes.K.dtype == jnp.float64
     assert junction.spin_degeneracy.dtype == jnp.float64
