@@ -74,7 +74,7 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     # points A also ψ^(1..4), for the Taylor series of close pairs.
     a_pts, b_pts, c_pts = w(mus, zc), w(mus, om + zc), w(mus + om, zc)
     psi_a, *derivs_a = (materialize(x) for x in polygammas(a_pts))
-    psi_b, psi_c = materialize(digamma(jnp.stack([b_pts, c_pts])))  # one ψ for both: a smaller program
+    psi_b, psi_c = materialize(digamma(b_pts)), materialize(digamma(c_pts))
 
     def rows(x):  # pole k of the electron side
         return x[:, :, None, :]
