@@ -107,12 +107,14 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     n = h_eff.shape[0]
     traceless = h_eff - jnp.trace(h_eff) / n * jnp.eye(n)  # the level shift is irrelevant to the splitting
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(traceless)))
-    first = jax.lax.linalg.eig(jax.lax.stop_gradient(h_eff), compute_left_eigenvectors=False)[1]
-    kappa0 = _condition(first)
-    defective = kappa0 > _KAPPA_MAX
+    def eig(h):
+        return tuple(jax.lax.linalg.eig(h, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2])
+
+    z, right = eig(h_eff)
+    defective = _condition(jax.lax.stop_gradient(right)) > _KAPPA_MAX
     delta = jnp.where(defective, jnp.sqrt(_EPS) * scale, 0.0)
-    h_used = h_eff + delta * _generic_direction(n)
-    z, right = jax.lax.linalg.eig(h_used, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
+    # the second decomposition only near an exceptional point (under a batched vmap: always, selected)
+    z, right = jax.lax.cond(defective, lambda: eig(h_eff + delta * _generic_direction(n)), lambda: (z, right))
     width = -jnp.imag(z)
     right = check(right, _unbroadened(z, junction), _UNBROADENED)
     right_inv = jnp.linalg.inv(right)
