@@ -153,7 +153,6 @@ def _pair_coefficients(junction: Junction, poles: PoleExpansion):
     (k, j' = block·n + k') in ``pair_integrals``' order, real and imaginary parts apart."""
     n, nb = poles.z.shape[0], junction.n_modes
     c = coupling_matrices(junction, poles)
-    rows, cols = jnp.triu_indices(nb)
 
     def layout(x):  # (N_b, n, 2n) over (m, k, j') → (block, n², N_b)
         return jnp.moveaxis(x.reshape(nb, n, 2, n), 0, -1).swapaxes(0, 1).reshape(2, n * n, nb)
@@ -162,8 +161,10 @@ def _pair_coefficients(junction: Junction, poles: PoleExpansion):
     for a, b in _PAIRS:
         p = layout(jnp.swapaxes(c[b, a][:, :, :n], 1, 2))  # P_m[j', k] at (k, j')
         q = layout(c[a, b][:, :n, :])  # Q_n[k, j']
-        mixed = p[..., rows] * q[..., cols] + jnp.where(rows != cols, p[..., cols] * q[..., rows], 0.0)
-        coeff.append(mixed)
+        # row m of the upper triangle: p_m q_n + p_n q_m for n ≥ m (slices, not a gather: XLA's CPU gather is slow)
+        coeff.append(jnp.concatenate([x for m in range(nb) for x in (
+            p[..., m:m + 1] * q[..., m:m + 1], p[..., m:m + 1] * q[..., m + 1:] + p[..., m + 1:] * q[..., m:m + 1])],
+            axis=-1))
     coeff = junction.spin_degeneracy * jnp.stack(coeff)  # (4, block, n², F)
     return jnp.stack([jnp.real(coeff), jnp.imag(coeff)], axis=2)
 
@@ -185,14 +186,13 @@ def _transmission(coeff, z, baths: Baths, omega, matrices, size):
     def block(args):
         om, features = args
         el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e)  # blocks (LL, LU), each (2, n, n, B)
-        a = features.T  # (F, B)
+        s = (coeff.reshape(-1, coeff.shape[-1]) @ features.T).reshape(coeff.shape[:-1] + (-1,))  # one GEMM
         out = []
         for c, (a_lead, b_lead) in enumerate(_PAIRS):
             t = 0.0
             for blk in range(2):
                 k = (el[blk][a_lead] - hole[blk][b_lead]).reshape(n * n, -1)
-                s = coeff[c, blk] @ a  # (re/im, n², B)
-                t = t + jnp.sum(jnp.real(k) * s[0] - jnp.imag(k) * s[1], axis=0)
+                t = t + jnp.sum(jnp.real(k) * s[c, blk, 0] - jnp.imag(k) * s[c, blk, 1], axis=0)
             out.append(t)
         return -jnp.stack(out) / jnp.pi
 
@@ -377,23 +377,22 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExp
     sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
 
-    # the quadrature nodes (A_ph) and the sharp-line nodes (P_k) in one evaluation of the pair integrals
+    coeff = _pair_coefficients(junction, poles)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
-    if line:
-        line_nodes, line_matrices = _line_nodes(modes, baths)
-        nodes, spectral = jnp.concatenate([omega, line_nodes]), jnp.concatenate([spectral, line_matrices])
-    else:
-        nodes = omega
-    both = _transmission(_pair_coefficients(junction, poles), poles.z, baths, nodes, spectral, quadrature.block)
-    transmission = both[:, :omega.shape[0]]  # Tr[Λ^αβ A_ph], (4, P)
+    transmission = _transmission(coeff, poles.z, baths, omega, spectral, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 
     J_channels = energy_density @ w_kronrod
     N_channels = number_density @ w_kronrod
-    if line:
-        fluxes = _sharp_line(both[:, omega.shape[0]:], modes, baths)
+    if line:  # the sharp-line nodes (P_k) are evaluated only where η = 0 (both branches under a batched η)
+        def line_fluxes():
+            line_nodes, line_matrices = _line_nodes(modes, baths)
+            q = _transmission(coeff, poles.z, baths, line_nodes, line_matrices, quadrature.block)
+            return _sharp_line(q, modes, baths)
+
+        fluxes = jax.lax.cond(sharp, line_fluxes, lambda: (jnp.zeros(4), jnp.zeros(4)))
         J_channels, N_channels = (jnp.where(sharp, exact, q) for exact, q in zip(fluxes, (J_channels, N_channels)))
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
     I = N_channels @ sign_I
