@@ -95,7 +95,8 @@ def _abs2(x):
 
 def reciprocal(x):
     """1/x for complex x as conj(x)/|x|² (cheaper than XLA's guarded complex division)."""
-    return jnp.conj(x) / _abs2(x)
+    scale = 1.0 / _abs2(x)  # one real division (a complex one costs three, with branches)
+    return jax.lax.complex(jnp.real(x) * scale, -jnp.imag(x) * scale)
 
 
 # Cephes' arctan: rational approximation on |r| ≤ 0.66 after range reduction (≤ 2.3e-16).
