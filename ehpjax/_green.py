@@ -80,10 +80,10 @@ def _generic_direction(n: int):
     return jnp.exp(1j * phase) * (1.0 + 0.5 * jnp.cos(1.7 * (i - 2 * j)))
 
 
-def _condition(right):
-    """κ = ‖R‖_F ‖R⁻¹‖_F / n of an eigenvector matrix (≥ 1; grows like 1/gap at an exceptional point)."""
-    n = right.shape[0]
-    return jnp.linalg.norm(right) * jnp.linalg.norm(jnp.linalg.inv(right)) / n
+def _condition(right, right_inv):
+    """κ = ‖R‖_F ‖R⁻¹‖_F / n of an eigenvector matrix R (≥ 1; grows like 1/gap at an exceptional
+    point), without its gradient."""
+    return jax.lax.stop_gradient(jnp.linalg.norm(right) * jnp.linalg.norm(right_inv) / right.shape[0])
 
 
 _UNBROADENED = ("a state of H is not broadened by the leads (Im z = 0 for an eigenvalue of "
@@ -107,18 +107,20 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     n = h_eff.shape[0]
     traceless = h_eff - jnp.trace(h_eff) / n * jnp.eye(n)  # the level shift is irrelevant to the splitting
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(traceless)))
-    def eig(h):
-        return tuple(jax.lax.linalg.eig(h, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2])
 
-    z, right = eig(h_eff)
-    defective = _condition(jax.lax.stop_gradient(right)) > _KAPPA_MAX
+    def decomposition(h):  # eigenvalues z, right eigenvectors R and R⁻¹
+        z, right = jax.lax.linalg.eig(h, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
+        return z, right, jnp.linalg.inv(right)
+
+    z, right, right_inv = decomposition(h_eff)
+    defective = _condition(right, right_inv) > _KAPPA_MAX
     delta = jnp.where(defective, jnp.sqrt(_EPS) * scale, 0.0)
-    # the second decomposition only near an exceptional point (under a batched vmap: always, selected)
-    z, right = jax.lax.cond(defective, lambda: eig(h_eff + delta * _generic_direction(n)), lambda: (z, right))
+    # a second decomposition only near an exceptional point (under a batched vmap: always, selected)
+    z, right, right_inv = jax.lax.cond(defective, lambda: decomposition(h_eff + delta * _generic_direction(n)),
+                                       lambda: (z, right, right_inv))
     width = -jnp.imag(z)
     right = check(right, _unbroadened(z, junction), _UNBROADENED)
-    right_inv = jnp.linalg.inv(right)
-    kappa = jax.lax.stop_gradient(jnp.linalg.norm(right) * jnp.linalg.norm(right_inv) / n)
+    kappa = _condition(right, right_inv)
     narrowest = jax.lax.stop_gradient(jnp.min(width))
     error = 10.0 * _EPS * kappa**2 + 10.0 * delta * jnp.max(jnp.abs(_generic_direction(n))) / narrowest
     denom = jnp.conj(z)[None, :] - z[:, None]  # [l, k] = z_k* − z_l
