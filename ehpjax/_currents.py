@@ -20,7 +20,7 @@ from jaxtyping import Array, Float
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled
-from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals
+from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pole_polygammas
 from ._checks import check, checks_deferred, is_traced
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
@@ -169,7 +169,7 @@ def _pair_coefficients(junction: Junction, poles: PoleExpansion):
     return jnp.stack([jnp.real(coeff), jnp.imag(coeff)], axis=2)
 
 
-def _transmission(coeff, z, baths: Baths, omega, matrices, size):
+def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size):
     """T^αβ(ω) = Tr[Λ^αβ(ω) A(ω)] on the nodes ``omega`` (P,), A(ω) real symmetric, given by
     its features ``matrices`` (P, F) (``_symmetric_features``; A = A_ph for the quadrature),
     shape (4, P), in blocks of ``size`` nodes (``FrequencyQuadrature.block``): a block's
@@ -180,12 +180,14 @@ def _transmission(coeff, z, baths: Baths, omega, matrices, size):
         T = −Re Σ_kj' K[k, j'] S[k, j'] / π,   S[k, j'] = Σ_mn W_mn[k, j'] A_nm(ω),
     K = el[α] − hole[β]. S is a real matrix product with the ω-independent ``coeff``
     (``_pair_coefficients``): about a quarter of the arithmetic of forming X with complex products.
+    at_poles: ``_ehp.pole_polygammas`` of the poles ``z`` and ``baths`` (the same for every block).
     """
     n = z.shape[0]
 
     def block(args):
         om, features = args
-        el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e)  # blocks (LL, LU), each (2, n, n, B)
+        # blocks (LL, LU), each (2, n, n, B)
+        el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e, at_poles)
         s = (coeff.reshape(-1, coeff.shape[-1]) @ features.T).reshape(coeff.shape[:-1] + (-1,))  # one GEMM
         out = []
         for c, (a_lead, b_lead) in enumerate(_PAIRS):
@@ -341,17 +343,27 @@ def currents(
 
 def _currents_kernel(junction, modes, baths, quadrature, line=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
-    pole expansion (and its check) and the elastic current, which need no ω rule, are made
-    once, here, for both rules of the adaptive one."""
+    pole expansion (and its check), the elastic current and the sharp-line limit, which need
+    no ω rule, are made once, here, for both rules of the adaptive one (``line=False``: η is
+    known not to vanish, so the sharp-line limit is left out)."""
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
     I_elastic = elastic_current(junction, baths, poles)
+    at_poles = pole_polygammas(poles.z, baths.mu_L, baths.mu_R, baths.T_e)
+    sharp, frictional = without_friction(modes)  # η = 0: the rules see finite η; the limit replaces them below
+    args = (junction, frictional, baths, poles, I_elastic, at_poles)
     if isinstance(quadrature, AdaptiveQuadrature):
-        return refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse, line=line),
-                      functools.partial(_lowest_order_once, quadrature=quadrature.fine, line=line),
-                      functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                      (junction, modes, baths, poles, I_elastic), quadrature.refine_fraction)
-    return _lowest_order(junction, modes, baths, poles, I_elastic, quadrature, line=line)
+        result = refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse),
+                        functools.partial(_lowest_order_once, quadrature=quadrature.fine),
+                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
+                        args, quadrature.refine_fraction)
+        fixed = quadrature.fine
+    else:
+        result = _lowest_order(*args, quadrature)
+        fixed = quadrature
+    if line:
+        result = _sharp_line_currents(result, sharp, *args, fixed.block)
+    return result
 
 
 @eqx.filter_jit
@@ -368,55 +380,57 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
 _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, checks raised on the host
 
 
-def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic,
-                  quadrature: FrequencyQuadrature, line: bool = True) -> Currents:
+def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
+                  quadrature: FrequencyQuadrature) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``,
-    with their error estimates and the given ``elastic_current`` (modes checked by the caller;
-    ``line=False``: η is known to be nonzero, so the sharp-line nodes are left out)."""
-    V = baths.V
-    sharp, modes = without_friction(modes)  # η = 0: the sharp-line limit, below
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(V), baths.T_e, baths.T_ph)
-
+    with their error estimates, the given ``elastic_current`` and ``_ehp.pole_polygammas``
+    (η ≠ 0: modes checked and made frictional by the caller)."""
+    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V), baths.T_e,
+                                                 baths.T_ph)
     coeff = _pair_coefficients(junction, poles)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
-    transmission = _transmission(coeff, poles.z, baths, omega, spectral, quadrature.block)  # Tr[Λ^αβ A_ph], (4, P)
+    # Tr[Λ^αβ A_ph], (4, P)
+    transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 
-    J_channels = energy_density @ w_kronrod
-    N_channels = number_density @ w_kronrod
-    if line:  # the sharp-line nodes (P_k) are evaluated only where η = 0 (both branches under a batched η)
-        def line_fluxes():
-            line_nodes, line_matrices = _line_nodes(modes, baths)
-            q = _transmission(coeff, poles.z, baths, line_nodes, line_matrices, quadrature.block)
-            return _sharp_line(q, modes, baths)
-
-        fluxes = jax.lax.cond(sharp, line_fluxes, lambda: (jnp.zeros(4), jnp.zeros(4)))
-        J_channels, N_channels = (jnp.where(sharp, exact, q) for exact, q in zip(fluxes, (J_channels, N_channels)))
-    sign_I = jnp.array([0.0, 0.0, -1.0, 1.0])
-    I = N_channels @ sign_I
-
     def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
         return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
-    J_error = jnp.where(sharp, poles.error * jnp.sum(jnp.abs(J_channels)), error(jnp.sum(energy_density, axis=0)))
-    I_error = jnp.where(sharp, poles.error * jnp.abs(I), error(sign_I @ number_density))
+    return _assemble(energy_density @ w_kronrod, number_density @ w_kronrod, I_elastic, baths,
+                     error(jnp.sum(energy_density, axis=0)), error(_SIGN_I @ number_density))
 
+
+_SIGN_I = np.array([0.0, 0.0, -1.0, 1.0])  # I = N^LR − N^RL
+
+
+def _assemble(J_channels, N_channels, I_elastic, baths: Baths, J_error, I_error) -> Currents:
+    """``Currents`` from the channel fluxes: J = Σ J^αβ, I = N^LR − N^RL, P = IV, σ."""
     J = jnp.sum(J_channels)
-    P = I * V
+    I = N_channels @ _SIGN_I
+    P = I * baths.V
     sigma = (P - J) / baths.T_e + J / baths.T_ph
-    return Currents(
-        J=J,
-        J_channels=J_channels,
-        N_channels=N_channels,
-        I=I,
-        I_elastic=I_elastic,
-        P=P,
-        entropy_production=sigma,
-        J_error=J_error,
-        I_error=I_error,
-    )
+    return Currents(J=J, J_channels=J_channels, N_channels=N_channels, I=I, I_elastic=I_elastic, P=P,
+                    entropy_production=sigma, J_error=J_error, I_error=I_error)
+
+
+def _sharp_line_currents(result: Currents, sharp, junction: Junction, modes: Modes, baths: Baths,
+                         poles: PoleExpansion, I_elastic, at_poles, block) -> Currents:
+    """``result``, replaced by the sharp-line limit (``_sharp_line``) where η = 0 (``sharp``),
+    with the pole expansion's relative error. The line nodes are evaluated only then (under a
+    batched η, both branches run)."""
+    def line_fluxes():
+        nodes, matrices = _line_nodes(modes, baths)
+        q = _transmission(_pair_coefficients(junction, poles), poles.z, baths, at_poles, nodes, matrices, block)
+        return _sharp_line(q, modes, baths)
+
+    fluxes = jax.lax.cond(sharp, line_fluxes, lambda: (jnp.zeros(4), jnp.zeros(4)))
+    J_channels, N_channels = (jnp.where(sharp, exact, q) for exact, q in
+                              zip(fluxes, (result.J_channels, result.N_channels)))
+    J_error = jnp.where(sharp, poles.error * jnp.sum(jnp.abs(J_channels)), result.J_error)
+    I_error = jnp.where(sharp, poles.error * jnp.abs(N_channels @ _SIGN_I), result.I_error)
+    return _assemble(J_channels, N_channels, I_elastic, baths, J_error, I_error)
 
 
 # The adaptive rule calls each of its two rules from an unbatched and a batched trace
@@ -425,7 +439,7 @@ def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExp
 # jit(vmap(J)), jit(grad(J)), jit(vmap(grad(J))) and jit(J) of the paper's model (the test
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
-_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "line"))
+_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature",))
 
 
 def cooling_cop(result: Currents):

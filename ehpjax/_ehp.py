@@ -48,7 +48,26 @@ def channel_weights(junction: Junction, poles: PoleExpansion):
     return junction.spin_degeneracy * jnp.stack(weights)
 
 
-def pair_integrals(z, omega, mu_L, mu_R, temperature):
+def _w(mu, pole, inv_c):
+    """w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p (inv_c = 1/(2πiT))."""
+    return 0.5 + (mu - pole) * inv_c
+
+
+def _leads_and_poles(z, mu_L, mu_R, temperature):
+    """(μ per lead (2, 1, 1), z_k (1, n, 1), 1/(2πiT)) in ``pair_integrals``' layout."""
+    inv_c = -0.5j / (jnp.pi * temperature)  # 1/(2πiT): multiply, never divide elementwise
+    return jnp.stack([mu_L, mu_R])[:, None, None], z[None, :, None], inv_c
+
+
+def pole_polygammas(z, mu_L, mu_R, temperature):
+    """[ψ, ψ^(1), …, ψ^(4)](w_k) at the ω-independent points w_k = 1/2 + (μ_l − z_k)/(2πiT)
+    of ``pair_integrals``, each of shape (lead, n, 1): computed once per call of the currents
+    and passed to every block of frequencies (in XLA, the largest piece of a block's program)."""
+    mus, zc, inv_c = _leads_and_poles(z, mu_L, mu_R, temperature)
+    return tuple(materialize(x) for x in polygammas(_w(mus, zc, inv_c)))
+
+
+def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     """Electron and hole parts of K^αβ[k, j'] = ∫ dε (f(ε; μ_α) − f(ε − ω; μ_β)) / ((ε − z_k)(ε − ω − p_j')),
     for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
@@ -60,20 +79,16 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature):
     evaluated once per pole and node (O(n)); each pole pair then costs a few complex
     operations and shares one reciprocal between leads and between el and hole.
     Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
+    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)``, if already at hand.
     """
     om = jnp.asarray(omega, dtype=jnp.float64)[None, None, :]  # (1, 1, P)
-    inv_c = -0.5j / (jnp.pi * temperature)  # 1/(2πiT): multiply, never divide elementwise
-    mus = jnp.stack([mu_L, mu_R])[:, None, None]  # (lead, 1, 1)
-    zc = z[None, :, None]  # (1, n, 1)
-
-    def w(mu, pole):  # w_p = 1/2 + (μ − p)/(2πiT) for a lower-half-plane pole p
-        return 0.5 + (mu - pole) * inv_c
+    mus, zc, inv_c = _leads_and_poles(z, mu_L, mu_R, temperature)
 
     # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k);
     # note w(μ + ω, ω + z_k) = A. Shapes (lead, n, 1 or P). ψ on the nodes; at the few
     # points A also ψ^(1..4), for the Taylor series of close pairs.
-    a_pts, b_pts, c_pts = w(mus, zc), w(mus, om + zc), w(mus + om, zc)
-    psi_a, *derivs_a = (materialize(x) for x in polygammas(a_pts))
+    a_pts, b_pts, c_pts = _w(mus, zc, inv_c), _w(mus, om + zc, inv_c), _w(mus + om, zc, inv_c)
+    psi_a, *derivs_a = pole_polygammas(z, mu_L, mu_R, temperature) if at_poles is None else at_poles
     psi_b, psi_c = materialize(digamma(b_pts)), materialize(digamma(c_pts))
 
     def rows(x):  # pole k of the electron side
