@@ -343,15 +343,15 @@ def currents(
 
 def _currents_kernel(junction, modes, baths, quadrature, line=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
-    pole expansion (and its check), the elastic current and the sharp-line limit, which need
-    no ω rule, are made once, here, for both rules of the adaptive one (``line=False``: η is
-    known not to vanish, so the sharp-line limit is left out)."""
+    pole expansion (and its check), the pair coefficients, the elastic current and the
+    sharp-line limit, which need no ω rule, are made once, here, for both rules of the adaptive
+    one (``line=False``: η is known not to vanish, so the sharp-line limit is left out)."""
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
     I_elastic = elastic_current(junction, baths, poles)
     at_poles = pole_polygammas(poles.z, baths.mu_L, baths.mu_R, baths.T_e)
     sharp, frictional = without_friction(modes)  # η = 0: the rules see finite η; the limit replaces them below
-    args = (junction, frictional, baths, poles, I_elastic, at_poles)
+    args = (_pair_coefficients(junction, poles), frictional, baths, poles, I_elastic, at_poles)
     if isinstance(quadrature, AdaptiveQuadrature):
         result = refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse),
                         functools.partial(_lowest_order_once, quadrature=quadrature.fine),
@@ -380,14 +380,13 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
 _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, checks raised on the host
 
 
-def _lowest_order(junction: Junction, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
+def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
                   quadrature: FrequencyQuadrature) -> Currents:
-    """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``,
-    with their error estimates, the given ``elastic_current`` and ``_ehp.pole_polygammas``
-    (η ≠ 0: modes checked and made frictional by the caller)."""
+    """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``
+    and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
+    ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller)."""
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V), baths.T_e,
                                                  baths.T_ph)
-    coeff = _pair_coefficients(junction, poles)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block)
@@ -415,14 +414,14 @@ def _assemble(J_channels, N_channels, I_elastic, baths: Baths, J_error, I_error)
                     entropy_production=sigma, J_error=J_error, I_error=I_error)
 
 
-def _sharp_line_currents(result: Currents, sharp, junction: Junction, modes: Modes, baths: Baths,
+def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Baths,
                          poles: PoleExpansion, I_elastic, at_poles, block) -> Currents:
     """``result``, replaced by the sharp-line limit (``_sharp_line``) where η = 0 (``sharp``),
     with the pole expansion's relative error. The line nodes are evaluated only then (under a
     batched η, both branches run)."""
     def line_fluxes():
         nodes, matrices = _line_nodes(modes, baths)
-        q = _transmission(_pair_coefficients(junction, poles), poles.z, baths, at_poles, nodes, matrices, block)
+        q = _transmission(coeff, poles.z, baths, at_poles, nodes, matrices, block)
         return _sharp_line(q, modes, baths)
 
     fluxes = jax.lax.cond(sharp, line_fluxes, lambda: (jnp.zeros(4), jnp.zeros(4)))
