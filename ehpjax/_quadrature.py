@@ -210,14 +210,16 @@ class FrequencyQuadrature(eqx.Module):
         omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
         def newton(state):  # the residual, and a step unless it is small enough or the steps are used up
-            step, omega, _ = state
+            step, omega, _, _ = state
             residual = cdf(omega) - t
+            rho = density(omega)
             done = (step >= _NEWTON_STEPS) | ~jnp.any(jnp.abs(residual) > _NEWTON_TOLERANCE)
-            omega = jnp.where(done, omega, jnp.clip(omega - residual / density(omega), lo, hi))
-            return step + 1, omega, done
+            omega = jnp.where(done, omega, jnp.clip(omega - residual / rho, lo, hi))
+            return step + 1, omega, done, rho
 
-        omega = jax.lax.while_loop(lambda state: ~state[2], newton, (0, omega, False))[1]
-        jacobian = 1.0 / density(omega)  # dω/dt
+        # the last pass leaves ω as it is, so its density is the one at the final ω: dω/dt = 1/ρ
+        _, omega, _, rho = jax.lax.while_loop(lambda state: ~state[2], newton, (0, omega, False, jnp.ones_like(t)))
+        jacobian = 1.0 / rho
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         return jax.lax.stop_gradient((omega, w_k, w_g))
