@@ -180,7 +180,8 @@ def dressed_currents(
         if quadrature.warn:
             report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error)
         return result
-    raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')")
+    raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')",
+                      baths.V)
     if quadrature.warn:
         _warn_inaccurate(J, J_error, I, I_error, quadrature.rtol)
     return result

@@ -51,7 +51,9 @@ class DressedModes(eqx.Module):
     frequencies: (N_b,) zeros ω of det[ω² − K + iωη − Π^r_e(ω)], Re ω ≥ 0, one per mode
         (in the order of ``bare``); Im ω < 0 is decay (amplitude ∝ e^(Im ω t)).
     bare: (N_b,) the lowest-order poles (Π^r_e = 0).
-    growth_rate: max_k Im ω_k (> 0: runaway; the e-bath amplifies the mode).
+    growth_rate: max_k Im ω_k (> 0: runaway; the e-bath amplifies the mode). A zero that grows
+        out of no bare pole (a static soft mode on the imaginary axis) shows in
+        ``unstable_count`` and ``stable`` only.
     quality_factor: (N_b,) Q = Re ω / (−2 Im ω).
     unstable_count: number of zeros of det F in the upper half-plane (argument principle).
     stable: no zero in the upper half-plane (unstable_count = 0 and growth_rate < 0).
@@ -145,15 +147,29 @@ def tail_nodes(omega_max, n_modes_scale, count: int = 16):
     return omega_max * jnp.exp(jnp.linspace(0.0, 1.0, count + 1)[1:] * jnp.log(top / omega_max))
 
 
-def raise_if_unstable(stable, growth_rate, count, where: str):
+def raise_if_unstable(stable, growth_rate, count, where: str, bias=None):
     """For concrete (not traced) results: a clear error instead of a number (``count``: the
-    number of unstable zeros, None if not at hand)."""
-    if not bool(stable):
-        zeros = "a zero" if count is None else f"{int(count)} zero(s)"
-        raise DressedInstabilityError(
-            f"{where}: the junction is unstable at these parameters: the e-bath drives "
-            f"{zeros} of det[ω² − K + iωη − Π^r_e(ω)] into the upper half-plane (a mode pole ω "
-            f"counts with its mirror −ω*; growth rate Im ω = {float(growth_rate):.4g}); "
-            "there is no steady state and no current to report. Lower the bias or the electron-mode "
-            "coupling, or raise the phonon-bath friction eta."
-        )
+    number of unstable zeros, None if not at hand; ``bias``: V, for the advice). Without bias
+    the e-bath only damps (docs/physics.md §9), so an instability there is static: a mode
+    softened through zero frequency, which neither a lower bias nor more friction cures."""
+    if bool(stable):
+        return
+    zeros = "a zero" if count is None else f"{int(count)} zero(s)"
+    rate = float(growth_rate)
+    if rate > 0:
+        how = f"growth rate Im ω = {rate:.4g}"
+    else:  # the argument principle counts a zero that the followed poles do not reach
+        how = ("found by the argument principle; the poles followed from the bare modes stay below the axis "
+               f"(max Im ω = {rate:.4g}), so its growth rate is not known")
+    if bias is not None and float(bias) == 0.0:
+        advice = ("Without bias this is a static instability: the e-bath's static response softens a mode "
+                  "through zero frequency (K + Π^r_e(0) is not positive definite). Stiffen the mode (K) or "
+                  "lower the electron-mode coupling; raising the friction eta does not help.")
+    else:
+        advice = ("Lower the bias or the electron-mode coupling, raise the phonon-bath friction eta, or stiffen "
+                  "the mode (K).")
+    raise DressedInstabilityError(
+        f"{where}: the junction is unstable at these parameters: the e-bath drives "
+        f"{zeros} of det[ω² − K + iωη − Π^r_e(ω)] into the upper half-plane (a mode pole ω "
+        f"counts with its mirror −ω*; {how}); there is no steady state and no current to report. {advice}"
+    )

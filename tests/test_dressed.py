@@ -158,6 +158,23 @@ def test_instability_raises_or_is_flagged():
     assert bool(calm.stable) and int(calm.unstable_count) == 0 and float(calm.growth_rate) < 0
 
 
+def test_an_unbiased_instability_is_static_and_the_error_says_so():
+    """Without bias the e-bath only damps, yet a strong coupling softens the mode through zero
+    frequency: K + Π^r_e(0) < 0, a zero on the positive imaginary axis. The error says so, advises
+    neither a lower bias nor more friction, and quotes no growth rate that it does not know
+    (second case: the poles followed from the bare ones stay below the axis)."""
+    baths = ehpjax.Baths(10.0, 10.0, 0.1, 0.1)
+    for (m, omega), rate in (((0.5, 0.3), "growth rate Im ω = 0.34"), ((1.0, 1.0), "growth rate is not known")):
+        junction = ehpjax.Junction.two_level(10.2, 9.8, 0.5, 0.5, m)
+        static = omega**2 + float(np.real(self_energy_complex(junction, baths, jnp.array([1e-9j]))[0, 0, 0]))
+        assert static < 0  # F(0) = −(K + Π^r_e(0)) > 0: the static criterion, apart from the pole search
+        with pytest.raises(ehpjax.DressedInstabilityError) as caught:
+            ehpjax.currents(junction, ehpjax.Modes.single(omega, 0.1), baths, order="dressed")
+        message = str(caught.value)
+        assert "static instability" in message and "Stiffen the mode" in message and rate in message
+        assert "Lower the bias" not in message
+
+
 def test_vmap_over_bias_and_gradient():
     junction, modes = paper()
 

@@ -112,7 +112,8 @@ def currents_command(
     if order == "dressed":
         from .._stability import raise_if_unstable
 
-        raise_if_unstable(values["stable"], values["growth_rate"], None, "ehpjax currents --dressed")
+        raise_if_unstable(values["stable"], values["growth_rate"], None, "ehpjax currents --dressed",
+                          baths["mu_L"] - baths["mu_R"])
     bad = sorted(k for k, v in values.items() if not math.isfinite(v))
     if bad:
         raise EhpjaxError(f"the result is not finite ({', '.join(bad)}) at these inputs; check the parameters")

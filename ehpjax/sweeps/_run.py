@@ -265,7 +265,7 @@ class _Plan:
             unstable = _count_unstable(store)
             if unstable:
                 warnings.warn(f"ehpjax.sweep: the junction is unstable at {unstable} of {self.spec.size} points "
-                              "(stable = 0, growth_rate > 0): no steady state there, so their currents mean "
+                              "(stable = 0): no steady state there, so their currents mean "
                               "nothing", RuntimeWarning, stacklevel=3)
         if self.adaptive and store.keeps:
             missed = _count_missed(store)
