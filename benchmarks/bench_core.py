@@ -11,7 +11,8 @@ against scipy quadrature are printed. Workloads:
   3. the gradient of J with respect to all junction and mode parameters;
   4. the cost of one J for n = 2…64 levels and N_b = 1…16 modes;
 
-and prints times (medians of repeated warm runs; of 3 runs for the NumPy peers), ratios,
+and prints times (medians of repeated warm runs; the methods whose ratios make the target
+table are timed in alternating rounds, since the machine's speed drifts), ratios,
 compile times and the worst error of each method against
 adaptive scipy quadrature (``tests/reference.py``) at spot points, then the summary table
 of targets (ratios against both NumPy peers).
@@ -43,7 +44,7 @@ import reference  # noqa: E402
 
 PAPER = reference.paper_model()  # (H, Γ_L, Γ_R, M, K, η)
 SUMMARY = {}  # workload → numbers for the target table
-NUMPY_REPEAT = 3  # runs of each NumPy peer (their median is the reference time)
+NUMPY_REPEAT = 3  # rounds of the NumPy peers' timing (their median is the reference time)
 
 
 def timed(fn, *args, repeat=7):
@@ -63,6 +64,24 @@ def median_time(fn, repeat=NUMPY_REPEAT):
         result = fn()
         times.append(time.perf_counter() - t0)
     return result, float(np.median(times))
+
+
+def interleaved(fns: dict, rounds: int, repeats: dict | None = None) -> dict:
+    """Median wall time in seconds of each (warm) fn of ``fns``, measured in alternating rounds:
+    every round runs each fn ``repeats[name]`` times (default 1) and keeps the median, and the
+    result is the median over rounds. The machine's speed drifts (up to 2× within an hour
+    here), so the methods whose ratio is reported are timed side by side, not minutes apart."""
+    repeats = repeats or {}
+    per_round = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times = []
+            for _ in range(repeats.get(name, 1)):
+                t0 = time.perf_counter()
+                jax.block_until_ready(fn())
+                times.append(time.perf_counter() - t0)
+            per_round[name].append(float(np.median(times)))
+    return {name: float(np.median(t)) for name, t in per_round.items()}
 
 
 def rel_err(x, ref):
@@ -112,8 +131,7 @@ def bench_fig3():
     def adaptive():  # ehpjax.sweep
         return ehpjax.sweep({"mu_L": mu, "mu_R": mu, "T_e": T_e, "T_ph": T_ph}, mode="flat", progress=False).J.values
 
-    _, sweep_s = timed(adaptive)
-    J_sweep = adaptive()
+    J_sweep = adaptive()  # and the first call (compiles)
 
     def numpy_general():  # the table is part of the cost: built in the timed call
         return nb.NumpyJunctionTable.for_baths(*PAPER, mu, mu, T_e, T_ph).sweep(mu, mu, T_e, T_ph)["J"]
@@ -122,8 +140,11 @@ def bench_fig3():
         table2 = n2.TwoLevelTable(*PAPER, mu.min(), mu.max())
         return np.array([table2.J(m, m, te, tp) for m, te, tp in zip(mu, T_e, T_ph)])
 
-    J_np, np_s = median_time(numpy_general)
-    J_np2, np2_s = median_time(numpy_two_level)
+    J_np, J_np2 = numpy_general(), numpy_two_level()
+    # the rows of the target table, side by side (each fn has run once above)
+    t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
+                     "np2": numpy_two_level}, rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3})
+    jax_s, sweep_s, np_s, np2_s = t["default"], t["sweep"], t["np"], t["np2"]
 
     spots = [0, 37, 150, 252, 303, 404, 470, 504]
     refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
@@ -177,20 +198,26 @@ def bench_junction_sweep():
         fixed = {"mu_L": 10.2, "mu_R": 9.8, "T_e": 0.4, "T_ph": 0.3}
         return ehpjax.sweep(p, fixed=fixed, mode="flat", progress=False).J.values
 
-    _, sweep_s = timed(adaptive)
-    J_sweep = adaptive()
+    J_sweep = adaptive()  # and the first call (compiles)
 
     def arrays(i):
         return reference.paper_model(p["eps_L"][i], p["eps_R"][i], p["gamma_L"][i], p["gamma_R"][i], p["m"][i])
 
-    J_np, np_s = median_time(lambda: np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)]))
+    def numpy_general():
+        return np.array([nb.numpy_J(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in range(505)])
 
     def two_level_J(i):  # the step refined per junction as in numpy_baseline (0.36 × the nearest singularity)
         H, gL, gR, M, K, eta = arrays(i)
         step = nb.default_step(H, gL, gR, K, eta, 0.4, 0.3)
         return n2.TwoLevelTable(H, gL, gR, M, K, eta, 9.8, 10.2, h=step).J(10.2, 9.8, 0.4, 0.3)
 
-    J_np2, np2_s = median_time(lambda: np.array([two_level_J(i) for i in range(505)]))
+    def numpy_two_level():
+        return np.array([two_level_J(i) for i in range(505)])
+
+    J_np, J_np2 = numpy_general(), numpy_two_level()
+    t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
+                     "np2": numpy_two_level}, rounds=NUMPY_REPEAT, repeats={"default": 5, "sweep": 5})
+    jax_s, sweep_s, np_s, np2_s = t["default"], t["sweep"], t["np"], t["np2"]
     spots = [0, 101, 202, 303, 404]
     refs = np.array([reference.currents_ref(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in spots])
     row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
@@ -218,12 +245,14 @@ def bench_gradient():
     value = jax.jit(jax.vmap(J))
     grad = jax.jit(jax.vmap(jax.grad(J)))
     value_and_grad = jax.jit(jax.vmap(jax.value_and_grad(J)))
-    _, t_value = timed(value, batch)
-    _, t_grad = timed(grad, batch)
-    _, t_vg = timed(value_and_grad, batch)
     one_value, one_grad = jax.jit(J), jax.jit(jax.grad(J))
-    _, t1v = timed(one_value, x, repeat=21)
-    _, t1g = timed(one_grad, x, repeat=21)
+    for fn, arg in ((value, batch), (grad, batch), (value_and_grad, batch), (one_value, x), (one_grad, x)):
+        jax.block_until_ready(fn(arg))  # compile
+    t = interleaved({"J": lambda: value(batch), "grad": lambda: grad(batch), "vg": lambda: value_and_grad(batch)},
+                    rounds=5, repeats={"J": 3, "grad": 3, "vg": 3})
+    t_value, t_grad, t_vg = t["J"], t["grad"], t["vg"]
+    t = interleaved({"J": lambda: one_value(x), "grad": lambda: one_grad(x)}, rounds=7, repeats={"J": 11, "grad": 11})
+    t1v, t1g = t["J"], t["grad"]
     row("", "time [s]", "grad / J", "")
     row("505 J (vmap)", f"{t_value:.3f}", "", "")
     row("505 gradients (vmap, 7 parameters)", f"{t_grad:.3f}", f"{t_grad / t_value:.2f}", "")
