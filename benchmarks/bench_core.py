@@ -115,7 +115,7 @@ def fig3_sweep(quadrature=None, with_errors=False):
 def bench_fig3():
     print("\n== 1. Fig-3 sweep (paper model, 505 values of J) ==")
     default, args, (mu, T_e, T_ph) = fig3_sweep()
-    compile_s, jax_s = timed(default, *args)
+    compile_s, _ = timed(default, *args, repeat=1)  # the first call; warm times below, side by side
     J_jax = np.asarray(default(*args))
     fixed, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature())
     _, fixed_s = timed(fixed, *args)
@@ -190,7 +190,7 @@ def bench_junction_sweep():
 
     args = [jnp.asarray(p[k]) for k in ("eps_L", "eps_R", "gamma_L", "gamma_R", "m")]
     default = jit_sweep({})
-    compile_s, jax_s = timed(default, *args)
+    compile_s, _ = timed(default, *args, repeat=1)  # the first call; warm times below, side by side
     J_jax = np.asarray(default(*args))
     _, quiet_s = timed(jit_sweep({"quadrature": ehpjax.FrequencyQuadrature(warn=False)}), *args)
 
