@@ -9,9 +9,8 @@ so repeated calls neither retrace nor recompile.
 from __future__ import annotations
 
 import functools
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -43,27 +42,38 @@ def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadratu
     return point
 
 
+class Batched(NamedTuple):
+    """``run(values, constants) -> (outputs, flags)``, jitted; ``messages[i]`` names the value
+    check whose flags are ``flags[..., i]`` (filled when ``run`` is first traced)."""
+
+    run: Callable
+    messages: list
+
+
 @functools.lru_cache(maxsize=64)
 def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed: tuple[str, ...] = (),
-            order: str = "lowest", quadrature: FrequencyQuadrature = QUIET, in_shardings=None):
+            order: str = "lowest", quadrature: FrequencyQuadrature = QUIET, in_shardings=None) -> Batched:
     """``jit(vmap(point))(values, constants)`` where ``point`` builds ``model.system`` from the
     parameters ``names`` (``values``: a dict of equal-length arrays, the batch) and ``fixed``
     (``constants``: a dict of scalars, shared by the batch) and returns ``fn``'s outputs as a
-    dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``).
+    dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``), together
+    with the value checks as flags, one row per point (``_checks.deferring``): no host
+    callback, so JAX's persistent compilation cache keeps the program (a resumed sweep does
+    not compile again).
 
     Shared parameters stay out of the batch, so whatever depends on them only (the
     junction's pole expansion when only bath names vary) is computed once per call.
     in_shardings: the batch's sharding (the constants are replicated)."""
-    point = _point(model, fn, order, quadrature)
+    point, messages = deferring(_point(model, fn, order, quadrature))
 
     def merged(values, constants):
         return point({**values, **constants})
 
     vmapped = jax.vmap(merged, in_axes=(0, None)) if names else merged
     if in_shardings is None:
-        return eqx.filter_jit(vmapped)  # a failed value check reads as an error naming the value
+        return Batched(jax.jit(vmapped), messages)
     replicated = jax.sharding.NamedSharding(in_shardings.mesh, jax.sharding.PartitionSpec())
-    return jax.jit(vmapped, in_shardings=(in_shardings, replicated))
+    return Batched(jax.jit(vmapped, in_shardings=(in_shardings, replicated)), messages)
 
 
 @functools.lru_cache(maxsize=64)

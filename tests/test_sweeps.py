@@ -96,7 +96,7 @@ def test_bad_values_give_one_error_and_leave_nothing_behind(tmp_path, product):
         ehpjax.sweep({"gamma_L": [0.5, -0.1]}, checkpoint=tmp_path / "b", progress=False)
     # γ_L = 0 leaves level 1 unbroadened: found while the first chunk runs, before anything is kept
     axes = {"gamma_L": [0.5, 0.0, 0.5, 0.5], "V": [0.0], "eps_L": [10.0]}
-    with pytest.raises(ehpjax.SweepError, match=r"invalid value at a point with gamma_L in \[0, 0.5\].*not broadened"):
+    with pytest.raises(ehpjax.SweepError, match=r"invalid value at 1 of 4 points, the first with gamma_L = 0, V = 0, eps_L = 10: .*not broadened"):
         ehpjax.sweep(axes, fixed={"T_e": 0.3, "T_ph": 0.25, "mu0": 10.0}, checkpoint=tmp_path / "c",
                      chunk_size=CHUNK, progress=False)
     assert not list(tmp_path.iterdir())

@@ -158,7 +158,7 @@ class _Plan:
 
     def _outputs(self) -> list[str]:
         """Output names, checked to be real scalars per point (traced once, nothing computed)."""
-        shapes = _output_shapes(self.evaluate, self.names, self.fixed, self.chunk)
+        shapes = _output_shapes(self.evaluate.run, self.names, self.fixed, self.chunk, self.sharding)
         for key, s in shapes.items():
             if jnp.issubdtype(s.dtype, jnp.complexfloating):
                 raise SweepError(f"output {key!r} of fn is complex; sweeps store real numbers: return its real "
@@ -210,20 +210,30 @@ class _Plan:
 
     # -- running ----------------------------------------------------------------------
     def _call(self, evaluate, values: dict, size: int) -> dict:
+        """``evaluate`` (``_evaluate.Batched``) at the points ``values``, padded to ``size``;
+        a failed value check raises SweepError naming the first point where it failed."""
         n = next(iter(values.values())).size
         padded = {k: np.pad(np.asarray(values[k], dtype=np.float64), (0, size - n), mode="edge") for k in self.names}
         try:
             with _quiet_value_checks():
-                result = evaluate({k: _to_global(v, self.sharding) for k, v in padded.items()}, self._constant_arrays)
-                return {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
+                result, flags = evaluate.run({k: _to_global(v, self.sharding) for k, v in padded.items()},
+                                             self._constant_arrays)
+                failed = _to_host(flags)[:n].reshape(n, -1)
+                result = {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
         except (jax.errors.JaxRuntimeError, ValueError) as err:
-            # a value check of the core (eqx.error_if) failed at some point of the chunk
+            # a value check that ``fn`` itself compiled in (eqx.error_if) failed at some point of the chunk
             marker = "EquinoxRuntimeError: "
             if marker not in str(err):
                 raise
             reason = str(err).split(marker, 1)[1].split("\n", 1)[0].strip()
             ranges = ", ".join(f"{k} in [{np.min(v):g}, {np.max(v):g}]" for k, v in values.items())
             raise SweepError(f"invalid value at a point with {ranges}: {reason}") from None
+        for check, message in enumerate(evaluate.messages):
+            bad = np.flatnonzero(failed[:, check])
+            if bad.size:
+                first = ", ".join(f"{k} = {v[bad[0]]:g}" for k, v in values.items())
+                raise SweepError(f"invalid value at {bad.size} of {n} points, the first with {first}: {message}")
+        return result
 
     def compute_chunk(self, i: int) -> dict:
         start, stop = i * self.chunk, min((i + 1) * self.chunk, self.spec.size)
@@ -321,7 +331,8 @@ class _Plan:
 
 @contextlib.contextmanager
 def _quiet_value_checks():
-    """Silence JAX's log of a failed value check (it becomes a SweepError naming the values)."""
+    """Silence JAX's log of a failed value check that ``fn`` compiled in (it becomes a
+    SweepError naming the values)."""
     logger = logging.getLogger("jax._src.callback")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
@@ -332,9 +343,13 @@ def _quiet_value_checks():
 
 
 @functools.lru_cache(maxsize=64)
-def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int) -> dict:
-    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64) for k in names}
-    return jax.eval_shape(evaluate, abstract, {k: jax.ShapeDtypeStruct((), jnp.float64) for k in fixed})
+def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int, sharding) -> dict:
+    """Shapes of ``evaluate``'s outputs for a chunk. The abstract inputs carry the shardings of
+    the chunks that ``_Plan._call`` passes, so the first chunk reuses this trace."""
+    replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64, sharding=sharding) for k in names}
+    constants = {k: jax.ShapeDtypeStruct((), jnp.float64, sharding=replicated) for k in fixed}
+    return jax.eval_shape(evaluate, abstract, constants)[0]
 
 
 def _inaccurate(result: dict, rtol: float = RTOL) -> np.ndarray:
