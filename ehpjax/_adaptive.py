@@ -155,22 +155,29 @@ def _batch_size(axes, args) -> int:
     return size
 
 
-def report(check: Callable, *arrays):
+def report(check: Callable, *arrays, needed: Callable | None = None):
     """Run the host function ``check(*arrays)`` once per call with the whole batch (every
-    vmap level folded into the leading axes), for warnings; returns nothing."""
-    _report(check, *(jax.lax.stop_gradient(x) for x in arrays))
+    vmap level folded into the leading axes), for warnings; returns nothing.
+
+    needed: ``needed(*arrays)`` → boolean scalar, computed on the device for the whole batch;
+    the host is called only where it is True (a sweep without a warning makes no host round trip).
+    """
+    _report(check, needed, *(jax.lax.stop_gradient(x) for x in arrays))
 
 
-def _report(check, *arrays):
+def _report(check, needed, *arrays):
     @custom_vmap
     def once(*arrays):
-        jax.debug.callback(check, *arrays)
+        if needed is None:
+            jax.debug.callback(check, *arrays)
+        else:
+            jax.lax.cond(needed(*arrays), lambda: jax.debug.callback(check, *arrays), lambda: None)
         return jnp.zeros(())
 
     @once.def_vmap
     def batched(axis_size, in_batched, *arrays):
         full = [x if b else jnp.broadcast_to(x, (axis_size,) + x.shape) for x, b in zip(arrays, in_batched)]
-        _report(check, *full)
+        _report(check, needed, *full)
         return jnp.zeros(()), False
 
     once(*arrays)

@@ -273,10 +273,19 @@ def misses_tolerance(value, error, rtol):
 
 def _misses(result: "Currents", rtol):
     """Whether the error estimate of J or of I misses the tolerance (jnp, elementwise)."""
+    return _misses_arrays(result.J, result.J_error, result.I, result.I_error, rtol)
+
+
+def _misses_arrays(J, J_err, I, I_err, rtol):
     def miss(value, error):
         return error > rtol * jnp.maximum(jnp.abs(value), ERROR_FLOOR)
 
-    return miss(result.J, result.J_error) | miss(result.I, result.I_error)
+    return miss(J, J_err) | miss(I, I_err)
+
+
+def any_misses(J, J_err, I, I_err, rtol):
+    """Whether ``_warn_inaccurate`` would warn: any point misses the tolerance (jnp, on the device)."""
+    return jnp.any(_misses_arrays(J, J_err, I, I_err, rtol))
 
 
 def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
@@ -373,7 +382,7 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
     result = _currents_kernel(junction, modes, baths, quadrature, line)
     if quadrature.warn:
         report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), result.J, result.J_error, result.I,
-               result.I_error)
+               result.I_error, needed=functools.partial(any_misses, rtol=quadrature.rtol))
     return result
 
 

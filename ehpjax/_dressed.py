@@ -30,7 +30,7 @@ from jaxtyping import Array, Bool, Float, Int
 from ._adaptive import report
 from ._bosons import mode_poles
 from ._compiled import compiled
-from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current
+from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, any_misses, elastic_current
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
@@ -178,7 +178,8 @@ def dressed_currents(
     J, J_error, I, I_error = result.J, result.J_error, result.I, result.I_error
     if is_traced(result):
         if quadrature.warn:
-            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error)
+            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error,
+                   needed=functools.partial(any_misses, rtol=quadrature.rtol))
         return result
     raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')",
                       baths.V)

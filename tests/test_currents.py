@@ -259,6 +259,24 @@ def test_default_warns_once_per_batch_under_jit_and_vmap():
         jax.block_until_ready(batched_J(ADAPTIVE)(WIDE))
 
 
+def test_the_host_is_called_only_when_a_point_misses_the_tolerance(monkeypatch):
+    """The warning's host callback runs behind a device-side test of the whole batch: a batch
+    whose every point meets the tolerance makes no host call."""
+    import ehpjax._currents as module
+
+    calls = []
+    original = module._warn_inaccurate
+    monkeypatch.setattr(module, "_warn_inaccurate", lambda *a, **k: calls.append(1) or original(*a, **k))
+    J = jax.jit(jax.vmap(_J_of_gamma_ph(ehpjax.FrequencyQuadrature(panels=9))))  # settings no other test traces
+    jax.block_until_ready(J(jnp.array([0.5, 0.3])))
+    jax.effects_barrier()
+    assert calls == []
+    with pytest.warns(RuntimeWarning, match="at 1 of 2 points"):
+        jax.block_until_ready(J(jnp.array([0.5, 1e-3])))
+        jax.effects_barrier()
+    assert calls == [1]
+
+
 def test_adaptive_rule_refines_exactly_the_points_that_need_it():
     """Kept coarse points equal the 4-panel rule, refined ones the 10-panel rule; batched,
     nested and single calls agree; all within 1e-6 of a 24-panel rule."""
