@@ -218,7 +218,7 @@ class _Plan:
             with _quiet_value_checks():
                 result, flags = evaluate.run({k: _to_global(v, self.sharding) for k, v in padded.items()},
                                              self._constant_arrays)
-                failed = _to_host(flags)[:n].reshape(n, -1)
+                failed = _to_host(flags)[:n]  # (point, check)
                 result = {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
         except (jax.errors.JaxRuntimeError, ValueError) as err:
             # a value check that ``fn`` itself compiled in (eqx.error_if) failed at some point of the chunk
