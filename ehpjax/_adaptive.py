@@ -155,23 +155,18 @@ def _batch_size(axes, args) -> int:
     return size
 
 
-def report(check: Callable, *arrays, needed: Callable | None = None):
+def report(check: Callable, needed: Callable, *arrays):
     """Run the host function ``check(*arrays)`` once per call with the whole batch (every
-    vmap level folded into the leading axes), for warnings; returns nothing.
-
-    needed: ``needed(*arrays)`` → boolean scalar, computed on the device for the whole batch;
-    the host is called only where it is True (a sweep without a warning makes no host round trip).
-    """
+    vmap level folded into the leading axes), for warnings; returns nothing. ``needed(*arrays)``
+    (a boolean scalar, computed on the device for the whole batch) decides whether the host is
+    called at all, so a batch with nothing to warn about makes no host round trip."""
     _report(check, needed, *(jax.lax.stop_gradient(x) for x in arrays))
 
 
 def _report(check, needed, *arrays):
     @custom_vmap
     def once(*arrays):
-        if needed is None:
-            jax.debug.callback(check, *arrays)
-        else:
-            jax.lax.cond(needed(*arrays), lambda: jax.debug.callback(check, *arrays), lambda: None)
+        jax.lax.cond(needed(*arrays), lambda: jax.debug.callback(check, *arrays), lambda: None)
         return jnp.zeros(())
 
     @once.def_vmap

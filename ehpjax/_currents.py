@@ -283,9 +283,16 @@ def _misses_arrays(J, J_err, I, I_err, rtol):
     return miss(J, J_err) | miss(I, I_err)
 
 
-def any_misses(J, J_err, I, I_err, rtol):
+def _any_misses(J, J_err, I, I_err, rtol):
     """Whether ``_warn_inaccurate`` would warn: any point misses the tolerance (jnp, on the device)."""
     return jnp.any(_misses_arrays(J, J_err, I, I_err, rtol))
+
+
+def report_accuracy(J, J_err, I, I_err, rtol):
+    """Inside a trace: ``_warn_inaccurate`` once per call with the whole batch, on the host
+    only when some point misses the tolerance (``_adaptive.report``)."""
+    report(functools.partial(_warn_inaccurate, rtol=rtol), functools.partial(_any_misses, rtol=rtol),
+           J, J_err, I, I_err)
 
 
 def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
@@ -381,8 +388,7 @@ def _traced_currents(junction, modes, baths, quadrature, line=True):
     accuracy warning one host callback per call (``_adaptive.report``)."""
     result = _currents_kernel(junction, modes, baths, quadrature, line)
     if quadrature.warn:
-        report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), result.J, result.J_error, result.I,
-               result.I_error, needed=functools.partial(any_misses, rtol=quadrature.rtol))
+        report_accuracy(result.J, result.J_error, result.I, result.I_error, quadrature.rtol)
     return result
 
 

@@ -20,17 +20,16 @@ whose dressed poles reach the upper half-plane has no steady state: a plain call
 
 from __future__ import annotations
 
-import functools
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from ._adaptive import report
 from ._bosons import mode_poles
 from ._compiled import compiled
-from ._currents import _MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, any_misses, elastic_current
+from ._currents import (_MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current,
+                        report_accuracy)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
@@ -178,8 +177,7 @@ def dressed_currents(
     J, J_error, I, I_error = result.J, result.J_error, result.I, result.I_error
     if is_traced(result):
         if quadrature.warn:
-            report(functools.partial(_warn_inaccurate, rtol=quadrature.rtol), J, J_error, I, I_error,
-                   needed=functools.partial(any_misses, rtol=quadrature.rtol))
+            report_accuracy(J, J_error, I, I_error, quadrature.rtol)
         return result
     raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')",
                       baths.V)
