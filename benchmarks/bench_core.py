@@ -117,16 +117,15 @@ def bench_fig3():
     default, args, (mu, T_e, T_ph) = fig3_sweep()
     compile_s, _ = timed(default, *args, repeat=1)  # the first call; warm times below, side by side
     J_jax = np.asarray(default(*args))
-    fixed, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature())
-    _, fixed_s = timed(fixed, *args)
-    quiet, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))
-    _, quiet_s = timed(quiet, *args)
-    # the warning reads J, I and their error estimates; without it, a program returning only J
-    # skips the estimates (XLA drops unused work): compare like with like as well
-    estimates, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature(warn=False), with_errors=True)
-    _, estimates_s = timed(estimates, *args)
-    coarse, _, _ = fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))
-    _, coarse_s = timed(coarse, *args)
+    # fixed rules: the 10-panel rule with and without its warning, and the 4-panel one; the
+    # warning reads J, I and their error estimates, while a program returning only J skips the
+    # estimates (XLA drops unused work), so the like-for-like comparison returns them too
+    fixed_rules = {"fixed": fig3_sweep(ehpjax.FrequencyQuadrature())[0],
+                   "quiet": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))[0],
+                   "estimates": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False), with_errors=True)[0],
+                   "coarse": fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))[0]}
+    for fn in fixed_rules.values():
+        jax.block_until_ready(fn(*args))  # compile
 
     def adaptive():  # ehpjax.sweep
         return ehpjax.sweep({"mu_L": mu, "mu_R": mu, "T_e": T_e, "T_ph": T_ph}, mode="flat", progress=False).J.values
@@ -142,9 +141,12 @@ def bench_fig3():
 
     J_np, J_np2 = numpy_general(), numpy_two_level()
     # the rows of the target table, side by side (each fn has run once above)
+    # every row side by side (the machine's speed drifts; rows timed minutes apart are not comparable)
     t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
-                     "np2": numpy_two_level}, rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3})
+                     "np2": numpy_two_level, **{name: (lambda fn=fn: fn(*args)) for name, fn in fixed_rules.items()}},
+                    rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3, **dict.fromkeys(fixed_rules, 3)})
     jax_s, sweep_s, np_s, np2_s = t["default"], t["sweep"], t["np"], t["np2"]
+    fixed_s, quiet_s, estimates_s, coarse_s = (t[name] for name in fixed_rules)
 
     spots = [0, 37, 150, 252, 303, 404, 470, 504]
     refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
@@ -192,7 +194,8 @@ def bench_junction_sweep():
     default = jit_sweep({})
     compile_s, _ = timed(default, *args, repeat=1)  # the first call; warm times below, side by side
     J_jax = np.asarray(default(*args))
-    _, quiet_s = timed(jit_sweep({"quadrature": ehpjax.FrequencyQuadrature(warn=False)}), *args)
+    quiet = jit_sweep({"quadrature": ehpjax.FrequencyQuadrature(warn=False)})
+    jax.block_until_ready(quiet(*args))  # compile
 
     def adaptive():
         fixed = {"mu_L": 10.2, "mu_R": 9.8, "T_e": 0.4, "T_ph": 0.3}
@@ -216,8 +219,9 @@ def bench_junction_sweep():
 
     J_np, J_np2 = numpy_general(), numpy_two_level()
     t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
-                     "np2": numpy_two_level}, rounds=NUMPY_REPEAT, repeats={"default": 5, "sweep": 5})
-    jax_s, sweep_s, np_s, np2_s = t["default"], t["sweep"], t["np"], t["np2"]
+                     "np2": numpy_two_level, "quiet": lambda: quiet(*args)}, rounds=NUMPY_REPEAT,
+                    repeats={"default": 5, "sweep": 5, "quiet": 5})
+    jax_s, sweep_s, np_s, np2_s, quiet_s = t["default"], t["sweep"], t["np"], t["np2"], t["quiet"]
     spots = [0, 101, 202, 303, 404]
     refs = np.array([reference.currents_ref(*arrays(i), 10.2, 9.8, 0.4, 0.3)["J"] for i in spots])
     row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
