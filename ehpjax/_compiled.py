@@ -7,7 +7,8 @@ input shapes), with the value checks returned as flags and raised on the host as
 ``EhpjaxError`` (``_checks.deferring``): the program has no host callback, so JAX's
 persistent compilation cache can keep it. Under the caller's jit, vmap or grad, ``fn``
 runs through a jit of its own (inlined in the caller's jit; one program, not one per
-operation, under an eager vmap or grad), or inline where ehpjax collects the checks.
+operation, under an eager vmap or grad) with its checks attached together
+(``_checks.checks_combined``), or inline where ehpjax collects the checks.
 
 Such programs run a few times, so on CPU they are compiled with XLA's quick settings
 (``quick_compile``): the paper model's currents for one point compile in 1.2 s instead
@@ -24,7 +25,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._checks import checks_deferred, deferring, is_traced, raise_deferred
+from ._checks import checks_deferred, combining_checks, deferring, is_traced, raise_deferred
 
 
 # No LLVM optimisation, the classic fusion emitters: the same IEEE arithmetic (fast math stays
@@ -88,7 +89,7 @@ def compiled(fn: Callable) -> Callable:
         out, flags = checked(*args, **kwargs)
         return out, flags, tuple(messages)
 
-    traced = eqx.filter_jit(fn)
+    traced = eqx.filter_jit(combining_checks(fn))
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -21,7 +21,7 @@ from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pole_polygammas
-from ._checks import check, checks_deferred, is_traced
+from ._checks import check, checks_deferred, combining_checks, is_traced
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
@@ -384,9 +384,10 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True):
 
 @eqx.filter_jit
 def _traced_currents(junction, modes, baths, quadrature, line=True):
-    """``currents`` inside the caller's jit, vmap or grad: checks compiled in, and the
-    accuracy warning one host callback per call (``_adaptive.report``)."""
-    result = _currents_kernel(junction, modes, baths, quadrature, line)
+    """``currents`` inside the caller's jit, vmap or grad: checks compiled in (together,
+    ``_checks.checks_combined``), and the accuracy warning one host callback per call
+    (``_adaptive.report``)."""
+    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line)
     if quadrature.warn:
         report_accuracy(result.J, result.J_error, result.I, result.I_error, quadrature.rtol)
     return result

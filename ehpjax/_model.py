@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Inexact
 
 from ._checks import (as_array, as_real, check_finite, check_hermitian, check_positive, check_positive_definite,
-                      check_psd)
+                      check_psd, checks_combined)
 from ._errors import EhpjaxError
 
 
@@ -43,11 +43,13 @@ class Junction(eqx.Module):
         if M.ndim != 3 or M.shape[1:] != (n, n):
             raise EhpjaxError(f"M must have shape (N_b, {n}, {n}), got {M.shape}")
         spin_degeneracy = as_real(spin_degeneracy, "spin_degeneracy", shape=())
-        self.H = check_hermitian(check_finite(H, "H"), "H")
-        self.gamma_L = check_psd(check_finite(gamma_L, "gamma_L"), "gamma_L")
-        self.gamma_R = check_psd(check_finite(gamma_R, "gamma_R"), "gamma_R")
-        self.M = check_hermitian(check_finite(M, "M"), "M")
-        self.spin_degeneracy = check_positive(check_finite(spin_degeneracy, "spin_degeneracy"), "spin_degeneracy")
+        with checks_combined() as attach:
+            self.H, self.gamma_L, self.gamma_R, self.M, self.spin_degeneracy = attach((
+                check_hermitian(check_finite(H, "H"), "H"),
+                check_psd(check_finite(gamma_L, "gamma_L"), "gamma_L"),
+                check_psd(check_finite(gamma_R, "gamma_R"), "gamma_R"),
+                check_hermitian(check_finite(M, "M"), "M"),
+                check_positive(check_finite(spin_degeneracy, "spin_degeneracy"), "spin_degeneracy")))
 
     @classmethod
     def two_level(cls, eps_L, eps_R, gamma_L, gamma_R, m, spin_degeneracy=1.0) -> "Junction":
@@ -90,15 +92,17 @@ class Modes(eqx.Module):
         if K.shape != (nb, nb):
             raise EhpjaxError(f"K must be square, got shape {K.shape}")
         eta = as_real(eta, "eta", shape=(nb, nb))
-        self.K = check_positive_definite(check_finite(K, "K"), "K")
-        self.eta = check_psd(check_finite(eta, "eta"), "eta")
+        with checks_combined() as attach:
+            self.K, self.eta = attach((check_positive_definite(check_finite(K, "K"), "K"),
+                                       check_psd(check_finite(eta, "eta"), "eta")))
 
     @classmethod
     def single(cls, omega, gamma_ph) -> "Modes":
         """One mode of frequency Ω (K = Ω²) and bath friction γ_ph (η = γ_ph)."""
-        omega = check_positive(as_real(omega, "omega", shape=()), "omega")
-        gamma_ph = as_real(gamma_ph, "gamma_ph", shape=())
-        return cls(jnp.reshape(omega**2, (1, 1)), jnp.reshape(gamma_ph, (1, 1)))
+        with checks_combined() as attach:
+            omega = check_positive(as_real(omega, "omega", shape=()), "omega")
+            gamma_ph = as_real(gamma_ph, "gamma_ph", shape=())
+            return attach(cls(jnp.reshape(omega**2, (1, 1)), jnp.reshape(gamma_ph, (1, 1))))
 
     @property
     def n_modes(self) -> int:
@@ -115,10 +119,12 @@ class Baths(eqx.Module):
     T_ph: Float[Array, ""]
 
     def __init__(self, mu_L, mu_R, T_e, T_ph):
-        self.mu_L = check_finite(as_real(mu_L, "mu_L", shape=()), "mu_L")
-        self.mu_R = check_finite(as_real(mu_R, "mu_R", shape=()), "mu_R")
-        self.T_e = check_positive(check_finite(as_real(T_e, "T_e", shape=()), "T_e"), "T_e")
-        self.T_ph = check_positive(check_finite(as_real(T_ph, "T_ph", shape=()), "T_ph"), "T_ph")
+        with checks_combined() as attach:
+            self.mu_L, self.mu_R, self.T_e, self.T_ph = attach((
+                check_finite(as_real(mu_L, "mu_L", shape=()), "mu_L"),
+                check_finite(as_real(mu_R, "mu_R", shape=()), "mu_R"),
+                check_positive(check_finite(as_real(T_e, "T_e", shape=()), "T_e"), "T_e"),
+                check_positive(check_finite(as_real(T_ph, "T_ph", shape=()), "T_ph"), "T_ph")))
 
     @classmethod
     def biased(cls, V, mu0=0.0, T_e=0.1, T_ph=None) -> "Baths":

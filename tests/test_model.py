@@ -93,6 +93,37 @@ def test_bad_values_are_caught_inside_jit():
         f(-1.0).block_until_ready()
 
 
+def test_traced_checks_of_an_input_are_one_check_that_guards_every_field(monkeypatch):
+    """Under jit each constructor attaches its checks together: one eqx check per object
+    (each one walks the Python stack when traced), raising the first failed condition, and
+    guarding every field, so that a bad T_e fails a program that reads only μ_L."""
+    import ehpjax._checks as checks
+
+    traced = []
+    for name in ("error_if", "branched_error_if"):
+        original = getattr(eqx, name)
+        monkeypatch.setattr(checks.eqx, name, lambda *a, _f=original, _n=name, **k: traced.append(_n) or _f(*a, **k))
+
+    @jax.jit
+    def mu_L(T_e, m):
+        junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, m)
+        baths = ehpjax.Baths(0.0, 0.0, T_e, 0.1)
+        return baths.mu_L + junction.H[0, 0] + ehpjax.Modes.single(1.0, T_e).eta[0, 0]
+
+    np.testing.assert_allclose(mu_L(0.3, 0.5), 10.8)
+    assert traced == ["branched_error_if"] * 3  # Junction, Baths, Modes (with Modes.single's own check)
+    with pytest.raises(Exception, match="T_e must be > 0"):
+        mu_L(-1.0, 0.5).block_until_ready()
+    with pytest.raises(Exception, match="T_e contains NaN or inf"):  # the first of its two failed conditions
+        mu_L(np.nan, 0.5).block_until_ready()
+    with pytest.raises(Exception, match="M contains NaN or inf"):
+        mu_L(0.3, np.inf).block_until_ready()
+    with pytest.raises(Exception, match="omega must be > 0"):
+        jax.jit(lambda w: ehpjax.Modes.single(w, 0.1).eta)(-1.0).block_until_ready()
+    with pytest.raises(Exception, match="T_e must be > 0"):  # one bad point of a batch
+        jax.jit(jax.vmap(lambda t: ehpjax.Baths(0.0, 0.0, t, 0.1).mu_L))(jnp.array([0.1, -0.1])).block_until_ready()
+
+
 def test_mode_count_mismatch(paper_junction):
     with pytest.raises(ValueError, match="modes"):
         ehpjax.currents(paper_junction, ehpjax.Modes(np.eye(2), 0.1 * np.eye(2)), ehpjax.Baths(10, 10, 0.1, 0.1))
