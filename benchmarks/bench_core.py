@@ -11,8 +11,8 @@ against scipy quadrature are printed. Workloads:
   3. the gradient of J with respect to all junction and mode parameters;
   4. the cost of one J for n = 2…64 levels and N_b = 1…16 modes;
 
-and prints times (medians of repeated warm runs; the methods whose ratios make the target
-table are timed in alternating rounds, since the machine's speed drifts), ratios,
+and prints times (medians of repeated warm runs; the rows of 1 and 2 and those of 3 are
+timed in alternating rounds, since the machine's speed drifts), ratios,
 compile times and the worst error of each method against
 adaptive scipy quadrature (``tests/reference.py``) at spot points, then the summary table
 of targets (ratios against both NumPy peers).
@@ -140,8 +140,8 @@ def bench_fig3():
         return np.array([table2.J(m, m, te, tp) for m, te, tp in zip(mu, T_e, T_ph)])
 
     J_np, J_np2 = numpy_general(), numpy_two_level()
-    # the rows of the target table, side by side (each fn has run once above)
-    # every row side by side (the machine's speed drifts; rows timed minutes apart are not comparable)
+    # every row side by side, each fn having run once above (the machine's speed drifts; rows
+    # timed minutes apart are not comparable)
     t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
                      "np2": numpy_two_level, **{name: (lambda fn=fn: fn(*args)) for name, fn in fixed_rules.items()}},
                     rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3, **dict.fromkeys(fixed_rules, 3)})
