@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import __version__
 from ._compiled import quick_jit
 from ._currents import rectification_ratio
 from ._quantities import label as _label
@@ -574,14 +575,8 @@ def write_csv(path, header, rows) -> None:
 def params_record(settings: PaperSettings, thermal: dict, cooling: dict, ep: dict) -> dict:
     """Everything a reader needs to redo the figures: versions, units, every setting, the
     choices the paper leaves open, and the derived numbers (params.json of ``reproduce``)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        ehpjax_version = version("ehpjax")
-    except PackageNotFoundError:  # pragma: no cover
-        ehpjax_version = "unknown"
     return {
-        "ehpjax_version": ehpjax_version,
+        "ehpjax_version": __version__,
         "jax_version": jax.__version__,
         "units": "hbar = k_B = e = 1, mode energy hbar*Omega = 1; J, P in hbar*Omega^2, I in e*Omega",
         "settings": settings.to_dict(),

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from .. import __version__
 from .._errors import EhpjaxError
 from .._quantities import QUANTITIES, UNITS_NOTE, unit
 from ._options import ModelOption, SetOption, help_text, parse_sets, resolve_model, strict_json
@@ -136,7 +137,7 @@ def currents_command(
         "N_channels": {c: values[f"N_{c}"] for c in CHANNELS},
         "units": {k: unit(k) for k in (*OUTPUTS, "J_error", "I_error")} | {
             "J_channels": unit("J_LL"), "N_channels": unit("N_LL"), "energies": "ħΩ", "note": UNITS_NOTE},
-        "version": _version(),
+        "version": __version__,
     }
     if spin_degeneracy is not None:
         result["spin_degeneracy"] = float(spin_degeneracy)
@@ -212,15 +213,6 @@ def _with_spin_degeneracy(g: float, order: str, quadrature):
         return currents_dict(junction, modes, baths, order=order, quadrature=quadrature)
 
     return fn
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ehpjax")
-    except PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
-        return "unknown"
 
 
 def _table(r: dict, channels) -> str:

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.metadata
 import io
 import os
 from pathlib import Path
 
+from .. import __version__
 from .._files import write_atomic as _write_atomic
 from .._model import Baths, Junction, Modes
 from ..models import load_system, save_system
@@ -39,13 +39,6 @@ from ..models._system import system_record
 from ._objectives import DesignError
 
 OUTPUTS = ("best.json", "history.csv", "history.png", "comparison.png")
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("ehpjax")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
 
 
 # -- atomic writes and the output folder ---------------------------------------------------
@@ -81,7 +74,7 @@ def prepare_out(out, *, overwrite: bool = False) -> Path:
 def _design_keys(objective_name, value, objective_settings, parameters, extra) -> dict:
     objective = dict(objective_settings or {})
     objective.update(name=str(objective_name), value=float(value))
-    keys = {"ehpjax_version": _version(), "objective": objective}
+    keys = {"ehpjax_version": __version__, "objective": objective}
     if parameters is not None:
         keys["parameters"] = {k: float(v) for k, v in parameters.items()}
     keys.update(extra or {})

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import misses_tolerance
 from .._evaluate import QUIET, batched
@@ -43,15 +44,6 @@ COARSE_ACCEPT = AdaptiveQuadrature().accept
 DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); on a GPU pass more
 MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
 _UNSET = object()
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ehpjax")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-        return "unknown"
 
 
 @functools.lru_cache(maxsize=1)
@@ -186,7 +178,7 @@ class _Plan:
             "fn": fn_id, "order": self.order, "adaptive": [COARSE.panels, FINE.panels] if self.adaptive else None,
             "quadrature": {f: getattr(quadrature, f) for f in quadrature.__dataclass_fields__},
             "axes": {k: v.tolist() for k, v in self.spec.axes.items()}, "mode": self.spec.mode,
-            "constants": self.constants, "outputs": self.outputs, "chunk": self.chunk, "version": _version(),
+            "constants": self.constants, "outputs": self.outputs, "chunk": self.chunk, "version": __version__,
         }
         return _identity.fingerprint(document)
 
@@ -288,7 +280,7 @@ class _Plan:
     def attrs(self) -> dict:
         """Global attributes (scipy's NetCDF writer stores them as Python attributes: no "mode" etc.)."""
         model = self.model
-        attrs = {"units": UNITS_NOTE, "ehpjax_version": _version(), "model": model.name,
+        attrs = {"units": UNITS_NOTE, "ehpjax_version": __version__, "model": model.name,
                  "model_source": str(model.source), "model_description": model.description,
                  "sweep_mode": self.spec.mode, "order": self.order, "preset": self.preset or "none",
                  "fixed_parameters": json.dumps(self.constants, sort_keys=True)}
