@@ -265,27 +265,25 @@ def elastic_current(junction: Junction, baths: Baths, poles: PoleExpansion | Non
 ERROR_FLOOR = 1e-4
 
 
-def misses_tolerance(value, error, rtol):
+def misses_tolerance(value, error, rtol, xp=np):
     """Whether an estimated quadrature ``error`` misses the tolerance of docs/physics.md §8
-    rtol · max(|value|, 1e-4) (NumPy, elementwise)."""
-    return np.asarray(error) > rtol * np.maximum(np.abs(np.asarray(value)), ERROR_FLOOR)
+    rtol · max(|value|, 1e-4), elementwise (``xp``: NumPy, or jax.numpy on the device)."""
+    return xp.asarray(error) > rtol * xp.maximum(xp.abs(xp.asarray(value)), ERROR_FLOOR)
+
+
+def currents_miss(J, J_err, I, I_err, rtol, xp=np):
+    """Whether the error estimate of J or of I misses the tolerance (``misses_tolerance``), elementwise."""
+    return misses_tolerance(J, J_err, rtol, xp) | misses_tolerance(I, I_err, rtol, xp)
 
 
 def _misses(result: "Currents", rtol):
-    """Whether the error estimate of J or of I misses the tolerance (jnp, elementwise)."""
-    return _misses_arrays(result.J, result.J_error, result.I, result.I_error, rtol)
-
-
-def _misses_arrays(J, J_err, I, I_err, rtol):
-    def miss(value, error):
-        return error > rtol * jnp.maximum(jnp.abs(value), ERROR_FLOOR)
-
-    return miss(J, J_err) | miss(I, I_err)
+    """``currents_miss`` of a result, on the device."""
+    return currents_miss(result.J, result.J_error, result.I, result.I_error, rtol, jnp)
 
 
 def _any_misses(J, J_err, I, I_err, rtol):
-    """Whether ``_warn_inaccurate`` would warn: any point misses the tolerance (jnp, on the device)."""
-    return jnp.any(_misses_arrays(J, J_err, I, I_err, rtol))
+    """Whether ``_warn_inaccurate`` would warn: any point misses the tolerance (on the device)."""
+    return jnp.any(currents_miss(J, J_err, I, I_err, rtol, jnp))
 
 
 def report_accuracy(J, J_err, I, I_err, rtol):
@@ -298,7 +296,7 @@ def report_accuracy(J, J_err, I, I_err, rtol):
 def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
     """Host side of the accuracy warning: one call per batch (arrays of any shape)."""
     J, J_err, I, I_err = (np.asarray(x) for x in (J, J_err, I, I_err))
-    missed = misses_tolerance(J, J_err, rtol) | misses_tolerance(I, I_err, rtol)
+    missed = currents_miss(J, J_err, I, I_err, rtol)
     if np.any(missed):
         worst_J = np.max(J_err / np.maximum(np.abs(J), ERROR_FLOOR))
         worst_I = np.max(I_err / np.maximum(np.abs(I), ERROR_FLOOR))

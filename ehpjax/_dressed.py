@@ -20,7 +20,6 @@ whose dressed poles reach the upper half-plane has no steady state: a plain call
 
 from __future__ import annotations
 
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp

@@ -76,7 +76,7 @@ def currents_command(
     """
     import numpy as np
 
-    from .._currents import misses_tolerance
+    from .._currents import currents_miss
     from .._ehp import CHANNELS
     from .._evaluate import evaluate
     from .._quadrature import FrequencyQuadrature
@@ -141,7 +141,7 @@ def currents_command(
     }
     if spin_degeneracy is not None:
         result["spin_degeneracy"] = float(spin_degeneracy)
-    if misses_tolerance(J, values["J_error"], 1e-6) or misses_tolerance(values["I"], values["I_error"], 1e-6):
+    if currents_miss(J, values["J_error"], values["I"], values["I_error"], 1e-6):
         typer.echo(f"ehpjax: warning: quadrature error estimate J ± {values['J_error']:.1e}, "
                    f"I ± {values['I_error']:.1e} exceeds 1e-6 · max(|value|, 1e-4); try a larger --panels", err=True)
     if as_json:

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import __version__
 from .._adaptive import AdaptiveQuadrature
-from .._currents import misses_tolerance
+from .._currents import currents_miss
 from .._evaluate import QUIET, batched
 from .._quadrature import FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
@@ -346,7 +346,7 @@ def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int, sharding) -
 
 def _inaccurate(result: dict, rtol: float = RTOL) -> np.ndarray:
     """Points whose estimated quadrature error misses the tolerance of ``currents``."""
-    return misses_tolerance(result["J"], result["J_error"], rtol) | misses_tolerance(result["I"], result["I_error"], rtol)
+    return currents_miss(result["J"], result["J_error"], result["I"], result["I_error"], rtol)
 
 
 def _count_missed(store: ChunkStore) -> int:
