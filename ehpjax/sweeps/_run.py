@@ -35,8 +35,9 @@ from ._spec import SweepError, SweepSpec, point_model, resolve_model
 from ._store import ChunkStore
 
 # The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
-# the points whose error estimate misses the tolerance again with the default rule, and those
-# still missing it with a 40-panel rule (narrow features: small widths or temperatures).
+# the points whose error estimate misses the tolerance again with the default rule (inside the
+# same program for the lowest order, as ``currents``' default ``AdaptiveQuadrature`` does), and
+# those still missing it with a 40-panel rule (narrow features: small widths or temperatures).
 COARSE = FrequencyQuadrature(panels=4, warn=False)
 FINE = FrequencyQuadrature(panels=40, warn=False)
 RTOL = FrequencyQuadrature().rtol
@@ -133,8 +134,14 @@ class _Plan:
         quadrature = QUIET if quadrature is None else quadrature
         make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
                                  in_shardings=self.sharding)
-        self.evaluate = make(quadrature=COARSE if self.adaptive else quadrature)
-        self.refine = [make(quadrature=quadrature), make(quadrature=FINE)] if self.adaptive else []
+        if not self.adaptive:
+            self.evaluate, self.refine = make(quadrature=quadrature), []
+        elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
+            self.evaluate = make(quadrature=AdaptiveQuadrature(coarse=COARSE, fine=quadrature))
+            self.refine = [(make(quadrature=FINE), RTOL)]
+        else:  # the dressed currents have no in-program refinement: both passes from here
+            self.evaluate = make(quadrature=COARSE)
+            self.refine = [(make(quadrature=quadrature), RTOL * COARSE_ACCEPT), (make(quadrature=FINE), RTOL)]
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
 
@@ -233,7 +240,7 @@ class _Plan:
         result = self._call(self.evaluate, values, self.chunk)
         # the points missing the tolerance, with finer rules; the coarse rule's estimate must be
         # well inside it (its estimate can be low by up to 10×, see AdaptiveQuadrature.accept)
-        for refine, rtol in zip(self.refine, (RTOL * COARSE_ACCEPT, RTOL)):
+        for refine, rtol in self.refine:
             redo = np.flatnonzero(_inaccurate(result, rtol))
             for first in range(0, redo.size, self.refine_size):  # one batch shape: one compilation
                 idx = redo[first:first + self.refine_size]
