@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._adaptive import AdaptiveQuadrature
 from ._checks import deferring, raise_deferred
 from ._compiled import quick_compile
 from ._currents import currents
@@ -23,12 +24,13 @@ from ._quadrature import FrequencyQuadrature
 QUIET = FrequencyQuadrature(warn=False)
 
 
-def currents_dict(junction, modes, baths, *, order: str = "lowest", quadrature: FrequencyQuadrature = QUIET) -> dict:
+def currents_dict(junction, modes, baths, *, order: str = "lowest",
+                  quadrature: FrequencyQuadrature | AdaptiveQuadrature = QUIET) -> dict:
     """The default outputs: every field of ``currents`` by name (``Currents.as_dict``)."""
     return currents(junction, modes, baths, order=order, quadrature=quadrature).as_dict()
 
 
-def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadrature) -> Callable:
+def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadrature | AdaptiveQuadrature) -> Callable:
     """point(values): ``model.system(values)`` from a dict of scalars, then ``fn``'s outputs
     as a dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``)."""
 
@@ -52,7 +54,8 @@ class Batched(NamedTuple):
 
 @functools.lru_cache(maxsize=64)
 def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed: tuple[str, ...] = (),
-            order: str = "lowest", quadrature: FrequencyQuadrature = QUIET, in_shardings=None) -> Batched:
+            order: str = "lowest", quadrature: FrequencyQuadrature | AdaptiveQuadrature = QUIET,
+            in_shardings=None) -> Batched:
     """``jit(vmap(point))(values, constants)`` where ``point`` builds ``model.system`` from the
     parameters ``names`` (``values``: a dict of equal-length arrays, the batch) and ``fixed``
     (``constants``: a dict of scalars, shared by the batch) and returns ``fn``'s outputs as a
