@@ -38,7 +38,7 @@ from ._store import ChunkStore
 # the points whose error estimate misses the tolerance again with the default rule (inside the
 # same program for the lowest order, as ``currents``' default ``AdaptiveQuadrature`` does), and
 # those still missing it with a 40-panel rule (narrow features: small widths or temperatures).
-COARSE = FrequencyQuadrature(panels=4, warn=False)
+COARSE = AdaptiveQuadrature().coarse  # 4 panels, no warning
 FINE = FrequencyQuadrature(panels=40, warn=False)
 RTOL = FrequencyQuadrature().rtol
 COARSE_ACCEPT = AdaptiveQuadrature().accept
@@ -137,7 +137,7 @@ class _Plan:
         if not self.adaptive:
             self.evaluate, self.refine = make(quadrature=quadrature), []
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
-            self.evaluate = make(quadrature=AdaptiveQuadrature(coarse=COARSE, fine=quadrature))
+            self.evaluate = make(quadrature=AdaptiveQuadrature(fine=quadrature))
             self.refine = [(make(quadrature=FINE), RTOL)]
         else:  # the dressed currents have no in-program refinement: both passes from here
             self.evaluate = make(quadrature=COARSE)
