@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from ._compiled import compiled
+from ._green import eig
 from ._model import Modes
 
 
@@ -42,8 +43,7 @@ def mode_poles(modes: Modes):
     """
     nb = modes.n_modes
     companion = jnp.block([[jnp.zeros((nb, nb)), jnp.eye(nb)], [modes.K, -1j * modes.eta]])
-    roots = jax.lax.linalg.eig(companion.astype(jnp.complex128), compute_left_eigenvectors=False,
-                               compute_right_eigenvectors=False)[0]
+    roots = eig(companion.astype(jnp.complex128))[0]  # (derivatives of every order: ``_green.eig``)
     roots = jnp.sort_complex(jnp.where(jnp.real(roots) >= 0, roots, -jnp.conj(roots)))
     # Each pole appears with its mirror −ω*; keep one of each pair (sorted: pairs adjacent).
     return roots[::2]

@@ -94,6 +94,28 @@ def _unbroadened(z, junction: Junction):
     return jnp.min(-jnp.imag(z)) < 1e-9 * (1.0 + jnp.max(jnp.abs(junction.gamma_L + junction.gamma_R)))
 
 
+@jax.custom_jvp
+def eig(h):
+    """Eigenvalues z and right eigenvectors R of h (LAPACK's normalisation)."""
+    return tuple(jax.lax.linalg.eig(h, compute_left_eigenvectors=False)[:2])
+
+
+@eig.defjvp
+def _eig_jvp(primals, tangents):
+    """dz = diag(A) and dR = R (F ∘ A), A = R⁻¹ dh R, F_kl = 1/(z_l − z_k) for k ≠ l and 0 on
+    the diagonal: the derivative of the eigenvectors normalised by diag(R⁻¹ dR) = 0. The pole
+    expansion pairs every column R_k with row k of R⁻¹, so it does not depend on that choice.
+    Written in differentiable operations (and ``eig`` itself), so that derivatives of any
+    order exist (JAX's rule has no second derivative of eigenvalues alone, as in
+    ``_bosons.mode_poles``)."""
+    (h,), (dh,) = primals, tangents
+    z, right = eig(h)
+    a = jnp.linalg.solve(right, dh.astype(right.dtype) @ right)
+    off = ~jnp.eye(z.shape[0], dtype=bool)
+    gap = jnp.where(off, z[None, :] - z[:, None], 1.0)  # [k, l] = z_l − z_k
+    return (z, right), (jnp.diagonal(a), right @ jnp.where(off, a / gap, 0.0))
+
+
 def pole_expansion(junction: Junction) -> PoleExpansion:
     """Rank-one pole expansion of A_L and A_R (module docstring).
 
@@ -109,7 +131,7 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(traceless)))
 
     def decomposition(h):  # eigenvalues z, right eigenvectors R and R⁻¹
-        z, right = jax.lax.linalg.eig(h, compute_left_eigenvectors=False, enable_eigvec_derivs=True)[:2]
+        z, right = eig(h)
         return z, right, jnp.linalg.inv(right)
 
     z, right, right_inv = decomposition(h_eff)

@@ -1,6 +1,7 @@
 """Boson Green's function, spectral function and resonances (docs/physics.md §3)."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -100,3 +101,24 @@ def test_an_undamped_normal_mode_among_damped_ones_is_refused():
     with pytest.raises(Exception, match="not damped by eta"):
         ehpjax.currents(junction, ehpjax.Modes(np.eye(2), np.diag([0.1, 0.0])),
                         ehpjax.Baths(10, 10, 0.1, 0.1)).J.block_until_ready()
+
+
+def test_mode_poles_have_second_derivatives():
+    """The poles' Hessian in (K, η) of two coupled modes is symmetric and equals central
+    differences of their gradient (JAX's eig has no second derivative of eigenvalues alone)."""
+
+    def poles(p):
+        K = jnp.array([[p[0], p[2]], [p[2], p[1]]])
+        eta = jnp.array([[p[3], 0.1], [0.1, p[4]]])
+        omega = ehpjax.mode_poles(ehpjax.Modes(K, eta))
+        return jnp.sum(jnp.real(omega) * jnp.array([1.0, 2.0])) + jnp.sum(jnp.imag(omega) ** 2)
+
+    x = jnp.array([1.0, 2.2, 0.3, 0.4, 0.2])
+    hessian = np.asarray(jax.jit(jax.hessian(poles))(x))
+    gradient = jax.jit(jax.grad(poles))
+    h = 1e-5
+    central = np.stack([(np.asarray(gradient(x + h * e)) - np.asarray(gradient(x - h * e))) / (2 * h) for e in np.eye(5)])
+    scale = np.max(np.abs(hessian))
+    assert scale > 0
+    np.testing.assert_allclose(hessian, hessian.T, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(hessian, central, rtol=0, atol=1e-7 * scale)

@@ -1,5 +1,7 @@
 """Green's and spectral functions, and the pole expansion behind the exact energy integral."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -64,3 +66,29 @@ def test_exceptional_point_of_the_effective_hamiltonian(shift):
         for key in ("J", "I", "I_elastic"):
             assert abs(float(getattr(got, key)) - ref[key]) <= 1e-6 * max(abs(ref[key]), 1e-4), key
         assert abs(float(got.J) - ref["J"]) <= float(got.J_error)
+
+
+def test_second_derivatives_through_the_pole_expansion():
+    """Derivatives of every order exist through the eigen-decomposition of H_eff: the Hessian of
+    the elastic current (built on the pole expansion) in four parameters of a random 3-level
+    junction (two Hermitian directions of H, the scales of Γ_L and Γ_R) is symmetric and equals
+    central differences of its gradient."""
+
+    H, gL, gR, M, _, _ = random_arrays(7, 3, 1)
+    rng = np.random.default_rng(3)
+    directions = [0.5 * (d + d.conj().T) for d in rng.normal(size=(2, 3, 3)) + 1j * rng.normal(size=(2, 3, 3))]
+    baths = ehpjax.Baths(0.4, -0.3, 0.2, 0.2)
+
+    def current(p):
+        junction = ehpjax.Junction(H + p[0] * directions[0] + p[1] * directions[1], gL * (1 + p[2]), gR * (1 + p[3]), M)
+        return ehpjax.elastic_current(junction, baths)
+
+    x = jnp.zeros(4)
+    hessian = np.asarray(jax.jit(jax.hessian(current))(x))
+    gradient = jax.jit(jax.grad(current))
+    h = 1e-5
+    central = np.stack([(np.asarray(gradient(x + h * e)) - np.asarray(gradient(x - h * e))) / (2 * h) for e in np.eye(4)])
+    scale = np.max(np.abs(hessian))
+    assert scale > 0
+    np.testing.assert_allclose(hessian, hessian.T, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(hessian, central, rtol=0, atol=1e-7 * scale)
