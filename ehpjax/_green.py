@@ -16,6 +16,9 @@ H_eff + δE instead, E a fixed generic matrix of H_eff's size and δ = ε_mach^(
 a generic perturbation splits a Jordan block by ~(δ‖H_eff − tr H_eff/n‖)^(1/2), so κ ≲ ε_mach^(−1/4) and both
 the cancellation (ε_mach·κ²) and the perturbation (δ/w, w the narrowest width) cost
 ≲ 1e-8 relative. ``PoleExpansion.error`` carries that relative error bound.
+Equal eigenvalues of a diagonalisable H_eff (two equal levels, equally broadened) are split
+the same way, with δ relative to the widest level: the values need no splitting there, but
+the eigenvectors' derivatives divide by z_k − z_l.
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ class PoleExpansion(eqx.Module):
 
 # Above this eigenvector condition number ε_mach·κ² exceeds ~1e-8: regularise.
 _KAPPA_MAX = 1e4
+# Eigenvalues closer than this, relative to the larger of ‖H_eff − tr H_eff/n‖ and the widest
+# level, are split too: the eigenvectors' derivatives divide by z_k − z_l (``eig``), so equal
+# eigenvalues of a diagonalisable H_eff (two equal levels, equally broadened) have none.
+_GAP_MIN = 1e-6
 _EPS = float(jnp.finfo(jnp.float64).eps)
 
 
@@ -111,9 +118,9 @@ def _eig_jvp(primals, tangents):
     (h,), (dh,) = primals, tangents
     z, right = eig(h)
     a = jnp.linalg.solve(right, dh.astype(right.dtype) @ right)
-    off = ~jnp.eye(z.shape[0], dtype=bool)
-    gap = jnp.where(off, z[None, :] - z[:, None], 1.0)  # [k, l] = z_l − z_k
-    return (z, right), (jnp.diagonal(a), right @ jnp.where(off, a / gap, 0.0))
+    gap = z[None, :] - z[:, None]  # [k, l] = z_l − z_k
+    distinct = gap != 0  # (equal eigenvalues: no eigenvector derivative; ``pole_expansion`` splits them first)
+    return (z, right), (jnp.diagonal(a), right @ jnp.where(distinct, a / jnp.where(distinct, gap, 1.0), 0.0))
 
 
 def pole_expansion(junction: Junction) -> PoleExpansion:
@@ -121,8 +128,8 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
 
     With γ̃^α = R⁻¹ Γ_α R⁻†, partial fractions of 1/((ε − z_k)(ε − z_l*)) give the
     residue at z_k: R_k y_k† with y_k = Σ_l R_l γ̃^α_lk / (z_k* − z_l); the residue at
-    z_k* is its adjoint y_k R_k†. Near an exceptional point of H_eff, the expansion of
-    H_eff + δE (module docstring).
+    z_k* is its adjoint y_k R_k†. Near an exceptional point of H_eff, or where two of its
+    eigenvalues (nearly) coincide, the expansion of H_eff + δE (module docstring).
     """
     gamma = junction.gamma_L + junction.gamma_R
     h_eff = junction.H.astype(jnp.complex128) - 0.5j * gamma
@@ -136,9 +143,14 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
 
     z, right, right_inv = decomposition(h_eff)
     defective = _condition(right, right_inv) > _KAPPA_MAX
-    delta = jnp.where(defective, jnp.sqrt(_EPS) * scale, 0.0)
-    # a second decomposition only near an exceptional point (under a batched vmap: always, selected)
-    z, right, right_inv = jax.lax.cond(defective, lambda: decomposition(h_eff + delta * _generic_direction(n)),
+    spread = jax.lax.stop_gradient(jnp.maximum(scale, jnp.max(-jnp.imag(z))))
+    gaps = jnp.where(jnp.eye(n, dtype=bool), jnp.inf, jnp.abs(z[:, None] - z[None, :]))
+    coincident = jax.lax.stop_gradient(jnp.min(gaps)) <= _GAP_MIN * spread
+    split = defective | coincident
+    delta = jnp.sqrt(_EPS) * jnp.where(defective, scale, jnp.where(coincident, spread, 0.0))
+    # a second decomposition only near an exceptional point or equal eigenvalues (under a batched
+    # vmap: always, selected)
+    z, right, right_inv = jax.lax.cond(split, lambda: decomposition(h_eff + delta * _generic_direction(n)),
                                        lambda: (z, right, right_inv))
     width = -jnp.imag(z)
     right = check(right, _unbroadened(z, junction), _UNBROADENED)

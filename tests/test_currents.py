@@ -208,6 +208,17 @@ def _J_and_gradient(eps_L, quadrature):
     return jax.value_and_grad(J)(eps_L)
 
 
+def test_gradient_at_equal_levels_exists_and_matches_central_differences():
+    """Two equal levels, equally broadened (H_eff a multiple of 1, ε_L = ε_R = 9.5): the pole
+    expansion splits the coinciding poles, so ∂J/∂ε_L is finite there and equals central differences."""
+    quiet = ehpjax.FrequencyQuadrature(warn=False)
+    _, gradient = _J_and_gradient(9.5, quiet)
+    h = 1e-4
+    central = (float(_J_and_gradient(9.5 + h, quiet)[0]) - float(_J_and_gradient(9.5 - h, quiet)[0])) / (2 * h)
+    assert np.isfinite(float(gradient)) and abs(central) > 1e-4
+    np.testing.assert_allclose(float(gradient), central, rtol=1e-6)
+
+
 @pytest.mark.parametrize("block", [None, 7, 45])
 def test_node_blocks_change_neither_values_nor_gradients(block):
     """FrequencyQuadrature.block only schedules the work (default 30 nodes per block)."""
