@@ -109,7 +109,6 @@ def _resonances(z, modes: Modes, baths: Baths):
     and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
     −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4).
     Undamped modes are refused by the caller (``checked_damping``)."""
-    z, modes, baths = jax.lax.stop_gradient((z, modes, baths))  # they place the nodes, which carry no derivative
     poles = mode_poles(modes)
     centres = [jnp.real(poles)]
     widths = [jnp.abs(jnp.imag(poles))]

@@ -97,6 +97,19 @@ def assert_close(actual, ref, rtol=1e-6, floor=1e-4):
     assert err <= rtol * scale, f"error {err:.3e} > {rtol:g} x {scale:.3e}"
 
 
+def assert_hessian_matches_central_differences(fn, x, h=1e-5):
+    """jax.hessian(fn) at x is symmetric (to 1e-12) and equals central differences of jax.grad(fn)
+    (to 1e-7), both relative to its largest element."""
+    hessian = np.asarray(jax.jit(jax.hessian(fn))(x))
+    gradient = jax.jit(jax.grad(fn))
+    central = np.stack([(np.asarray(gradient(x + h * e)) - np.asarray(gradient(x - h * e))) / (2 * h)
+                        for e in np.eye(x.shape[0])])
+    scale = np.max(np.abs(hessian))
+    assert scale > 0
+    np.testing.assert_allclose(hessian, hessian.T, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(hessian, central, rtol=0, atol=1e-7 * scale)
+
+
 @contextlib.contextmanager
 def compilations():
     """The XLA compilations inside the block: a list of JAX's log lines, filled as they happen."""

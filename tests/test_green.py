@@ -1,13 +1,12 @@
 """Green's and spectral functions, and the pole expansion behind the exact energy integral."""
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import ehpjax
 import reference
-from conftest import build, random_arrays
+from conftest import assert_hessian_matches_central_differences, build, random_arrays
 from ehpjax._green import pole_expansion
 
 
@@ -83,12 +82,4 @@ def test_second_derivatives_through_the_pole_expansion():
         junction = ehpjax.Junction(H + p[0] * directions[0] + p[1] * directions[1], gL * (1 + p[2]), gR * (1 + p[3]), M)
         return ehpjax.elastic_current(junction, baths)
 
-    x = jnp.zeros(4)
-    hessian = np.asarray(jax.jit(jax.hessian(current))(x))
-    gradient = jax.jit(jax.grad(current))
-    h = 1e-5
-    central = np.stack([(np.asarray(gradient(x + h * e)) - np.asarray(gradient(x - h * e))) / (2 * h) for e in np.eye(4)])
-    scale = np.max(np.abs(hessian))
-    assert scale > 0
-    np.testing.assert_allclose(hessian, hessian.T, rtol=0, atol=1e-12 * scale)
-    np.testing.assert_allclose(hessian, central, rtol=0, atol=1e-7 * scale)
+    assert_hessian_matches_central_differences(current, jnp.zeros(4))
