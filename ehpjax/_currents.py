@@ -19,9 +19,9 @@ from jaxtyping import Array, Float
 
 from ._adaptive import AdaptiveQuadrature, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
-from ._compiled import compiled
-from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pole_polygammas
-from ._checks import check, checks_deferred, combining_checks, is_traced
+from ._compiled import compiled, quick_jit
+from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
+from ._checks import check, checks_deferred, combining_checks, deferring, is_traced
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
@@ -169,7 +169,7 @@ def _pair_coefficients(junction: Junction, poles: PoleExpansion):
     return jnp.stack([jnp.real(coeff), jnp.imag(coeff)], axis=2)
 
 
-def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size):
+def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size, pairs=None):
     """T^αβ(ω) = Tr[Λ^αβ(ω) A(ω)] on the nodes ``omega`` (P,), A(ω) real symmetric, given by
     its features ``matrices`` (P, F) (``_symmetric_features``; A = A_ph for the quadrature),
     shape (4, P), in blocks of ``size`` nodes (``FrequencyQuadrature.block``): a block's
@@ -181,8 +181,14 @@ def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size):
     K = el[α] − hole[β]. S is a real matrix product with the ω-independent ``coeff``
     (``_pair_coefficients``): about a quarter of the arithmetic of forming X with complex products.
     at_poles: ``_ehp.pole_polygammas`` of the poles ``z`` and ``baths`` (the same for every block).
+    pairs: ``nonzero_pairs`` of the junction (static), or None: only those pole pairs are
+    evaluated (``_ehp.pair_terms``), the others having a coefficient of exactly zero.
     """
     n = z.shape[0]
+    if pairs == ():  # every coefficient vanishes (no coupling to the modes)
+        return jnp.zeros((4, omega.shape[0]))
+    if pairs is not None:
+        return _transmission_of_pairs(coeff, z, baths, at_poles, omega, matrices, size, pairs)
 
     def block(args):
         om, features = args
@@ -198,6 +204,11 @@ def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size):
             out.append(t)
         return -jnp.stack(out) / jnp.pi
 
+    return _in_blocks(block, omega, matrices, size)
+
+
+def _in_blocks(block, omega, matrices, size):
+    """block((ω, features)) → (4, B) on the nodes in blocks of ``size`` (``_transmission``)."""
     count = omega.shape[0]
     if size is None or size >= count:
         return block((omega, matrices))
@@ -208,6 +219,56 @@ def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size):
               .reshape(blocks, size, -1))
     per_block = jax.lax.map(jax.checkpoint(block), padded)  # (blocks, 4, B)
     return jnp.moveaxis(per_block, 1, 0).reshape(4, -1)[:, :count]
+
+
+def _transmission_of_pairs(coeff, z, baths: Baths, at_poles, omega, matrices, size, pairs):
+    """``_transmission`` from the pole pairs ``pairs`` ((channel, block, pair) with pair = k·n + k')
+    only: T^αβ = −Σ_t [Re K_t S_t,re − Im K_t S_t,im]/π over the pairs t of channel αβ."""
+    n = z.shape[0]
+    channel, blk, pair = (np.array(x) for x in zip(*pairs))
+    terms = tuple((int(b), *_PAIRS[c], int(p) // n, int(p) % n) for c, b, p in pairs)
+    rows = jnp.stack([coeff[c, b, :, p] for c, b, p in pairs])  # (T, re/im, F), ω-independent (slices)
+
+    def block(args):
+        om, features = args
+        k = pair_terms(z, om, baths.mu_L, baths.mu_R, baths.T_e, at_poles, terms)  # (T, B)
+        s = (rows.reshape(-1, rows.shape[-1]) @ features.T).reshape(rows.shape[:-1] + (-1,))
+        t = jnp.real(k) * s[:, 0] - jnp.imag(k) * s[:, 1]
+        zero = jnp.zeros_like(t[0])
+        return -jnp.stack([sum((t[i] for i in np.flatnonzero(channel == c)), zero) for c in range(4)]) / jnp.pi
+
+    return _in_blocks(block, omega, matrices, size)
+
+
+# At most this many pole pairs (of 8n² for n levels: 4 channels, 2 blocks, n² pairs) are evaluated one by one.
+_MAX_PAIRS = 16
+
+
+def _pair_mask(junction: Junction):
+    """Whether each pole pair of ``_pair_coefficients`` has a nonzero coefficient: (channel, block, n²)."""
+    return jnp.any(_pair_coefficients(junction, pole_expansion(junction)) != 0, axis=(2, 4))
+
+
+_checked_pair_mask = quick_jit(deferring(_pair_mask)[0], jit=jax.jit)  # (its checks as flags)
+
+
+def nonzero_pairs(junction: Junction):
+    """The pole pairs (channel, block, k·n + k') whose coefficient in ``_pair_coefficients`` is
+    not exactly zero, for a junction known on the host (not traced), as a static tuple with the
+    block-0 pairs first; None (every pair) for a traced junction, when checks are being
+    collected, or when more than ``_MAX_PAIRS`` pairs remain. Exactly zero: the structure of
+    the junction makes channels vanish (Λ^LL = Λ^RR = 0 in the paper's model, where H is
+    diagonal and each lead couples to one level) and most pole pairs of the others."""
+    if is_traced(junction) or checks_deferred():
+        return None
+    with jax.ensure_compile_time_eval():
+        mask, flags = _checked_pair_mask(junction)
+    mask = np.asarray(mask)
+    if np.any(np.asarray(flags)) or mask.sum() > _MAX_PAIRS or mask.sum() == mask.size:
+        return None  # (an invalid junction: left to the checks of the currents themselves)
+    pairs = np.argwhere(mask)
+    pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
+    return tuple(tuple(int(i) for i in row) for row in pairs)
 
 
 # Nodes per normal mode of the sharp-line limit: Ω_k − 2δ, Ω_k, Ω_k + 2δ.
@@ -346,7 +407,8 @@ def currents(
     if is_traced((junction, modes, baths)):
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
             return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line)
-        return _traced_currents(junction, modes, baths, quadrature, line)
+        # a junction known here (closed over, as in a sweep of the baths): only its nonzero pole pairs
+        return _traced_currents(junction, modes, baths, quadrature, line, nonzero_pairs(junction))
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
     result = _plain_currents(junction, modes, baths, quadrature, line)
@@ -355,11 +417,12 @@ def currents(
     return result
 
 
-def _currents_kernel(junction, modes, baths, quadrature, line=True):
+def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
     pole expansion (and its check), the pair coefficients, the elastic current and the
     sharp-line limit, which need no ω rule, are made once, here, for both rules of the adaptive
-    one (``line=False``: η is known not to vanish, so the sharp-line limit is left out)."""
+    one (``line=False``: η is known not to vanish, so the sharp-line limit is left out;
+    ``pairs``: the junction's ``nonzero_pairs``, or None for all)."""
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
     I_elastic = elastic_current(junction, baths, poles)
@@ -367,25 +430,25 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True):
     sharp, frictional = without_friction(modes)  # η = 0: the rules see finite η; the limit replaces them below
     args = (_pair_coefficients(junction, poles), frictional, baths, poles, I_elastic, at_poles)
     if isinstance(quadrature, AdaptiveQuadrature):
-        result = refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse),
-                        functools.partial(_lowest_order_once, quadrature=quadrature.fine),
+        result = refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse, pairs=pairs),
+                        functools.partial(_lowest_order_once, quadrature=quadrature.fine, pairs=pairs),
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
                         args, quadrature.refine_fraction)
         fixed = quadrature.fine
     else:
-        result = _lowest_order(*args, quadrature)
+        result = _lowest_order(*args, quadrature, pairs)
         fixed = quadrature
     if line:
-        result = _sharp_line_currents(result, sharp, *args, fixed.block)
+        result = _sharp_line_currents(result, sharp, *args, fixed.block, pairs)
     return result
 
 
 @eqx.filter_jit
-def _traced_currents(junction, modes, baths, quadrature, line=True):
+def _traced_currents(junction, modes, baths, quadrature, line=True, pairs=None):
     """``currents`` inside the caller's jit, vmap or grad: checks compiled in (together,
     ``_checks.checks_combined``), and the accuracy warning one host callback per call
     (``_adaptive.report``)."""
-    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line)
+    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs)
     if quadrature.warn:
         report_accuracy(result.J, result.J_error, result.I, result.I_error, quadrature.rtol)
     return result
@@ -395,15 +458,16 @@ _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, ch
 
 
 def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
-                  quadrature: FrequencyQuadrature) -> Currents:
+                  quadrature: FrequencyQuadrature, pairs=None) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
-    ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller)."""
+    ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
+    ``pairs``: see ``_transmission``)."""
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V), baths.T_e,
                                                  baths.T_ph)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
-    transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block)
+    transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
     occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
@@ -429,13 +493,13 @@ def _assemble(J_channels, N_channels, I_elastic, baths: Baths, J_error, I_error)
 
 
 def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Baths,
-                         poles: PoleExpansion, I_elastic, at_poles, block) -> Currents:
+                         poles: PoleExpansion, I_elastic, at_poles, block, pairs=None) -> Currents:
     """``result``, replaced by the sharp-line limit (``_sharp_line``) where η = 0 (``sharp``),
     with the pole expansion's relative error. The line nodes are evaluated only then (under a
     batched η, both branches run)."""
     def line_fluxes():
         nodes, matrices = _line_nodes(modes, baths)
-        q = _transmission(coeff, poles.z, baths, at_poles, nodes, matrices, block)
+        q = _transmission(coeff, poles.z, baths, at_poles, nodes, matrices, block, pairs)
         return _sharp_line(q, modes, baths)
 
     fluxes = jax.lax.cond(sharp, line_fluxes, lambda: (jnp.zeros(4), jnp.zeros(4)))
@@ -452,7 +516,7 @@ def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Ba
 # jit(vmap(J)), jit(grad(J)), jit(vmap(grad(J))) and jit(J) of the paper's model (the test
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
-_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature",))
+_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs"))
 
 
 def cooling_cop(result: Currents):

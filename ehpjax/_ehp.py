@@ -17,6 +17,7 @@ difference of the digamma function (exact also at u = v, i.e. at coinciding pole
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from ._compiled import compiled
 from ._green import PoleExpansion, pole_expansion
@@ -120,6 +121,61 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
     el_ll, el_lu, hole_ll, hole_lu = (materialize(x) for x in (el_ll, el_lu, hole_ll, hole_lu))
     return (el_ll, el_lu), (hole_ll, hole_lu)
+
+
+def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
+    """K^αβ[k, j'] = el[α] − hole[β] of ``pair_integrals`` for a few pole pairs only, shape (T, P):
+    ``terms`` is a static tuple of T tuples (block, α, β, k, k'), block 0 for j' = k' (lower
+    pole) and 1 for j' = k'* (upper), the block-0 terms first. The same formulas as
+    ``pair_integrals``, with ψ on the nodes only at the (lead, pole) points these pairs use.
+    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)``."""
+    block, a, b, k, kp = (np.array(x) for x in zip(*terms))
+    lower = int(np.sum(block == 0))
+    om = jnp.asarray(omega, dtype=jnp.float64)[None, :]  # (1, P)
+    inv_c = -0.5j / (jnp.pi * temperature)
+    mu = jnp.stack([mu_L, mu_R])
+
+    # ψ(w(μ_α, ω + z_k')) (electron side) and ψ(w(μ_β + ω, z_k)) (hole side), one call for the
+    # distinct points; each term then takes its rows
+    el_keys, hole_keys = sorted(set(zip(a, kp))), sorted(set(zip(b, k)))
+    points = jnp.concatenate([_w(_rows(mu, [x for x, _ in el_keys])[:, None],
+                                 om + _rows(z, [y for _, y in el_keys])[:, None], inv_c),
+                              _w(_rows(mu, [x for x, _ in hole_keys])[:, None] + om,
+                                 _rows(z, [y for _, y in hole_keys])[:, None], inv_c)])
+    psi = materialize(digamma(points))
+    psi_b = _rows(psi, [el_keys.index(key) for key in zip(a, kp)])  # (T, P)
+    psi_c = _rows(psi, [len(el_keys) + hole_keys.index(key) for key in zip(b, k)])
+
+    def at(x, lead, pole):  # ω-independent (lead, n, 1) values at each term's (lead, pole): (T, 1)
+        return jnp.stack([x[i, j] for i, j in zip(lead, pole)])
+
+    psi_a_el, psi_a_hole = at(at_poles[0], a, k), at(at_poles[0], b, kp)
+    z_k, z_kp = _rows(z, k)[:, None], _rows(z, kp)[:, None]
+    out = []
+    if lower:  # same half-plane: d = ω + z_k' − z_k, with the Taylor series for near pairs
+        s = slice(0, lower)
+        d = om + z_kp[s] - z_k[s]
+        h = d * inv_c
+        h_abs2 = _abs2(h)
+        inv_d = reciprocal(jnp.where(near(h_abs2, 0.0), 1.0, d))
+        a_pts = _w(mu[:, None, None], z[None, :, None], inv_c)  # (lead, n, 1)
+        el = jnp.where(near(h_abs2, at(a_pts, a[s], k[s])),
+                       -inv_c * digamma_dd_taylor(-h, [at(x, a[s], k[s]) for x in at_poles[1:]]),
+                       (psi_b[s] - psi_a_el[s]) * inv_d)
+        hole = jnp.where(near(h_abs2, at(a_pts, b[s], kp[s])),
+                         -inv_c * digamma_dd_taylor(h, [at(x, b[s], kp[s]) for x in at_poles[1:]]),
+                         (psi_a_hole[s] - psi_c[s]) * inv_d)
+        out.append(el - hole)
+    if lower < len(terms):  # opposite half-planes: 1/(z_k − ω − z_k'*)
+        s = slice(lower, None)
+        inv_lu = reciprocal(z_k[s] - om - jnp.conj(z_kp[s]))
+        out.append((psi_a_el[s] - jnp.conj(psi_b[s])) * inv_lu - (psi_c[s] - jnp.conj(psi_a_hole[s])) * inv_lu)
+    return materialize(jnp.concatenate(out))
+
+
+def _rows(x, index):
+    """x[index] for a static list of indices, as slices (XLA's CPU gather is slow)."""
+    return jnp.stack([x[int(i)] for i in index])
 
 
 def ehp_half_from_poles(weights, z, omega, baths: Baths):

@@ -355,3 +355,53 @@ def test_plain_calls_use_quick_compiles_that_agree_with_the_users_jit(paper_junc
     finally:
         monkeypatch.undo()
         module._quick_options_known.cache_clear()
+
+
+# A junction known when the currents are traced (closed over, the baths batched) is evaluated on
+# its pole pairs with a nonzero coefficient only; passed as an argument of the jit, on all of them.
+QUICK_RULE = ehpjax.FrequencyQuadrature(panels=2, warn=False, block=None)  # agreement, not accuracy, is tested
+T_BATCH = jnp.array([0.15, 0.4, 0.9])
+
+
+def structured_junctions():
+    """Junctions whose structure zeroes most pole pairs: the paper's model; three levels, each
+    lead on its own level, one mode coupling the first two; a detuned two-level chain."""
+    three = ehpjax.Junction(np.diag([9.0, 10.2, 11.0]), np.diag([0.4, 0.0, 0.3]), np.diag([0.0, 0.5, 0.2]),
+                            0.4 * np.array([[[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]]))
+    return {"paper": ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), "three-level": three}
+
+
+def _currents_of_bath_temperature(junction, modes, quadrature):
+    return jax.vmap(lambda T: ehpjax.currents(junction, modes, ehpjax.Baths(10.3, 9.6, T, 0.3),
+                                              quadrature=quadrature))(T_BATCH)
+
+
+_as_argument = jax.jit(_currents_of_bath_temperature, static_argnums=2)
+
+
+@pytest.mark.parametrize("name", ["paper", "three-level"])
+def test_a_known_junction_skips_the_pole_pairs_that_vanish(name):
+    from ehpjax._currents import nonzero_pairs
+
+    junction = structured_junctions()[name]
+    modes = ehpjax.Modes.single(1.0, 0.4)
+    pairs = nonzero_pairs(junction)
+    assert pairs is not None and 0 < len(pairs) <= 16
+    assert nonzero_pairs(build(random_arrays(36, 2, 1))[0]) is None  # a generic junction: every pair counts
+    if name == "paper":  # Λ^LL = Λ^RR = 0 (test_ehp): no pair of these channels is evaluated
+        assert {channel for channel, _, _ in pairs} == {2, 3}
+    # (the default rule on a known junction: test_vmap_equals_loop_and_cop_and_rectification)
+    known = jax.jit(lambda: _currents_of_bath_temperature(junction, modes, QUICK_RULE))()
+    every_pair = _as_argument(junction, modes, QUICK_RULE)
+    for a, b in zip(jax.tree.leaves(known), jax.tree.leaves(every_pair)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * float(np.max(np.abs(every_pair.J))))  # (estimates: rounding)
+    if name != "paper":
+        return
+    # derivatives with respect to the baths and the modes flow through the pairs that are kept
+    def J(T, gamma_ph, junction):
+        return ehpjax.currents(junction, ehpjax.Modes.single(1.0, gamma_ph), ehpjax.Baths(10.3, 9.6, T, 0.3),
+                               quadrature=QUICK_RULE).J
+
+    grad_known = jax.jit(jax.grad(lambda T, g: J(T, g, junction), argnums=(0, 1)))(0.4, 0.4)
+    grad_every = jax.jit(jax.grad(J, argnums=(0, 1)))(0.4, 0.4, junction)
+    np.testing.assert_allclose(grad_known, grad_every, rtol=1e-11)
