@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import warnings
 
@@ -244,31 +246,50 @@ def _transmission_of_pairs(coeff, z, baths: Baths, at_poles, omega, matrices, si
 _MAX_PAIRS = 16
 
 
-def _pair_mask(junction: Junction):
+def pair_mask(junction: Junction):
     """Whether each pole pair of ``_pair_coefficients`` has a nonzero coefficient: (channel, block, n²)."""
     return jnp.any(_pair_coefficients(junction, pole_expansion(junction)) != 0, axis=(2, 4))
 
 
-_checked_pair_mask = quick_jit(deferring(_pair_mask)[0], jit=jax.jit)  # (its checks as flags)
+_checked_pair_mask = quick_jit(deferring(pair_mask)[0], jit=jax.jit)  # (its checks as flags)
 
 
-def nonzero_pairs(junction: Junction):
-    """The pole pairs (channel, block, k·n + k') whose coefficient in ``_pair_coefficients`` is
-    not exactly zero, for a junction known on the host (not traced), as a static tuple with the
-    block-0 pairs first; None (every pair) for a traced junction, when checks are being
-    collected, or when more than ``_MAX_PAIRS`` pairs remain. Exactly zero: the structure of
-    the junction makes channels vanish (Λ^LL = Λ^RR = 0 in the paper's model, where H is
-    diagonal and each lead couples to one level) and most pole pairs of the others."""
-    if is_traced(junction) or checks_deferred():
-        return None
-    with jax.ensure_compile_time_eval():
-        mask, flags = _checked_pair_mask(junction)
+def pairs_of_mask(mask, flags):
+    """``nonzero_pairs`` from ``pair_mask`` and the flags of its checks (any set: None)."""
     mask = np.asarray(mask)
     if np.any(np.asarray(flags)) or mask.sum() > _MAX_PAIRS or mask.sum() == mask.size:
         return None  # (an invalid junction: left to the checks of the currents themselves)
     pairs = np.argwhere(mask)
     pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
     return tuple(tuple(int(i) for i in row) for row in pairs)
+
+
+def nonzero_pairs(junction: Junction):
+    """The pole pairs (channel, block, k·n + k') whose coefficient in ``_pair_coefficients`` is
+    not exactly zero, for a junction known on the host (not traced), as a static tuple with the
+    block-0 pairs first; None (every pair) for a traced junction, or when more than
+    ``_MAX_PAIRS`` pairs remain. Exactly zero: the structure of
+    the junction makes channels vanish (Λ^LL = Λ^RR = 0 in the paper's model, where H is
+    diagonal and each lead couples to one level) and most pole pairs of the others."""
+    if is_traced(junction):
+        return None
+    with jax.ensure_compile_time_eval():
+        return pairs_of_mask(*_checked_pair_mask(junction))
+
+
+_KNOWN_PAIRS = contextvars.ContextVar("ehpjax_known_pairs", default=None)
+
+
+@contextlib.contextmanager
+def known_pairs(pairs):
+    """Inside the block, ``currents`` traced with a traced junction evaluates only ``pairs``
+    (``nonzero_pairs`` of every junction the trace stands for; None: all pairs). For callers that
+    know more than the trace: a sweep over bath names only, whose junction is fixed."""
+    token = _KNOWN_PAIRS.set(pairs)
+    try:
+        yield
+    finally:
+        _KNOWN_PAIRS.reset(token)
 
 
 # Nodes per normal mode of the sharp-line limit: Ω_k − 2δ, Ω_k, Ω_k + 2δ.
@@ -405,10 +426,11 @@ def currents(
     # The η = 0 sharp-line nodes (_LINE_NODES per mode) are left out when η is known not to vanish.
     line = is_traced(modes.eta) or bool(np.all(np.asarray(modes.eta) == 0))
     if is_traced((junction, modes, baths)):
-        if checks_deferred():  # inline, so that the caller's deferred checks see this trace
-            return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line)
         # a junction known here (closed over, as in a sweep of the baths): only its nonzero pole pairs
-        return _traced_currents(junction, modes, baths, quadrature, line, nonzero_pairs(junction))
+        pairs = _KNOWN_PAIRS.get() if is_traced(junction) else nonzero_pairs(junction)
+        if checks_deferred():  # inline, so that the caller's deferred checks see this trace
+            return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line, pairs)
+        return _traced_currents(junction, modes, baths, quadrature, line, pairs)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
     result = _plain_currents(junction, modes, baths, quadrature, line)

@@ -18,7 +18,7 @@ import numpy as np
 from ._adaptive import AdaptiveQuadrature
 from ._checks import deferring, raise_deferred
 from ._compiled import quick_compile
-from ._currents import currents
+from ._currents import currents, known_pairs, pair_mask, pairs_of_mask
 from ._quadrature import FrequencyQuadrature
 
 QUIET = FrequencyQuadrature(warn=False)
@@ -30,14 +30,17 @@ def currents_dict(junction, modes, baths, *, order: str = "lowest",
     return currents(junction, modes, baths, order=order, quadrature=quadrature).as_dict()
 
 
-def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadrature | AdaptiveQuadrature) -> Callable:
+def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadrature | AdaptiveQuadrature,
+           pairs: tuple | None = None) -> Callable:
     """point(values): ``model.system(values)`` from a dict of scalars, then ``fn``'s outputs
-    as a dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``)."""
+    as a dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``, which
+    evaluates only the pole ``pairs`` if given: ``_currents.known_pairs``)."""
 
     def point(values):
         junction, modes, baths = model.system(values)
         if fn is None:
-            return currents_dict(junction, modes, baths, order=order, quadrature=quadrature)
+            with known_pairs(pairs):
+                return currents_dict(junction, modes, baths, order=order, quadrature=quadrature)
         out = fn(junction, modes, baths)
         return out if isinstance(out, dict) else {"value": out}
 
@@ -55,7 +58,7 @@ class Batched(NamedTuple):
 @functools.lru_cache(maxsize=64)
 def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed: tuple[str, ...] = (),
             order: str = "lowest", quadrature: FrequencyQuadrature | AdaptiveQuadrature = QUIET,
-            in_shardings=None) -> Batched:
+            in_shardings=None, pairs: tuple | None = None) -> Batched:
     """``jit(vmap(point))(values, constants)`` where ``point`` builds ``model.system`` from the
     parameters ``names`` (``values``: a dict of equal-length arrays, the batch) and ``fixed``
     (``constants``: a dict of scalars, shared by the batch) and returns ``fn``'s outputs as a
@@ -66,8 +69,9 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
 
     Shared parameters stay out of the batch, so whatever depends on them only (the
     junction's pole expansion when only bath names vary) is computed once per call.
-    in_shardings: the batch's sharding (the constants are replicated)."""
-    point, messages = deferring(_point(model, fn, order, quadrature))
+    in_shardings: the batch's sharding (the constants are replicated).
+    pairs: the junction's ``_currents.nonzero_pairs`` at every point (default outputs only)."""
+    point, messages = deferring(_point(model, fn, order, quadrature, pairs))
 
     def merged(values, constants):
         return point({**values, **constants})
@@ -77,6 +81,19 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
         return Batched(jax.jit(vmapped), messages)
     replicated = jax.sharding.NamedSharding(in_shardings.mesh, jax.sharding.PartitionSpec())
     return Batched(jax.jit(vmapped, in_shardings=(in_shardings, replicated)), messages)
+
+
+@functools.lru_cache(maxsize=64)
+def _junction_pair_mask(model) -> Callable:
+    """jit(parameters → (``pair_mask`` of ``model.build(parameters)``'s junction, check flags))."""
+    checked, _ = deferring(lambda params: pair_mask(model.build(params)[0]))
+    return jax.jit(checked, compiler_options=quick_compile())
+
+
+def fixed_junction_pairs(model, params: Mapping[str, float]):
+    """``_currents.nonzero_pairs`` of the junction of ``model.build(params)`` (concrete values), from
+    one compiled call; None where the parameters fail a check."""
+    return pairs_of_mask(*_junction_pair_mask(model)({k: np.float64(v) for k, v in params.items()}))
 
 
 @functools.lru_cache(maxsize=64)

@@ -54,6 +54,22 @@ def test_product_sweep_matches_direct_calls(product):
         np.testing.assert_allclose(float(point.J_LR), J_LR[k], rtol=1e-6, atol=1e-16)
 
 
+def test_a_sweep_of_bath_names_only_skips_the_vanishing_pole_pairs(product):
+    """Over bath names only, the junction is the same at every point: the sweep evaluates its nonzero
+    pole pairs only (``_currents.nonzero_pairs``); the product sweep, whose eps_L varies, evaluates
+    every pair. Both agree to rounding."""
+    from ehpjax._evaluate import fixed_junction_pairs
+
+    model = resolve_model("two-level")
+    assert fixed_junction_pairs(model, {"eps_L": 10.5}) is not None  # (the paper model: 4 of 32 pairs)
+    ds = ehpjax.sweep({"V": AXES["V"]}, fixed={**FIXED, "eps_L": 10.5}, chunk_size=CHUNK, progress=False)
+    every_pair = product.sel(eps_L=10.5)
+    for name in ("J", "I", "J_LR", "N_RL", "J_error", "I_error", "entropy_production"):
+        scale = float(np.max(np.abs(every_pair[name].values)))
+        np.testing.assert_allclose(ds[name].values, every_pair[name].values, rtol=1e-12, atol=1e-14 * scale,
+                                   err_msg=name)
+
+
 def test_a_three_level_chain_sweeps_by_its_own_names(chain):
     """The hopping t of a chain model file is an axis like any other (flat mode, mu_L/mu_R)."""
     axes = {"t": [0.1, 0.3, 0.25, 0.4], "mu_L": [10.5, 9.0, 10.0, 10.2], "mu_R": [9.5, 10.0, 10.0, 9.9]}

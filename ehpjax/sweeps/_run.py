@@ -26,9 +26,11 @@ import numpy as np
 from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import currents_miss
-from .._evaluate import QUIET, batched
+from .._errors import EhpjaxError
+from .._evaluate import QUIET, batched, fixed_junction_pairs
 from .._quadrature import FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
+from ..models import BATH_NAMES
 from . import _identity, _netcdf
 from ._atomic import atomic_path, check_output
 from ._spec import SweepError, SweepSpec, point_model, resolve_model
@@ -133,7 +135,7 @@ class _Plan:
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
         make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
-                                 in_shardings=self.sharding)
+                                 in_shardings=self.sharding, pairs=self._fixed_junction_pairs(fn, order))
         if not self.adaptive:
             self.evaluate, self.refine = make(quadrature=quadrature), []
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
@@ -144,6 +146,18 @@ class _Plan:
             self.refine = [(make(quadrature=quadrature), RTOL * COARSE_ACCEPT), (make(quadrature=FINE), RTOL)]
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
+
+    def _fixed_junction_pairs(self, fn, order):
+        """``nonzero_pairs`` of the junction when only bath names are swept (the junction is then
+        the same at every point, built here from the constants), for the default outputs at
+        lowest order; else None (every pole pair)."""
+        if (fn is not None or order != "lowest" or self.point.build is not None
+                or not set(self.names) <= set(BATH_NAMES)):
+            return None
+        try:
+            return fixed_junction_pairs(self.model, {k: v for k, v in self.constants.items() if k not in BATH_NAMES})
+        except EhpjaxError:
+            return None  # (reported by the sweep's own checks)
 
     @functools.cached_property
     def _constant_arrays(self) -> dict:
