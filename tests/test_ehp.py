@@ -178,3 +178,21 @@ def test_an_eager_vmap_runs_one_program(paper_junction):
         batched = jax.vmap(lambda b: ehpjax.ehp_dos(paper_junction, b, 0.7))(baths)
     assert len(compiled) == 1, compiled
     np.testing.assert_allclose(batched, np.stack(looped), rtol=1e-13, atol=1e-300)
+
+
+def test_pair_terms_equal_the_pair_integrals_they_select():
+    """``pair_terms`` (a few pole pairs, as for a junction with structural zeros) gives the same
+    K = el[α] − hole[β] as ``pair_integrals``, also on the Taylor branch of near pairs (ω = 0 for
+    k = k', ω = Re(z_k − z_k') between poles of equal width)."""
+    from ehpjax._ehp import pair_integrals, pair_terms, pole_polygammas
+
+    z = jnp.array([10.2 - 0.3j, 9.7 - 0.3j])  # equal widths: near pairs at ω = ±0.5
+    mu_L, mu_R, T = 10.1, 9.6, 0.2
+    omega = jnp.array([0.0, 1e-9, 0.37, 0.5, 0.5 + 1e-7, 2.0, 7.5])
+    terms = tuple((block, a, b, k, kp) for block in (0, 1) for a in (0, 1) for b in (0, 1)
+                  for k in range(2) for kp in range(2))
+    at_poles = pole_polygammas(z, mu_L, mu_R, T)
+    got = np.asarray(jax.jit(lambda om: pair_terms(z, om, mu_L, mu_R, T, at_poles, terms))(omega))
+    el, hole = jax.jit(lambda om: pair_integrals(z, om, mu_L, mu_R, T, at_poles))(omega)
+    want = np.stack([np.asarray(el[block][a] - hole[block][b])[k, kp] for block, a, b, k, kp in terms])
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.max(np.abs(want)))
