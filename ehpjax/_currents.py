@@ -227,8 +227,8 @@ def _transmission_of_pairs(coeff, z, baths: Baths, at_poles, omega, matrices, si
     """``_transmission`` from the pole pairs ``pairs`` ((channel, block, pair) with pair = k·n + k')
     only: T^αβ = −Σ_t [Re K_t S_t,re − Im K_t S_t,im]/π over the pairs t of channel αβ."""
     n = z.shape[0]
-    channel, blk, pair = (np.array(x) for x in zip(*pairs))
-    terms = tuple((int(b), *_PAIRS[c], int(p) // n, int(p) % n) for c, b, p in pairs)
+    channel = np.array([c for c, _, _ in pairs])
+    terms = tuple((int(b), *_PAIRS[c], int(p) // n, int(p) % n) for c, b, p in pairs)  # (block, α, β, k, k')
     rows = jnp.stack([coeff[c, b, :, p] for c, b, p in pairs])  # (T, re/im, F), ω-independent (slices)
 
     def block(args):
