@@ -257,8 +257,9 @@ _checked_pair_mask = quick_jit(deferring(pair_mask)[0], jit=jax.jit)  # (its che
 def pairs_of_mask(mask, flags):
     """``nonzero_pairs`` from ``pair_mask`` and the flags of its checks (any set: None)."""
     mask = np.asarray(mask)
+    # a failed check is left to the currents' own checks; many pairs are cheaper all at once
     if np.any(np.asarray(flags)) or mask.sum() > _MAX_PAIRS or mask.sum() == mask.size:
-        return None  # (an invalid junction: left to the checks of the currents themselves)
+        return None
     pairs = np.argwhere(mask)
     pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
     return tuple(tuple(int(i) for i in row) for row in pairs)

@@ -169,7 +169,7 @@ def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
     if lower < len(terms):  # opposite half-planes: 1/(z_k − ω − z_k'*)
         s = slice(lower, None)
         inv_lu = reciprocal(z_k[s] - om - jnp.conj(z_kp[s]))
-        out.append((psi_a_el[s] - jnp.conj(psi_b[s])) * inv_lu - (psi_c[s] - jnp.conj(psi_a_hole[s])) * inv_lu)
+        out.append((psi_a_el[s] - jnp.conj(psi_b[s]) - psi_c[s] + jnp.conj(psi_a_hole[s])) * inv_lu)  # el − hole
     return materialize(jnp.concatenate(out))
 
 
