@@ -486,8 +486,8 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``)."""
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V), baths.T_e,
-                                                 baths.T_ph)
+    omega, w_kronrod, w_gauss, residual = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
+                                                           baths.T_e, baths.T_ph)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
@@ -496,7 +496,7 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     energy_density = omega * number_density
 
     def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
-        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
+        return kronrod_error(density, w_kronrod, w_gauss, residual) + poles.error * jnp.abs(density) @ w_kronrod
 
     return _assemble(energy_density @ w_kronrod, number_density @ w_kronrod, I_elastic, baths,
                      error(jnp.sum(energy_density, axis=0)), error(_SIGN_I @ number_density))

@@ -15,7 +15,8 @@ nodes however narrow it is. φ is found by Newton's method on the mixture's CDF 
 brackets from the components' quantiles, and carries no gradient: the integral does not
 depend on the map.
 
-Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated).
+Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated, plus the error
+of nodes that Newton's method left off their levels; docs/physics.md §5).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ _QUANTILES = 16  # quantile-row points per component for bracketing the inverse 
 # integral), at most _NEWTON_STEPS: the paper's model needs 3, the hardest of 1000 random
 # models in the range of docs/physics.md §8 need 7. Stopping early makes the default rule 8-11 %
 # faster; a fixed rule of 10 panels over ~500 points runs ~6 % slower than with 7 steps
-# unconditionally (the batched loop's extra memory traffic).
+# unconditionally (the batched loop's extra memory traffic). Nodes left farther from their
+# levels after the last step add their placement error to the estimate (``kronrod_error``).
 _NEWTON_STEPS = 7
 _NEWTON_TOLERANCE = 1e-13
 _ERROR_FACTOR = 20.0  # c of ``kronrod_error`` (QUADPACK uses 200)
@@ -190,7 +192,10 @@ class FrequencyQuadrature(eqx.Module):
         return cdf, density, omega_max, quantile_rows
 
     def nodes(self, features, V_abs, T_e, T_ph):
-        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels.
+        """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and the placement
+        residual max |CDF(ω) − t| over the nodes, 0 when every node meets ``_NEWTON_TOLERANCE``
+        (Newton's method stops after at most ``_NEWTON_STEPS`` steps; ``kronrod_error`` takes
+        the residual into account).
 
         features: (centres, half-widths, weights) of the resonances of the integrand.
         """
@@ -210,19 +215,23 @@ class FrequencyQuadrature(eqx.Module):
         omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
         def newton(state):  # the residual, and a step unless it is small enough or the steps are used up
-            step, omega, _, _ = state
+            step, omega, _, _, _ = state
             residual = cdf(omega) - t
             rho = density(omega)
             done = (step >= _NEWTON_STEPS) | ~jnp.any(jnp.abs(residual) > _NEWTON_TOLERANCE)
             omega = jnp.where(done, omega, jnp.clip(omega - residual / rho, lo, hi))
-            return step + 1, omega, done, rho
+            return step + 1, omega, done, rho, residual
 
-        # the last pass leaves ω as it is, so its density is the one at the final ω: dω/dt = 1/ρ
-        _, omega, _, rho = jax.lax.while_loop(lambda state: ~state[2], newton, (0, omega, False, jnp.ones_like(t)))
+        # The last pass leaves ω as it is, so its density and residual are those at the final ω:
+        # dω/dt = 1/ρ, and CDF(ω) − t says how far the nodes are from where the rule wants them.
+        start = (0, omega, False, jnp.ones_like(t), jnp.zeros_like(t))
+        _, omega, _, rho, residual = jax.lax.while_loop(lambda state: ~state[2], newton, start)
         jacobian = 1.0 / rho
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
-        return jax.lax.stop_gradient((omega, w_k, w_g))
+        # converged (every |residual| within the tolerance): no placement error beyond rounding
+        worst = jnp.max(jnp.abs(residual))
+        return jax.lax.stop_gradient((omega, w_k, w_g, jnp.where(worst > _NEWTON_TOLERANCE, worst, 0.0)))
 
 
 def _brackets(points, levels, panels):
@@ -253,7 +262,7 @@ def _brackets(points, levels, panels):
     return lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]
 
 
-def kronrod_error(density, w_kronrod, w_gauss):
+def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
     """Estimated error of the Kronrod sum Σ w_K f of a density f on ``nodes``' nodes (last axis).
 
     Per panel, QUADPACK's form with a calibrated factor, plus a rounding floor:
@@ -267,6 +276,11 @@ def kronrod_error(density, w_kronrod, w_gauss):
     estimate honest on a panel that a feature narrower than the node spacing spoils,
     where K and G agree better than either agrees with the integral. c was calibrated
     against finely refined rules on random models with widths and temperatures down to 1e-3.
+
+    Plus the error of nodes placed imperfectly (``residual`` = max |CDF(ω_i) − t_i|, as
+    ``nodes`` returns it): node i sits at t_i + r_i while its weight is the one for there, so
+    the sum is the rule's at shifted points, off by Σ_i w_i g'(t_i) r_i ≤ r ∫|g'| dt, with
+    g = f dω/dt the mapped integrand; ∫|g'| is estimated (×2) by Σ_i |g_{i+1} − g_i|.
     """
     def panels(x):
         return jnp.sum(x.reshape(x.shape[:-1] + (-1, 15)), axis=-1)
@@ -278,4 +292,7 @@ def kronrod_error(density, w_kronrod, w_gauss):
     diff = jnp.abs(kronrod - panels(density * w_gauss))
     ratio = jnp.minimum(1.0, _ERROR_FACTOR * diff / jnp.where(deviation > 0, deviation, 1.0))
     rounding = 50.0 * jnp.finfo(density.dtype).eps * panels(jnp.abs(density) * w_kronrod)
-    return jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)
+    rule = jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)
+    count = density.shape[-1] // 15
+    mapped = density * w_kronrod / np.tile(_W_KRONROD / (2 * count), count)  # g = f dω/dt on the nodes
+    return rule + 2.0 * residual * jnp.sum(jnp.abs(jnp.diff(mapped, axis=-1)), axis=-1)

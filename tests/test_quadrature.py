@@ -14,10 +14,11 @@ from ehpjax._quadrature import _NODES, kronrod_error
 @functools.partial(jax.jit, static_argnums=0)
 def nodes_and_mixture(quadrature, features, V, T_e, T_ph):
     """The rule's nodes and weights, and the mixture's CDF, density and ω_max at the nodes
-    (one compiled program per rule and number of features, shared by the seeds)."""
-    omega, w_k, w_g = quadrature.nodes(features, V, T_e, T_ph)
+    and the placement residual (one compiled program per rule and number of features, shared by
+    the seeds)."""
+    omega, w_k, w_g, residual = quadrature.nodes(features, V, T_e, T_ph)
     cdf, density, omega_max, _ = quadrature._mixture(features, V, T_e, T_ph)
-    return omega, w_k, w_g, cdf(omega), density(omega), omega_max
+    return omega, w_k, w_g, cdf(omega), density(omega), omega_max, residual
 
 
 kronrod_error_jit = jax.jit(kronrod_error)
@@ -32,15 +33,19 @@ def random_features(rng, count, narrowest):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_nodes_invert_the_mixture_cdf(seed):
-    """Every node solves CDF(ω) = t for its level t (the map the weights assume), in order."""
+    """Every node solves CDF(ω) = t for its level t (the map the weights assume), in order, and
+    the rule reports how closely (the residual max |CDF(ω) − t| that ``kronrod_error`` uses)."""
     rng = np.random.default_rng(seed)
     features = random_features(rng, int(rng.integers(1, 9)), 1e-3)
     V, T_e, T_ph = rng.uniform(0, 3), 10 ** rng.uniform(-3, 0), 10 ** rng.uniform(-3, 0)
     quadrature = ehpjax.FrequencyQuadrature(panels=7)
-    omega, w_k, w_g, cdf, density, omega_max = (np.asarray(x) for x in nodes_and_mixture(quadrature, features, V, T_e, T_ph))
+    omega, w_k, w_g, cdf, density, omega_max, residual = (
+        np.asarray(x) for x in nodes_and_mixture(quadrature, features, V, T_e, T_ph))
     half = 0.5 / 7
     t = (np.arange(7)[:, None] / 7 + half * (1.0 + _NODES)).ravel()
     np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-11)
+    worst = np.max(np.abs(cdf - t))  # reported where Newton's tolerance is missed, else 0
+    assert residual == 0.0 if worst <= 1e-13 else abs(residual - worst) <= 1e-15, (residual, worst)
     assert np.all(np.diff(omega) > 0) and 0 < omega[0] and omega[-1] < float(omega_max)
     np.testing.assert_allclose(w_k, np.tile(half * ehpjax._quadrature._W_KRONROD, 7) / density, rtol=1e-14)
 
@@ -78,3 +83,25 @@ def test_settings_are_validated(setting):
     (name,) = setting
     with pytest.raises(EhpjaxError, match=f"FrequencyQuadrature.{name} must be"):
         ehpjax.FrequencyQuadrature(**setting)
+
+
+def test_the_estimate_covers_nodes_that_newton_left_unconverged(monkeypatch):
+    """With the Newton polish cut to one step, the nodes sit off the levels they stand for
+    (residual up to ~1e-3) while their weights assume the levels: the Kronrod and Gauss sums
+    err alike and their difference misses it. The estimate with the placement residual
+    covers the true error at every seed; without it, it does not (so this test can fail)."""
+    monkeypatch.setattr(ehpjax._quadrature, "_NEWTON_STEPS", 1)
+    rule = jax.jit(lambda features, V, T: ehpjax.FrequencyQuadrature(panels=10).nodes(features, V, T, T))
+    missed_without = 0
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        centres, widths, weights = random_features(rng, 3, 1e-2)
+        V, T = rng.uniform(0, 2), rng.uniform(0.05, 0.5)
+        omega_max = V + ehpjax.FrequencyQuadrature().cutoff * T
+        exact = sum(np.arctan((omega_max - c) / w) - np.arctan(-c / w) for c, w in zip(centres, widths))
+        omega, w_k, w_g, residual = (np.asarray(x) for x in rule((centres, widths, weights), V, T))
+        f = sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths))
+        error = abs(w_k @ f - exact)
+        assert error <= float(kronrod_error_jit(f, w_k, w_g, residual)), (seed, error, residual)
+        missed_without += error > float(kronrod_error_jit(f, w_k, w_g))
+    assert missed_without > 0
