@@ -70,7 +70,8 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
     Shared parameters stay out of the batch, so whatever depends on them only (the
     junction's pole expansion when only bath names vary) is computed once per call.
     in_shardings: the batch's sharding (the constants are replicated).
-    pairs: the junction's ``_currents.nonzero_pairs`` at every point (default outputs only)."""
+    pairs: the pole pairs to evaluate (default outputs only): ``junction_pairs`` of every junction
+    of the batch, whose other pairs vanish at every point."""
     point, messages = deferring(_point(model, fn, order, quadrature, pairs))
 
     def merged(values, constants):
@@ -83,17 +84,47 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
     return Batched(jax.jit(vmapped, in_shardings=(in_shardings, replicated)), messages)
 
 
+# At most this many junctions per call of ``_junction_pair_mask``.
+_MASK_CHUNK = 1024
+
+
 @functools.lru_cache(maxsize=64)
-def _junction_pair_mask(model) -> Callable:
-    """jit(parameters → (``pair_mask`` of ``model.build(parameters)``'s junction, check flags))."""
+def _junction_pair_mask(model, names: tuple[str, ...]) -> Callable:
+    """jit((values, constants) → (``pair_mask`` of any junction of ``model.build``, any check
+    failed)): the parameters ``names`` batched (equal-length arrays; none: one junction), the
+    others shared (scalars)."""
     checked, _ = deferring(lambda params: pair_mask(model.build(params)[0]))
-    return jax.jit(checked, compiler_options=quick_compile())
+
+    def mask(values, constants):
+        if not names:
+            one, flags = checked(constants)
+            return one, jnp.any(flags)
+        every, flags = jax.vmap(lambda v: checked({**v, **constants}))(values)
+        return jnp.any(every, axis=0), jnp.any(flags)
+
+    return jax.jit(mask, compiler_options=quick_compile())
 
 
-def fixed_junction_pairs(model, params: Mapping[str, float]):
-    """``_currents.nonzero_pairs`` of the junction of ``model.build(params)`` (concrete values), from
-    one compiled call; None where the parameters fail a check."""
-    return pairs_of_mask(*_junction_pair_mask(model)({k: np.float64(v) for k, v in params.items()}))
+def junction_pairs(model, constants: Mapping[str, float], values: Mapping[str, np.ndarray] | None = None):
+    """``_currents.nonzero_pairs`` of every junction that ``model.build`` makes from the model
+    parameters ``values`` (equal-length arrays, one junction per element; none: one junction)
+    and ``constants`` (scalars): the pairs nonzero in any of them, so that in each junction every
+    other pair vanishes exactly. None where a junction fails a check, or when too many pairs remain."""
+    values = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (values or {}).items()}
+    run = _junction_pair_mask(model, tuple(sorted(values)))
+    constants = {k: np.float64(v) for k, v in constants.items() if k not in values}  # (the values win)
+    if not values:
+        mask, failed = (np.asarray(x) for x in run({}, constants))
+        return pairs_of_mask(mask, failed[None])
+    size = len(next(iter(values.values())))
+    step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())  # chunks padded to a power of two: few programs
+    mask, failed = None, False
+    for start in range(0, size, step):
+        pad = max(0, start + step - size)
+        chunk = {k: np.concatenate([v[start:start + step], np.repeat(v[-1:], pad)]) for k, v in values.items()}
+        part, flag = (np.asarray(x) for x in run(chunk, constants))
+        mask, failed = part if mask is None else mask | part, failed or bool(flag)
+    return None if mask is None else pairs_of_mask(mask, np.array([failed]))
 
 
 @functools.lru_cache(maxsize=64)

@@ -54,20 +54,36 @@ def test_product_sweep_matches_direct_calls(product):
         np.testing.assert_allclose(float(point.J_LR), J_LR[k], rtol=1e-6, atol=1e-16)
 
 
-def test_a_sweep_of_bath_names_only_skips_the_vanishing_pole_pairs(product):
-    """Over bath names only, the junction is the same at every point: the sweep evaluates its nonzero
-    pole pairs only (``_currents.nonzero_pairs``); the product sweep, whose eps_L varies, evaluates
-    every pair. Both agree to rounding."""
-    from ehpjax._evaluate import fixed_junction_pairs
+def test_sweeps_skip_the_pole_pairs_that_vanish_at_every_point(product, monkeypatch):
+    """A currents sweep evaluates only the pole pairs nonzero in some junction of the sweep
+    (``_evaluate.junction_pairs``; the paper model's 4 of 32, at every eps_L): the product sweep
+    over (V, eps_L) and one over V alone (one junction) agree to rounding with the same sweep over
+    every pair. A pair nonzero in one junction only is kept for all (here: every pair, so none is skipped)."""
+    from ehpjax._evaluate import junction_pairs
 
     model = resolve_model("two-level")
-    assert fixed_junction_pairs(model, {"eps_L": 10.5}) is not None  # (the paper model: 4 of 32 pairs)
-    ds = ehpjax.sweep({"V": AXES["V"]}, fixed={**FIXED, "eps_L": 10.5}, chunk_size=CHUNK, progress=False)
-    every_pair = product.sel(eps_L=10.5)
+    constants = {**model.defaults, "eps_L": 10.5}
+    paper = junction_pairs(model, constants)
+    assert paper is not None and len(paper) == 4
+    assert junction_pairs(model, constants, {"eps_L": np.linspace(9.0, 12.0, 2000)}) == paper  # (two chunks)
+    assert junction_pairs(model, constants, {"gamma_L": [0.5, 0.0]}) is None  # (level 1 not broadened: a check fails)
+    hopping = ehpjax.models.Model(  # a junction whose hopping is 0 at one point and not at the other
+        "hop", (ehpjax.models.Parameter("t", 0.0), ehpjax.models.Parameter("eps", 10.0)),
+        lambda p: (ehpjax.Junction([[p["eps"], p["t"]], [p["t"], p["eps"] - 1.0]], np.diag([0.5, 0.0]),
+                                   np.diag([0.0, 0.5]), [[[0.0, 0.5], [0.5, 0.0]]]), ehpjax.Modes.single(1.0, 0.5)),
+        baths={"T_e": 0.3})
+    assert len(junction_pairs(hopping, {"eps": 10.0}, {"t": [0.0]})) == 4
+    assert junction_pairs(hopping, {"eps": 10.0}, {"t": [0.0, 0.2]}) is None  # (with t: every pair, at both points)
+    monkeypatch.setattr(ehpjax.sweeps._run, "junction_pairs", lambda *args: None)
+    every_pair = ehpjax.sweep(AXES, fixed=FIXED, chunk_size=CHUNK, progress=False)
+    monkeypatch.undo()
+    one_junction = ehpjax.sweep({"V": AXES["V"]}, fixed={**FIXED, "eps_L": 10.5}, chunk_size=CHUNK, progress=False)
     scale = float(np.max(np.abs(every_pair.J.values)))  # (the error estimates: to rounding of the currents)
     for name in ("J", "I", "J_LR", "N_RL", "J_error", "I_error", "entropy_production"):
-        np.testing.assert_allclose(ds[name].values, every_pair[name].values, rtol=1e-12, atol=1e-14 * scale,
+        np.testing.assert_allclose(product[name].values, every_pair[name].values, rtol=1e-12, atol=1e-14 * scale,
                                    err_msg=name)
+        np.testing.assert_allclose(one_junction[name].values, every_pair.sel(eps_L=10.5)[name].values, rtol=1e-12,
+                                   atol=1e-14 * scale, err_msg=name)
 
 
 def test_a_three_level_chain_sweeps_by_its_own_names(chain):

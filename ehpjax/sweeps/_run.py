@@ -27,7 +27,7 @@ from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
-from .._evaluate import QUIET, batched, fixed_junction_pairs
+from .._evaluate import QUIET, batched, junction_pairs
 from .._quadrature import FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
 from ..models import BATH_NAMES
@@ -135,7 +135,7 @@ class _Plan:
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
         make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
-                                 in_shardings=self.sharding, pairs=self._fixed_junction_pairs(fn, order))
+                                 in_shardings=self.sharding, pairs=self._junction_pairs(fn, order))
         if not self.adaptive:
             self.evaluate, self.refine = make(quadrature=quadrature), []
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
@@ -147,15 +147,18 @@ class _Plan:
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
 
-    def _fixed_junction_pairs(self, fn, order):
-        """``nonzero_pairs`` of the junction when only bath names are swept (the junction is then
-        the same at every point, built here from the constants), for the default outputs at
-        lowest order; else None (every pole pair)."""
-        if (fn is not None or order != "lowest" or self.point.build is not None
-                or not set(self.names) <= set(BATH_NAMES)):
+    def _junction_pairs(self, fn, order):
+        """``nonzero_pairs`` of the junctions of the sweep, for the default outputs at lowest order
+        (else None: every pole pair): the pairs nonzero at any point, so that at every point the
+        others vanish exactly. The junctions are those of the swept model parameters (their
+        product, or their points in flat mode) with the constants; one when only bath names vary."""
+        if fn is not None or order != "lowest" or self.point.build is not None:
             return None
+        axes = {k: v for k, v in self.spec.axes.items() if k not in BATH_NAMES}
+        if axes and self.spec.mode == "product":
+            axes = dict(zip(axes, (g.ravel() for g in np.meshgrid(*axes.values(), indexing="ij"))))
         try:
-            return fixed_junction_pairs(self.model, {k: v for k, v in self.constants.items() if k not in BATH_NAMES})
+            return junction_pairs(self.model, {k: v for k, v in self.constants.items() if k not in BATH_NAMES}, axes)
         except EhpjaxError:
             return None  # (reported by the sweep's own checks)
 
