@@ -9,6 +9,7 @@ so repeated calls neither retrace nor recompile.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Callable, Mapping, NamedTuple
 
 import jax
@@ -105,24 +106,28 @@ def _junction_pair_mask(model, names: tuple[str, ...]) -> Callable:
     return jax.jit(mask, compiler_options=quick_compile())
 
 
-def junction_pairs(model, constants: Mapping[str, float], values: Mapping[str, np.ndarray] | None = None):
-    """``_currents.nonzero_pairs`` of every junction that ``model.build`` makes from the model
-    parameters ``values`` (equal-length arrays, one junction per element; none: one junction)
-    and ``constants`` (scalars): the pairs nonzero in any of them, so that in each junction every
-    other pair vanishes exactly. None where a junction fails a check, or when too many pairs remain."""
-    values = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (values or {}).items()}
-    run = _junction_pair_mask(model, tuple(sorted(values)))
-    constants = {k: np.float64(v) for k, v in constants.items() if k not in values}  # (the values win)
-    if not values:
+def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.ndarray] | None = None,
+                   mode: str = "product"):
+    """``_currents.nonzero_pairs`` of every junction that ``model.build`` makes from ``constants``
+    (scalars) and the model parameters ``axes`` (1-D arrays: every combination of their values in
+    ``mode`` "product", their aligned elements in "flat"; none: one junction): the pairs nonzero in
+    any of them, so that in each junction every other pair vanishes exactly. None where a
+    junction fails a check, or when too many pairs remain. The junctions are made chunk by chunk
+    (at most ``_MASK_CHUNK`` at a time, padded to a power of two: few programs)."""
+    axes = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (axes or {}).items()}
+    run = _junction_pair_mask(model, tuple(sorted(axes)))
+    constants = {k: np.float64(v) for k, v in constants.items() if k not in axes}  # (the axes win)
+    if not axes:
         mask, failed = (np.asarray(x) for x in run({}, constants))
         return pairs_of_mask(mask, failed[None])
-    size = len(next(iter(values.values())))
-    step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())  # chunks padded to a power of two: few programs
+    shape = tuple(v.size for v in axes.values())
+    size = math.prod(shape) if mode == "product" else shape[0]
+    step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())
     mask, failed = None, False
     for start in range(0, size, step):
-        pad = max(0, start + step - size)
-        chunk = {k: np.concatenate([v[start:start + step], np.repeat(v[-1:], pad)]) for k, v in values.items()}
-        part, flag = (np.asarray(x) for x in run(chunk, constants))
+        index = np.minimum(np.arange(start, start + step), size - 1)  # (the last junction repeated)
+        where = np.unravel_index(index, shape) if mode == "product" else [index] * len(axes)
+        part, flag = (np.asarray(x) for x in run({k: v[i] for (k, v), i in zip(axes.items(), where)}, constants))
         mask, failed = part if mask is None else mask | part, failed or bool(flag)
     return None if mask is None else pairs_of_mask(mask, np.array([failed]))
 

@@ -65,7 +65,9 @@ def test_sweeps_skip_the_pole_pairs_that_vanish_at_every_point(product, monkeypa
     constants = {**model.defaults, "eps_L": 10.5}
     paper = junction_pairs(model, constants)
     assert paper is not None and len(paper) == 4
-    assert junction_pairs(model, constants, {"eps_L": np.linspace(9.0, 12.0, 2000)}) == paper  # (two chunks)
+    assert junction_pairs(model, constants, {"eps_L": np.linspace(9.0, 12.0, 50), "m": np.linspace(0.1, 1.0, 30)}) == paper
+    assert junction_pairs(model, constants, {"eps_L": [10.0, 11.0], "m": [0.0, 0.0]}, "flat") == ()  # (no coupling)
+    assert junction_pairs(model, constants, {"eps_L": [10.0, 11.0], "m": [0.2, 0.0]}, "flat") == paper
     assert junction_pairs(model, constants, {"gamma_L": [0.5, 0.0]}) is None  # (level 1 not broadened: a check fails)
     hopping = ehpjax.models.Model(  # a junction whose hopping is 0 at one point and not at the other
         "hop", (ehpjax.models.Parameter("t", 0.0), ehpjax.models.Parameter("eps", 10.0)),

@@ -155,10 +155,9 @@ class _Plan:
         if fn is not None or order != "lowest" or self.point.build is not None:
             return None
         axes = {k: v for k, v in self.spec.axes.items() if k not in BATH_NAMES}
-        if axes and self.spec.mode == "product":
-            axes = dict(zip(axes, (g.ravel() for g in np.meshgrid(*axes.values(), indexing="ij"))))
+        constants = {k: v for k, v in self.constants.items() if k not in BATH_NAMES}
         try:
-            return junction_pairs(self.model, {k: v for k, v in self.constants.items() if k not in BATH_NAMES}, axes)
+            return junction_pairs(self.model, constants, axes, "flat" if self.spec.mode == "flat" else "product")
         except EhpjaxError:
             return None  # (reported by the sweep's own checks)
 
