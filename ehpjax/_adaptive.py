@@ -17,6 +17,8 @@ surround it (``jax.debug.callback`` alone would run once per point).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import math
 from typing import Callable
@@ -60,14 +62,38 @@ class AdaptiveQuadrature(eqx.Module):
         return self.fine.warn
 
 
-def refine(coarse: Callable, fine: Callable, misses: Callable, args: tuple, fraction: float = 1 / 64):
+_REFINABLE = contextvars.ContextVar("ehpjax_refinable", default=True)
+
+
+@contextlib.contextmanager
+def refined_only_where(active):
+    """Inside the block, the default rule of ``currents`` traced there refines only where
+    ``active`` (a boolean traced with the points, e.g. batched by the caller's vmap): for callers
+    that pad a batch with repeated points (a sweep's last chunk), which need no refinement."""
+    token = _REFINABLE.set(active)
+    try:
+        yield
+    finally:
+        _REFINABLE.reset(token)
+
+
+def refinable():
+    """The ``active`` of the enclosing ``refined_only_where`` (True outside any)."""
+    return _REFINABLE.get()
+
+
+def refine(coarse: Callable, fine: Callable, misses: Callable, args: tuple, fraction: float = 1 / 64,
+           active=True):
     """``coarse(*args)``, replaced by ``fine(*args)`` where ``misses(coarse(*args))``.
 
     coarse, fine: functions of the pytrees ``args`` returning the same pytree of arrays;
     misses: that pytree → boolean scalar. Under vmap the fine rule runs only on the
     flagged points (module docstring); derivatives are those of ``fine``.
+    active: boolean scalar (batched like ``args``, or not): where False the coarse result is
+    kept however it misses (the padding of a sweep's last chunk, which repeats one point).
     """
-    return _refine(coarse, fine, misses, fraction, *args)
+    return _refine(lambda _, *a: coarse(*a), lambda _, *a: fine(*a), misses, fraction, jnp.asarray(active, bool),
+                   *args)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3))
@@ -77,14 +103,15 @@ def _refine(coarse, fine, misses, fraction, *args):
 
 @_refine.defjvp
 def _refine_jvp(coarse, fine, misses, fraction, primals, tangents):
-    return jax.jvp(fine, primals, tangents)
+    return jax.jvp(lambda *a: fine(primals[0], *a), primals[1:], tangents[1:])
 
 
+# Below, the first of ``args`` is ``active`` (``refine``), which ``coarse`` and ``fine`` ignore.
 def _one_point(coarse, fine, misses, fraction):
     @custom_vmap
     def one(*args):
         result = coarse(*args)
-        return jax.lax.cond(misses(result), lambda: fine(*args), lambda: result)
+        return jax.lax.cond(misses(result) & args[0], lambda: fine(*args), lambda: result)
 
     @one.def_vmap
     def batched(axis_size, in_batched, *args):
@@ -111,7 +138,7 @@ def _batch(coarse, fine, misses, fraction, axes):
     def many(*args):
         size = _batch_size(axes, args)
         result = jax.vmap(coarse, in_axes=axes)(*args)
-        todo = jax.vmap(misses)(result)
+        todo = jax.vmap(misses)(result) & args[0]  # (``active``, batched or not)
         buffer = max(1, min(size, math.ceil(fraction * size)))
 
         def one_buffer(state):

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._adaptive import AdaptiveQuadrature, refine, report
+from ._adaptive import AdaptiveQuadrature, refinable, refine, report
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -429,9 +429,10 @@ def currents(
     if is_traced((junction, modes, baths)):
         # a junction known here (closed over, as in a sweep of the baths): only its nonzero pole pairs
         pairs = _KNOWN_PAIRS.get() if is_traced(junction) else nonzero_pairs(junction)
+        active = refinable()  # (False at a sweep's padding: not refined)
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
-            return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line, pairs)
-        return _traced_currents(junction, modes, baths, quadrature, line, pairs)
+            return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line, pairs, active)
+        return _traced_currents(junction, modes, baths, quadrature, line, pairs, active)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
     result = _plain_currents(junction, modes, baths, quadrature, line)
@@ -440,12 +441,13 @@ def currents(
     return result
 
 
-def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None):
+def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, active=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
     pole expansion (and its check), the pair coefficients, the elastic current and the
     sharp-line limit, which need no ω rule, are made once, here, for both rules of the adaptive
     one (``line=False``: η is known not to vanish, so the sharp-line limit is left out;
-    ``pairs``: the junction's ``nonzero_pairs``, or None for all)."""
+    ``pairs``: the junction's ``nonzero_pairs``, or None for all; ``active``: False where the
+    adaptive rule must not refine, ``_adaptive.refined_only_where``)."""
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
     I_elastic = elastic_current(junction, baths, poles)
@@ -456,7 +458,7 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None):
         result = refine(functools.partial(_lowest_order_once, quadrature=quadrature.coarse, pairs=pairs),
                         functools.partial(_lowest_order_once, quadrature=quadrature.fine, pairs=pairs),
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                        args, quadrature.refine_fraction)
+                        args, quadrature.refine_fraction, active)
         fixed = quadrature.fine
     else:
         result = _lowest_order(*args, quadrature, pairs)
@@ -467,11 +469,11 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None):
 
 
 @eqx.filter_jit
-def _traced_currents(junction, modes, baths, quadrature, line=True, pairs=None):
+def _traced_currents(junction, modes, baths, quadrature, line=True, pairs=None, active=True):
     """``currents`` inside the caller's jit, vmap or grad: checks compiled in (together,
     ``_checks.checks_combined``), and the accuracy warning one host callback per call
     (``_adaptive.report``)."""
-    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs)
+    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs, active)
     if quadrature.warn:
         report_accuracy(result.J, result.J_error, result.I, result.I_error, quadrature.rtol)
     return result

@@ -8,6 +8,7 @@ so repeated calls neither retrace nor recompile.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from typing import Callable, Mapping, NamedTuple
@@ -16,13 +17,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._adaptive import AdaptiveQuadrature
+from ._adaptive import AdaptiveQuadrature, refined_only_where
 from ._checks import deferring, raise_deferred
 from ._compiled import quick_compile
 from ._currents import currents, known_pairs, pair_mask, pairs_of_mask
 from ._quadrature import FrequencyQuadrature
 
 QUIET = FrequencyQuadrature(warn=False)
+PADDING = "_padding"  # the name of the batch's padding flags (``_point``)
 
 
 def currents_dict(junction, modes, baths, *, order: str = "lowest",
@@ -35,14 +37,19 @@ def _point(model, fn: Callable | None, order: str, quadrature: FrequencyQuadratu
            pairs: tuple | None = None) -> Callable:
     """point(values): ``model.system(values)`` from a dict of scalars, then ``fn``'s outputs
     as a dict (a scalar output is named "value"; ``fn`` defaults to ``currents_dict``, which
-    evaluates only the pole ``pairs`` if given: ``_currents.known_pairs``)."""
+    evaluates only the pole ``pairs`` if given: ``_currents.known_pairs``). An entry
+    ``PADDING`` of ``values``, if given, marks a point that only pads the batch: the default
+    rule does not refine it (``_adaptive.refined_only_where``)."""
 
     def point(values):
+        values = dict(values)
+        padding = values.pop(PADDING, None)
         junction, modes, baths = model.system(values)
-        if fn is None:
-            with known_pairs(pairs):
-                return currents_dict(junction, modes, baths, order=order, quadrature=quadrature)
-        out = fn(junction, modes, baths)
+        with contextlib.nullcontext() if padding is None else refined_only_where(jnp.logical_not(padding)):
+            if fn is None:
+                with known_pairs(pairs):
+                    return currents_dict(junction, modes, baths, order=order, quadrature=quadrature)
+            out = fn(junction, modes, baths)
         return out if isinstance(out, dict) else {"value": out}
 
     return point

@@ -306,6 +306,27 @@ def test_adaptive_rule_refines_exactly_the_points_that_need_it():
         assert_close(value, ref)
 
 
+def test_padding_points_are_not_refined():
+    """Inside ``_adaptive.refined_only_where(active)`` (a sweep pads its last chunk with repeats of
+    one point), the points where ``active`` is False keep the coarse result however they miss,
+    the others are refined as usual; a single point likewise."""
+    from ehpjax._adaptive import refined_only_where
+
+    gammas = jnp.array([0.5, 0.05, 0.2, 0.02, 1.0, 0.03, 0.3, 0.04])  # narrow ones are refined
+    active = jnp.array([True, True, True, True, False, False, False, False])
+    J = _J_of_gamma_ph(ehpjax.AdaptiveQuadrature(fine=FINE))
+
+    def padded(gamma, active):
+        with refined_only_where(active):
+            return J(gamma)
+
+    got = jax.jit(jax.vmap(padded))(gammas, active)
+    default, coarse = batched_J(ADAPTIVE)(gammas), batched_J(COARSE)(gammas)
+    assert not np.allclose(default[5:], coarse[5:], rtol=1e-9, atol=0)  # (the padding would be refined)
+    np.testing.assert_allclose(got[:4], default[:4], rtol=1e-13)
+    np.testing.assert_allclose(got[4:], coarse[4:], rtol=1e-13)
+
+
 def test_adaptive_rule_with_more_flagged_points_than_one_buffer():
     """refine_fraction × 8 points rounds up to one point per pass; here every point needs refining."""
     gammas = jnp.linspace(0.02, 0.04, 8)

@@ -27,7 +27,7 @@ from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
-from .._evaluate import QUIET, batched, junction_pairs
+from .._evaluate import PADDING, QUIET, batched, junction_pairs
 from .._quadrature import FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
 from ..models import BATH_NAMES
@@ -229,6 +229,7 @@ class _Plan:
         a failed value check raises SweepError naming the first point where it failed."""
         n = next(iter(values.values())).size
         padded = {k: np.pad(np.asarray(values[k], dtype=np.float64), (0, size - n), mode="edge") for k in self.names}
+        padded[PADDING] = np.arange(size) >= n  # (repeats of the last point: not refined in the program)
         try:
             with _quiet_value_checks():
                 result, flags = evaluate.run({k: _to_global(v, self.sharding) for k, v in padded.items()},
@@ -363,6 +364,7 @@ def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int, sharding) -
     the chunks that ``_Plan._call`` passes, so the first chunk reuses this trace."""
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
     abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64, sharding=sharding) for k in names}
+    abstract[PADDING] = jax.ShapeDtypeStruct((chunk,), jnp.bool_, sharding=sharding)
     constants = {k: jax.ShapeDtypeStruct((), jnp.float64, sharding=replicated) for k in fixed}
     return jax.eval_shape(evaluate, abstract, constants)[0]
 
