@@ -5,7 +5,9 @@ Domain: |V| ≤ 10, T_e and T_ph in [1e-3, 1], lead broadenings and γ_ph in [1e
 two-level junctions and general 2×2 ones with one mode. Reference: the same exact Λ (validated
 against scipy in test_ehp) with the ω integral on a rule 30× finer, whose own error estimate
 is checked to be below the tolerance and added to the distance; that fine rule is checked against
-scipy's adaptive quadrature (``reference.currents_ref``) on a few of the points.
+scipy's adaptive quadrature (``reference.currents_ref``) on a few of the points. Beyond that
+domain (down to 1e-6, |V| ≤ 100: what the API accepts, not what docs/physics.md §8 promises)
+the estimate must still flag every result that misses, where the reference is good enough to tell.
 """
 
 import warnings
@@ -28,26 +30,27 @@ def log_uniform(rng, low, high, size=None):
     return 10 ** rng.uniform(np.log10(low), np.log10(high), size)
 
 
-def random_point(rng):
-    """(H, Γ_L, Γ_R, M, K, η, μ_L, μ_R, T_e, T_ph) with μ0 = 10."""
+def random_point(rng, low=1e-3, V_max=10.0):
+    """(H, Γ_L, Γ_R, M, K, η, μ_L, μ_R, T_e, T_ph) with μ0 = 10; broadenings, η and temperatures
+    log-uniform in [low, 1], |V| ≤ V_max."""
     if rng.random() < 0.5:  # the paper's two-level family
         H = np.diag(rng.uniform(5.0, 15.0, 2))
-        gL, gR = np.diag([log_uniform(rng, 1e-3, 1), 0.0]), np.diag([0.0, log_uniform(rng, 1e-3, 1)])
+        gL, gR = np.diag([log_uniform(rng, low, 1), 0.0]), np.diag([0.0, log_uniform(rng, low, 1)])
         M = rng.uniform(0.05, 1.0) * np.array([[[0.0, 1.0], [1.0, 0.0]]])
     else:  # a general 2×2 conductor
         u = np.linalg.qr(rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2)))[0]
         H = (u * rng.uniform(7.0, 13.0, 2)) @ u.conj().T
-        gL, gR = ((v * log_uniform(rng, 1e-3, 1, 2)) @ v.conj().T
+        gL, gR = ((v * log_uniform(rng, low, 1, 2)) @ v.conj().T
                   for v in (np.linalg.qr(rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2)))[0]
                             for _ in range(2)))
         x = rng.standard_normal((1, 2, 2)) + 1j * rng.standard_normal((1, 2, 2))
         M = 0.3 * (x + np.conj(np.swapaxes(x, -1, -2))) / 2
     H, gL, gR = ((a + a.conj().T) / 2 for a in (H, gL, gR))
     K = np.array([[log_uniform(rng, 0.1, 5.0) ** 2]])
-    eta = np.array([[log_uniform(rng, 1e-3, 1.0)]])
-    V = rng.uniform(-10.0, 10.0)
+    eta = np.array([[log_uniform(rng, low, 1.0)]])
+    V = rng.uniform(-V_max, V_max)
     return (H.astype(complex), gL.astype(complex), gR.astype(complex), M.astype(complex), K, eta,
-            10 + V / 2, 10 - V / 2, log_uniform(rng, 1e-3, 1), log_uniform(rng, 1e-3, 1))
+            10 + V / 2, 10 - V / 2, log_uniform(rng, low, 1), log_uniform(rng, low, 1))
 
 
 @jax.jit
@@ -90,6 +93,31 @@ def test_every_default_result_is_accurate_or_flagged(fuzz):
     assert np.all(np.isfinite(default))
     # The guard is not vacuous: a fair share of this hard domain is accurate without a warning.
     assert np.mean(accurate & ~flagged) > 0.1
+
+
+def test_beyond_the_promised_range_every_result_is_accurate_or_flagged():
+    """The API accepts any positive width and temperature: on 1000 points with broadenings, η
+    and temperatures down to 1e-6 and |V| ≤ 100, no 10-panel result is off by more than the
+    tolerance without its estimate saying so. Most are flagged there (widths far below the
+    node spacing); only points whose reference estimate is 100× inside the tolerance are
+    judged (about 40 %), the others being beyond the 300-panel reference too."""
+    rng = np.random.default_rng(20261204)
+    judged = silent = quiet_and_right = 0
+    for _ in range(5):  # (five batches of the fixture's size: its compiled program)
+        points = [random_point(rng, low=1e-6, V_max=100.0) for _ in range(POINTS)]
+        default, fine = (np.asarray(x) for x in evaluate(*(np.stack([p[i] for p in points]) for i in range(10))))
+        assert np.all(np.isfinite(default)) and np.all(np.isfinite(fine))
+        J, J_err, I, I_err = default.T
+        J_ref, J_ref_err, I_ref, I_ref_err = fine.T
+        tol_J, tol_I = (1e-6 * np.maximum(np.abs(x), 1e-4) for x in (J_ref, I_ref))
+        trusted = (J_ref_err <= 0.01 * tol_J) & (I_ref_err <= 0.01 * tol_I)
+        accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
+        flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
+        judged += int(np.sum(trusted))
+        silent += int(np.sum(trusted & ~accurate & ~flagged))
+        quiet_and_right += int(np.sum(trusted & accurate & ~flagged))
+    assert silent == 0
+    assert judged >= 200 and quiet_and_right > 0  # (not vacuous)
 
 
 @pytest.mark.parametrize("index", [0, 1])
