@@ -125,8 +125,7 @@ def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.
     run = _junction_pair_mask(model, tuple(sorted(axes)))
     constants = {k: np.float64(v) for k, v in constants.items() if k not in axes}  # (the axes win)
     if not axes:
-        mask, failed = (np.asarray(x) for x in run({}, constants))
-        return pairs_of_mask(mask, failed[None])
+        return pairs_of_mask(*run({}, constants))
     shape = tuple(v.size for v in axes.values())
     size = math.prod(shape) if mode == "product" else shape[0]
     step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())
@@ -136,7 +135,7 @@ def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.
         where = np.unravel_index(index, shape) if mode == "product" else [index] * len(axes)
         part, flag = (np.asarray(x) for x in run({k: v[i] for (k, v), i in zip(axes.items(), where)}, constants))
         mask, failed = part if mask is None else mask | part, failed or bool(flag)
-    return None if mask is None else pairs_of_mask(mask, np.array([failed]))
+    return None if mask is None else pairs_of_mask(mask, failed)
 
 
 @functools.lru_cache(maxsize=64)

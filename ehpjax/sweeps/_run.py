@@ -157,12 +157,16 @@ class _Plan:
         others vanish exactly. The junctions are those of the swept model parameters (their
         product, or their points in flat mode) with the constants; one when only bath names vary.
         Finding a junction's pairs costs about what skipping them saves at one point, so a sweep
-        with fewer than ``_POINTS_PER_JUNCTION`` points per junction uses every pair."""
+        with fewer than ``_POINTS_PER_JUNCTION`` points per junction uses every pair (a flat sweep
+        counts its distinct junctions, e.g. of a grid given point by point)."""
         if fn is not None or order != "lowest" or self.point.build is not None:
             return None
         axes = {k: v for k, v in self.spec.axes.items() if k not in BATH_NAMES}
         flat = self.spec.mode == "flat"
-        junctions = (self.spec.size if flat else math.prod(v.size for v in axes.values())) if axes else 1
+        if flat and axes:
+            distinct = np.unique(np.stack(list(axes.values()), axis=1), axis=0)
+            axes = dict(zip(axes, distinct.T))
+        junctions = (len(next(iter(axes.values()))) if flat else math.prod(v.size for v in axes.values())) if axes else 1
         if junctions * _POINTS_PER_JUNCTION > self.spec.size:
             return None
         constants = {k: v for k, v in self.constants.items() if k not in BATH_NAMES}
