@@ -11,12 +11,12 @@ Cauchy density per resonance (centre c, half-width w), exponential densities fro
 and logistic ones centred on |V| for the thermal scales, and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
-nodes however narrow it is. φ is found by Newton's method on the mixture's CDF inside
+nodes however narrow it is. φ is found by Halley's method on the mixture's CDF inside
 brackets from the components' quantiles, and carries no gradient: the integral does not
 depend on the map.
 
 Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated, plus the error
-of nodes that Newton's method left off their levels; docs/physics.md §5).
+of nodes that Halley's method left off their levels; docs/physics.md §5).
 """
 
 from __future__ import annotations
@@ -58,15 +58,18 @@ def _full_rule():
 
 _NODES, _W_KRONROD, _W_GAUSS = _full_rule()
 _OFFSETS = (1.0 + _NODES) / 2  # where a panel's nodes lie in it, ascending, in (0, 1)
-_QUANTILES = 16  # quantile-row points per component for bracketing the inverse CDF
-# Newton steps until every |CDF(ω) − t| ≤ _NEWTON_TOLERANCE (an error of that order in the
-# integral), at most _NEWTON_STEPS: the paper's model needs 3, the hardest of 1000 random
-# models in the range of docs/physics.md §8 need 7. Stopping early makes the default rule 8-11 %
-# faster; a fixed rule of 10 panels over ~500 points runs ~6 % slower than with 7 steps
-# unconditionally (the batched loop's extra memory traffic). Nodes left farther from their
-# levels after the last step add their placement error to the estimate (``kronrod_error``).
-_NEWTON_STEPS = 7
-_NEWTON_TOLERANCE = 1e-13
+_QUANTILES = 8  # quantile-row points per component for bracketing the inverse CDF
+# Halley steps until every |CDF(ω) − t| ≤ _HALLEY_TOLERANCE (an error of that order in the
+# integral), at most _HALLEY_STEPS: the paper's model needs 2, the hardest of 1000 random models
+# in the range of docs/physics.md §8 need 5 (Newton's method needed 3 and 8, from brackets of 16
+# quantiles). The steps also stop where the residual has stalled at the rounding floor of the
+# CDF: below _STALLED and not halved by the last step (a narrow feature far from ω = 0, where
+# rounding ω moves the CDF by more than the tolerance; 5 of those 1000 models, whose vmapped batch
+# would otherwise take every step). Nodes left off their levels add their placement error to the
+# estimate (``kronrod_error``).
+_HALLEY_STEPS = 7
+_HALLEY_TOLERANCE = 1e-13
+_STALLED = 1e-8
 _ERROR_FACTOR = 20.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 _ERROR_EXPONENT = 1.75  # p of ``kronrod_error`` (QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
@@ -153,7 +156,13 @@ class FrequencyQuadrature(eqx.Module):
         # Components along the first axis and nodes along the last (vectorised) one. Every
         # per-component factor is folded into one coefficient here, so that a node costs
         # multiplications and no divisions beyond the Cauchy ones (the inverse CDF evaluates
-        # both functions on every node a few times).
+        # both functions on every node a few times). The density's sums over components are
+        # written out (``_over_components``): XLA then evaluates the density and its slope in one
+        # pass over the nodes, sharing each division, instead of materialising (component, node)
+        # arrays and reducing them (with reductions, Halley's steps made the placement 6 % slower
+        # than Newton's; written out, 11 % faster). The CDF's sums are not written out: its
+        # arctangents once per component made the default Fig-3 program 0.5–1 s slower to
+        # compile, for a 5 % faster coarse rule.
         c, w, lo, span, a_span = (x[:, None] for x in (c, w, lo, span, a_span))
         s_log, log_lo, log_span = (x[:, None] for x in (s_log, log_lo, log_span))
         e_scale, e_weight, norm = (x[:, None] for x in (e_scale, e_weight, norm))
@@ -172,11 +181,25 @@ class FrequencyQuadrature(eqx.Module):
             return (cauchy + expo + logistic + omega * inv_omega_max) * inv_total
 
         def density(omega):
-            cauchy = jnp.sum(wa / ((omega - c) ** 2 + w**2), 0)
-            expo = jnp.sum(jnp.exp(-omega * inv_e_scale) * e_pdf, 0)
-            sig = jax.nn.sigmoid((omega - V_abs) * inv_s_log)
-            logistic = jnp.sum(sig * (1.0 - sig) * l_pdf, 0)
-            return (cauchy + expo + logistic + inv_omega_max) * inv_total
+            """(ρ(ω), dρ/dω): the density and its slope (for Halley's steps), sharing the divisions."""
+            def cauchy(c, w, wa):
+                x = omega - c
+                q = 1.0 / (x * x + w * w)
+                return wa * q, -2.0 * wa * x * q * q
+
+            def expo(s, a):
+                value = jnp.exp(-omega * s) * a
+                return value, -s * value
+
+            def logistic(s, a):
+                sig = jax.nn.sigmoid((omega - V_abs) * s)
+                value = sig * (1.0 - sig) * a
+                return value, (1.0 - 2.0 * sig) * s * value
+
+            parts = (_over_components(cauchy, c, w, wa), _over_components(expo, inv_e_scale, e_pdf),
+                     _over_components(logistic, inv_s_log, l_pdf))
+            rho, slope = (sum(x) for x in zip(*parts))
+            return (rho + inv_omega_max) * inv_total, slope * inv_total
 
         def quantile_rows(u):
             """ω at the levels u of every component's own CDF, one row per component,
@@ -193,9 +216,9 @@ class FrequencyQuadrature(eqx.Module):
 
     def nodes(self, features, V_abs, T_e, T_ph):
         """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and the placement
-        residual max |CDF(ω) − t| over the nodes, 0 when every node meets ``_NEWTON_TOLERANCE``
-        (Newton's method stops after at most ``_NEWTON_STEPS`` steps; ``kronrod_error`` takes
-        the residual into account).
+        residual max |CDF(ω) − t| over the nodes, 0 when every node meets ``_HALLEY_TOLERANCE``
+        (Halley's method stops after at most ``_HALLEY_STEPS`` steps, or where the residual has
+        stalled at the CDF's rounding floor; ``kronrod_error`` takes the residual into account).
 
         features: (centres, half-widths, weights) of the resonances of the integrand.
         """
@@ -206,7 +229,7 @@ class FrequencyQuadrature(eqx.Module):
         t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
         # Invert the CDF. Bracket each level t between neighbours in the union of the
         # components' quantile rows (the CDF is monotone, so they bracket the root), start
-        # from linear interpolation and polish with Newton steps kept inside the bracket.
+        # from linear interpolation and polish with Halley's steps kept inside the bracket.
         # The ends, CDF(0) = 0 and CDF(ω_max) = 1, are known.
         rows = quantile_rows((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES).ravel()
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
@@ -214,24 +237,37 @@ class FrequencyQuadrature(eqx.Module):
         lo, hi, f_lo, f_hi = _brackets(points, levels, self.panels)
         omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
-        def newton(state):  # the residual, and a step unless it is small enough or the steps are used up
-            step, omega, _, _, _ = state
+        def halley(state):  # the residual, and a step unless it is small enough, stalled, or the steps are used up
+            step, omega, _, _, _, previous = state
             residual = cdf(omega) - t
-            rho = density(omega)
-            done = (step >= _NEWTON_STEPS) | ~jnp.any(jnp.abs(residual) > _NEWTON_TOLERANCE)
-            omega = jnp.where(done, omega, jnp.clip(omega - residual / rho, lo, hi))
-            return step + 1, omega, done, rho, residual
+            rho, slope = density(omega)
+            worst = jnp.max(jnp.abs(residual))
+            stalled = (worst <= _STALLED) & (worst > 0.5 * previous)
+            done = (step >= _HALLEY_STEPS) | (worst <= _HALLEY_TOLERANCE) | stalled
+            # Halley's step for CDF(ω) = t: Newton's step r/ρ divided by 1 − rρ'/(2ρ²), the
+            # correction bounded (which matters only far from the root)
+            newton = residual / rho
+            correction = jnp.clip(0.5 * newton * slope / rho, -0.5, 0.5)
+            omega = jnp.where(done, omega, jnp.clip(omega - newton / (1.0 - correction), lo, hi))
+            return step + 1, omega, done, rho, residual, worst
 
         # The last pass leaves ω as it is, so its density and residual are those at the final ω:
         # dω/dt = 1/ρ, and CDF(ω) − t says how far the nodes are from where the rule wants them.
-        start = (0, omega, False, jnp.ones_like(t), jnp.zeros_like(t))
-        _, omega, _, rho, residual = jax.lax.while_loop(lambda state: ~state[2], newton, start)
+        start = (0, omega, False, jnp.ones_like(t), jnp.zeros_like(t), jnp.full((), jnp.inf, t.dtype))
+        _, omega, _, rho, residual, _ = jax.lax.while_loop(lambda state: ~state[2], halley, start)
         jacobian = 1.0 / rho
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         # converged (every |residual| within the tolerance): no placement error beyond rounding
         worst = jnp.max(jnp.abs(residual))
-        return jax.lax.stop_gradient((omega, w_k, w_g, jnp.where(worst > _NEWTON_TOLERANCE, worst, 0.0)))
+        return jax.lax.stop_gradient((omega, w_k, w_g, jnp.where(worst > _HALLEY_TOLERANCE, worst, 0.0)))
+
+
+def _over_components(term, *coefficients):
+    """Σ_j term(*(a[j] for a in coefficients)) over the components j (the first axis), written
+    out; a term may return a tuple of arrays, summed part by part."""
+    terms = [term(*(a[j] for a in coefficients)) for j in range(coefficients[0].shape[0])]
+    return jax.tree_util.tree_map(lambda *parts: sum(parts), *terms)
 
 
 def _brackets(points, levels, panels):

@@ -18,7 +18,7 @@ def nodes_and_mixture(quadrature, features, V, T_e, T_ph):
     the seeds)."""
     omega, w_k, w_g, residual = quadrature.nodes(features, V, T_e, T_ph)
     cdf, density, omega_max, _ = quadrature._mixture(features, V, T_e, T_ph)
-    return omega, w_k, w_g, cdf(omega), density(omega), omega_max, residual
+    return omega, w_k, w_g, cdf(omega), density(omega)[0], omega_max, residual
 
 
 kronrod_error_jit = jax.jit(kronrod_error)
@@ -44,7 +44,7 @@ def test_nodes_invert_the_mixture_cdf(seed):
     half = 0.5 / 7
     t = (np.arange(7)[:, None] / 7 + half * (1.0 + _NODES)).ravel()
     np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-11)
-    worst = np.max(np.abs(cdf - t))  # reported where Newton's tolerance is missed, else 0
+    worst = np.max(np.abs(cdf - t))  # reported where Halley's tolerance is missed, else 0
     assert residual == 0.0 if worst <= 1e-13 else abs(residual - worst) <= 1e-15, (residual, worst)
     assert np.all(np.diff(omega) > 0) and 0 < omega[0] and omega[-1] < float(omega_max)
     np.testing.assert_allclose(w_k, np.tile(half * ehpjax._quadrature._W_KRONROD, 7) / density, rtol=1e-14)
@@ -85,12 +85,12 @@ def test_settings_are_validated(setting):
         ehpjax.FrequencyQuadrature(**setting)
 
 
-def test_the_estimate_covers_nodes_that_newton_left_unconverged(monkeypatch):
-    """With the Newton polish cut to one step, the nodes sit off the levels they stand for
-    (residual up to ~1e-3) while their weights assume the levels: the Kronrod and Gauss sums
-    err alike and their difference misses it. The estimate with the placement residual
-    covers the true error at every seed; without it, it does not (so this test can fail)."""
-    monkeypatch.setattr(ehpjax._quadrature, "_NEWTON_STEPS", 1)
+def test_the_estimate_covers_nodes_left_off_their_levels(monkeypatch):
+    """Without Halley's polish (the start from the brackets only), the nodes sit off the levels
+    they stand for (residual up to ~1e-2) while their weights assume the levels: the Kronrod and
+    Gauss sums err alike and their difference misses it. The estimate with the placement
+    residual covers the true error at every seed; without it, it does not (so this test can fail)."""
+    monkeypatch.setattr(ehpjax._quadrature, "_HALLEY_STEPS", 0)
     rule = jax.jit(lambda features, V, T: ehpjax.FrequencyQuadrature(panels=10).nodes(features, V, T, T))
     missed_without = 0
     for seed in range(20):
