@@ -28,7 +28,7 @@ from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
 from ._quadrature import FrequencyQuadrature, kronrod_error
-from ._special import bose, digamma, x_bose
+from ._special import bose, digamma, materialize, x_bose
 
 
 _MODE_WEIGHT = 3
@@ -130,13 +130,21 @@ def _resonances(z, modes: Modes, baths: Baths):
 
 
 def _occupation_difference(omega, mu, T_e, T_ph):
-    """n_B(ω − μ_αβ; T_e) − n_B(ω; T_ph) on nodes ω > 0 (zero-weight nodes at the
-    singular points are set to 0)."""
-    x = omega - mu
-    singular = (jnp.abs(x) < 1e-300) | (omega <= 0)
-    x_safe = jnp.where(singular, 1.0, x)
-    omega_safe = jnp.where(singular, 1.0, omega)
-    return jnp.where(singular, 0.0, bose(x_safe, T_e) - T_ph * x_bose(omega_safe / T_ph) / omega_safe)
+    """n_B(ω − μ_c; T_e) − n_B(ω; T_ph) on nodes ω (P,) for the chemical potentials μ (C,): shape
+    (C, P) (zero-weight nodes at the singular points ω = μ_c or ω ≤ 0 are set to 0). The phonon
+    term, the same for every μ, is computed once per node."""
+    positive = omega > 0
+    omega_safe = jnp.where(positive, omega, 1.0)
+    phonon = materialize(jnp.where(positive, T_ph * x_bose(omega_safe / T_ph) / omega_safe, 0.0))
+    x = omega[None] - mu[:, None]
+    singular = (jnp.abs(x) < 1e-300) | ~positive[None]
+    return jnp.where(singular, 0.0, bose(jnp.where(singular, 1.0, x), T_e) - phonon[None])
+
+
+def _live_channels(pairs):
+    """The channels (indices into ``CHANNELS``) that have a pole pair in ``pairs`` (all four for None):
+    the others' transmission is exactly zero."""
+    return tuple(range(4)) if pairs is None else tuple(sorted({c for c, _, _ in pairs}))
 
 
 def _symmetric_features(a):
@@ -493,7 +501,9 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
-    occupation = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)
+    live = _live_channels(pairs)  # (the others' transmission vanishes: their occupation is not needed)
+    occupation = _occupation_difference(omega, jnp.stack([baths.mu_channels[c] for c in live]), baths.T_e, baths.T_ph)
+    occupation = jnp.stack([occupation[live.index(c)] if c in live else jnp.zeros_like(omega) for c in range(4)])
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 

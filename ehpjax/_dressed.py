@@ -205,7 +205,7 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     growth = jnp.max(jnp.imag(estimate))
     stable = (count == 0) & (growth < 0)
 
-    occ = _occupation_difference(omega[None], baths.mu_channels[:, None], baths.T_e, baths.T_ph)  # n_a − n_ph
+    occ = _occupation_difference(omega, baths.mu_channels, baths.T_e, baths.T_ph)  # n_a − n_ph
     occ = jnp.concatenate([occ, jnp.zeros_like(occ[:1])])  # (5, P)
     number_pairs = transmission * (occ[:, None, :] - occ[None, :, :]) / (2 * jnp.pi)  # (5, 5, P)
     energy_pairs = omega * number_pairs
