@@ -507,11 +507,11 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 
-    def error(density):  # the rule's (``kronrod_error``) and the pole expansion's (relative) error
-        return kronrod_error(density, w_kronrod, w_gauss, residual) + poles.error * jnp.abs(density) @ w_kronrod
-
-    return _assemble(energy_density @ w_kronrod, number_density @ w_kronrod, I_elastic, baths,
-                     error(jnp.sum(energy_density, axis=0)), error(_SIGN_I @ number_density))
+    # the errors of J and I together: the rule's (``kronrod_error``) and the pole expansion's (relative)
+    densities = jnp.stack([jnp.sum(energy_density, axis=0), _SIGN_I @ number_density])
+    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, residual)
+                        + poles.error * jnp.abs(densities) @ w_kronrod)
+    return _assemble(energy_density @ w_kronrod, number_density @ w_kronrod, I_elastic, baths, J_error, I_error)
 
 
 _SIGN_I = np.array([0.0, 0.0, -1.0, 1.0])  # I = N^LR − N^RL
