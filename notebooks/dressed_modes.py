@@ -195,13 +195,16 @@ def exact_ep(y0, jun):
     return optx.root_find(ep_residual, optx.Newton(rtol=1e-12, atol=1e-14), y0, jun, max_steps=64).value
 
 
-y_ep = exact_ep(jnp.array([0.99, -0.004, -1.2, 0.005]), two_mode)  # a guess from a coarse look at K_eff
-w_ep, V_ep, delta_ep = complex(y_ep[0] + 1j * y_ep[1]), float(y_ep[2]), float(y_ep[3])
+def scaled_coupling(t):  # the junction with its electron-mode coupling scaled by t (t = 1: two_mode)
+    return ehpjax.Junction(H2, np.diag([G, 0.0]), np.diag([0.0, G]), t * M2, spin_degeneracy=2.0)
+
+
+# the EP and one derivative of it in one program: forward mode (jax.jvp) through the implicit function
+guess = jnp.array([0.99, -0.004, -1.2, 0.005])  # from a coarse look at K_eff
+y_ep, dy_dg = jax.jvp(lambda t: exact_ep(guess, scaled_coupling(t)), (1.0,), (1.0,))
+w_ep, V_ep, delta_ep, dV_dg = complex(y_ep[0] + 1j * y_ep[1]), float(y_ep[2]), float(y_ep[3]), dy_dg[2]
 print(f"exact EP: V_EP = {V_ep:.6f}, detuning δ = {delta_ep:.6f}, ω_EP = {w_ep:.6f}")
-print("residual:", np.asarray(ep_residual(y_ep, two_mode)))
-# one parameter, one derivative: forward mode (jax.jvp) through the implicit function
-_, dV_dg = jax.jvp(lambda t: exact_ep(y_ep, ehpjax.Junction(H2, np.diag([G, 0.0]), np.diag([0.0, G]), t * M2,
-                                                           spin_degeneracy=2.0))[2], (1.0,), (1.0,))
+print("residual:", np.asarray(jax.jit(ep_residual)(y_ep, two_mode)))
 print(f"dV_EP/d(coupling scale) = {float(dV_dg):.4f} (implicit-function derivative through the pole condition)")
 
 # %% [markdown]
