@@ -95,29 +95,49 @@ def test_every_default_result_is_accurate_or_flagged(fuzz):
     assert np.mean(accurate & ~flagged) > 0.1
 
 
+@jax.jit
+def evaluate_default(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph):
+    """The default (10-panel) half of ``evaluate`` alone: (J, J_error, I, I_error) per point."""
+    def one(*args):
+        H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph = args
+        r = ehpjax.currents(ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu_L, mu_R, T_e, T_ph),
+                            quadrature=DEFAULT)
+        return jnp.stack([r.J, r.J_error, r.I, r.I_error])
+
+    return jax.vmap(one)(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph)
+
+
 def test_beyond_the_promised_range_every_result_is_accurate_or_flagged():
-    """The API accepts any positive width and temperature: on 1000 points with broadenings, η
+    """The API accepts any positive width and temperature: on 5000 points with broadenings, η
     and temperatures down to 1e-6 and |V| ≤ 100, no 10-panel result is off by more than the
     tolerance without its estimate saying so. Most are flagged there (widths far below the
-    node spacing); only points whose reference estimate is 100× inside the tolerance are
-    judged (about 40 %), the others being beyond the 300-panel reference too."""
+    node spacing), and a flagged result is right by definition; the others (~3 %, with a margin
+    of 2× on the estimate) are checked against the 300-panel reference, where it is good enough
+    to tell (its estimate 100× inside the tolerance)."""
     rng = np.random.default_rng(20261204)
-    judged = silent = quiet_and_right = 0
-    for _ in range(5):  # (five batches of the fixture's size: its compiled program)
-        points = [random_point(rng, low=1e-6, V_max=100.0) for _ in range(POINTS)]
-        default, fine = (np.asarray(x) for x in evaluate(*(np.stack([p[i] for p in points]) for i in range(10))))
-        assert np.all(np.isfinite(default)) and np.all(np.isfinite(fine))
+    points = [random_point(rng, low=1e-6, V_max=100.0) for _ in range(25 * POINTS)]
+    arrays = [np.stack([p[i] for p in points]) for i in range(10)]
+    default = np.concatenate([np.asarray(evaluate_default(*(a[k:k + POINTS] for a in arrays)))
+                              for k in range(0, len(points), POINTS)])
+    assert np.all(np.isfinite(default))
+    J, J_err, I, I_err = default.T
+    candidates = np.flatnonzero(~(misses_tolerance(J, 0.5 * J_err, 1e-6) | misses_tolerance(I, 0.5 * I_err, 1e-6)))
+    judged = quiet_and_right = 0
+    for k in range(0, candidates.size, POINTS):  # batches of the fixture's compiled program, padded with repeats
+        chosen = candidates[k:k + POINTS]
+        default, fine = (np.asarray(x)[:chosen.size] for x in evaluate(*(a[np.resize(chosen, POINTS)] for a in arrays)))
+        assert np.all(np.isfinite(fine))
         J, J_err, I, I_err = default.T
         J_ref, J_ref_err, I_ref, I_ref_err = fine.T
         tol_J, tol_I = (1e-6 * np.maximum(np.abs(x), 1e-4) for x in (J_ref, I_ref))
         trusted = (J_ref_err <= 0.01 * tol_J) & (I_ref_err <= 0.01 * tol_I)
         accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
         flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
-        judged += int(np.sum(trusted))
-        silent += int(np.sum(trusted & ~accurate & ~flagged))
+        silent = trusted & ~accurate & ~flagged
+        assert not np.any(silent), f"silent misses at points {chosen[silent]}"
+        judged += int(np.sum(trusted & ~flagged))
         quiet_and_right += int(np.sum(trusted & accurate & ~flagged))
-    assert silent == 0
-    assert judged >= 200 and quiet_and_right > 0  # (not vacuous)
+    assert judged >= 50 and quiet_and_right > 0  # (not vacuous: 108 of 5000 on 2026-12-04)
 
 
 @pytest.mark.parametrize("index", [0, 1])
