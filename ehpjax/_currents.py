@@ -141,10 +141,15 @@ def _occupation_difference(omega, mu, T_e, T_ph):
     return jnp.where(singular, 0.0, bose(jnp.where(singular, 1.0, x), T_e) - phonon[None])
 
 
-def _live_channels(pairs):
-    """The channels (indices into ``CHANNELS``) that have a pole pair in ``pairs`` (all four for None):
-    the others' transmission is exactly zero."""
-    return tuple(range(4)) if pairs is None else tuple(sorted({c for c, _, _ in pairs}))
+def _channel_occupation(omega, baths: Baths, pairs):
+    """``_occupation_difference`` for the four channels, (4, P), formed only for those with a pole
+    pair in ``pairs`` (all for None; see ``_transmission``): the others' transmission is exactly
+    zero, so their rows are left 0."""
+    live = list(range(4)) if pairs is None else sorted({c for c, _, _ in pairs})
+    if not live:  # no pair at all (no coupling to the modes)
+        return jnp.zeros((4,) + omega.shape)
+    rows = _occupation_difference(omega, jnp.stack([baths.mu_channels[c] for c in live]), baths.T_e, baths.T_ph)
+    return jnp.stack([rows[live.index(c)] if c in live else jnp.zeros_like(omega) for c in range(4)])
 
 
 def _symmetric_features(a):
@@ -501,9 +506,7 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
-    live = _live_channels(pairs)  # (the others' transmission vanishes: their occupation is not needed)
-    occupation = _occupation_difference(omega, jnp.stack([baths.mu_channels[c] for c in live]), baths.T_e, baths.T_ph)
-    occupation = jnp.stack([occupation[live.index(c)] if c in live else jnp.zeros_like(omega) for c in range(4)])
+    occupation = _channel_occupation(omega, baths, pairs)
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 

@@ -418,6 +418,11 @@ def test_a_known_junction_skips_the_pole_pairs_that_vanish(name):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14 * float(np.max(np.abs(every_pair.J))))  # (estimates: rounding)
     if name != "paper":
         return
+    # no coupling to the mode: no pair at all, and nothing flows
+    uncoupled = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.0)
+    assert nonzero_pairs(uncoupled) == ()
+    none = jax.jit(lambda: _currents_of_bath_temperature(uncoupled, modes, QUICK_RULE))()
+    assert np.all(np.asarray(none.J) == 0) and np.all(np.asarray(none.I) == 0) and np.all(np.asarray(none.J_error) == 0)
     # derivatives with respect to the baths and the modes flow through the pairs that are kept
     def J(T, gamma_ph, junction):
         return ehpjax.currents(junction, ehpjax.Modes.single(1.0, gamma_ph), ehpjax.Baths(10.3, 9.6, T, 0.3),
