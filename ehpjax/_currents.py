@@ -149,7 +149,8 @@ def _channel_occupation(omega, baths: Baths, pairs):
     if not live:  # no pair at all (no coupling to the modes)
         return jnp.zeros((4,) + omega.shape)
     rows = _occupation_difference(omega, jnp.stack([baths.mu_channels[c] for c in live]), baths.T_e, baths.T_ph)
-    return jnp.stack([rows[live.index(c)] if c in live else jnp.zeros_like(omega) for c in range(4)])
+    by_channel = dict(zip(live, rows))
+    return jnp.stack([by_channel.get(c, jnp.zeros_like(omega)) for c in range(4)])
 
 
 def _symmetric_features(a):

@@ -238,7 +238,7 @@ class FrequencyQuadrature(eqx.Module):
         omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
 
         def halley(state):  # the residual, and a step unless it is small enough, stalled, or the steps are used up
-            step, omega, _, _, _, previous = state
+            step, omega, _, _, previous = state
             residual = cdf(omega) - t
             rho, slope = density(omega)
             worst = jnp.max(jnp.abs(residual))
@@ -249,17 +249,16 @@ class FrequencyQuadrature(eqx.Module):
             newton = residual / rho
             correction = jnp.clip(0.5 * newton * slope / rho, -0.5, 0.5)
             omega = jnp.where(done, omega, jnp.clip(omega - newton / (1.0 - correction), lo, hi))
-            return step + 1, omega, done, rho, residual, worst
+            return step + 1, omega, done, rho, worst
 
-        # The last pass leaves ω as it is, so its density and residual are those at the final ω:
-        # dω/dt = 1/ρ, and CDF(ω) − t says how far the nodes are from where the rule wants them.
-        start = (0, omega, False, jnp.ones_like(t), jnp.zeros_like(t), jnp.full((), jnp.inf, t.dtype))
-        _, omega, _, rho, residual, _ = jax.lax.while_loop(lambda state: ~state[2], halley, start)
+        # The last pass leaves ω as it is, so its density and worst residual are those at the final
+        # ω: dω/dt = 1/ρ, and max |CDF(ω) − t| says how far the nodes are from where the rule wants them.
+        start = (0, omega, False, jnp.ones_like(t), jnp.full((), jnp.inf, t.dtype))
+        _, omega, _, rho, worst = jax.lax.while_loop(lambda state: ~state[2], halley, start)
         jacobian = 1.0 / rho
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         # converged (every |residual| within the tolerance): no placement error beyond rounding
-        worst = jnp.max(jnp.abs(residual))
         return jax.lax.stop_gradient((omega, w_k, w_g, jnp.where(worst > _HALLEY_TOLERANCE, worst, 0.0)))
 
 

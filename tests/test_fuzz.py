@@ -53,16 +53,17 @@ def random_point(rng, low=1e-3, V_max=10.0):
             10 + V / 2, 10 - V / 2, log_uniform(rng, low, 1), log_uniform(rng, low, 1))
 
 
-@jax.jit
-def evaluate(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph):
-    def one(quadrature, *args):
-        H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph = args
-        r = ehpjax.currents(ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu_L, mu_R, T_e, T_ph),
-                            quadrature=quadrature)
-        return jnp.stack([r.J, r.J_error, r.I, r.I_error])
+def _results(quadrature, H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph):
+    """(J, J_error, I, I_error) of one point on ``quadrature``."""
+    r = ehpjax.currents(ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu_L, mu_R, T_e, T_ph),
+                        quadrature=quadrature)
+    return jnp.stack([r.J, r.J_error, r.I, r.I_error])
 
-    args = (H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph)
-    return jax.vmap(lambda *a: one(DEFAULT, *a))(*args), jax.vmap(lambda *a: one(FINE, *a))(*args)
+
+@jax.jit
+def evaluate(*args):
+    """(default, fine) results of a batch of points (``random_point``'s arrays, stacked)."""
+    return jax.vmap(lambda *a: _results(DEFAULT, *a))(*args), jax.vmap(lambda *a: _results(FINE, *a))(*args)
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +97,9 @@ def test_every_default_result_is_accurate_or_flagged(fuzz):
 
 
 @jax.jit
-def evaluate_default(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph):
-    """The default (10-panel) half of ``evaluate`` alone: (J, J_error, I, I_error) per point."""
-    def one(*args):
-        H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph = args
-        r = ehpjax.currents(ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu_L, mu_R, T_e, T_ph),
-                            quadrature=DEFAULT)
-        return jnp.stack([r.J, r.J_error, r.I, r.I_error])
-
-    return jax.vmap(one)(H, gL, gR, M, K, eta, mu_L, mu_R, T_e, T_ph)
+def evaluate_default(*args):
+    """The default (10-panel) half of ``evaluate`` alone."""
+    return jax.vmap(lambda *a: _results(DEFAULT, *a))(*args)
 
 
 def test_beyond_the_promised_range_every_result_is_accurate_or_flagged():
