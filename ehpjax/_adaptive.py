@@ -37,6 +37,9 @@ class AdaptiveQuadrature(eqx.Module):
 
     coarse, fine: the two fixed rules (``FrequencyQuadrature``); the tolerance and the
         warning are those of ``fine`` (a warning names the points ``fine`` still misses).
+        On a junction known where ``currents`` is traced (closed over), the coarse rule
+        evaluates all its nodes at once, whatever its ``block``: the few nonzero pole pairs
+        make small per-node arrays, and the coarse rule is never differentiated.
     accept: margin on the coarse rule's estimate. On 1600 random models in the range of
         docs/physics.md §8, the 4-panel estimate was up to 10× below the true error
         (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
