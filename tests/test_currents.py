@@ -340,6 +340,19 @@ def test_default_gradient_is_the_fine_rules_under_vmap():
     np.testing.assert_allclose(grad_default, grad_fine, rtol=1e-12)  # (the fine rule's gradients: tested above)
 
 
+def test_refine_takes_its_derivatives_from_the_given_rule():
+    """``refine``'s derivatives are those of ``derivative`` (the fine rule computed another way:
+    the default rule's blocks of nodes for a known junction), for one point and under vmap."""
+    from ehpjax._adaptive import refine
+
+    def f(x):
+        return refine(lambda x: x**2, lambda x: x**2 + 1.0, lambda r: r > 4.0, (x,), derivative=lambda x: 3.0 * x)
+
+    np.testing.assert_allclose([f(1.0), f(3.0)], [1.0, 10.0])  # (3² = 9 misses: the fine rule)
+    np.testing.assert_allclose(jax.grad(f)(1.0), 3.0)
+    np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(f)))(jnp.array([1.0, 3.0])), [3.0, 3.0])
+
+
 def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch):
     import ehpjax._currents as module
 
