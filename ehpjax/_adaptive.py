@@ -37,10 +37,8 @@ class AdaptiveQuadrature(eqx.Module):
 
     coarse, fine: the two fixed rules (``FrequencyQuadrature``); the tolerance and the
         warning are those of ``fine`` (a warning names the points ``fine`` still misses).
-        On a junction known where ``currents`` is traced (closed over), both rules evaluate
-        all their nodes at once, whatever their ``block``: the few nonzero pole pairs make
-        small per-node arrays. The derivatives are still taken in ``fine``'s blocks (there
-        they save recomputing in the backward pass).
+        (On a junction known where ``currents`` is traced, the values of both are computed
+        without blocks, the derivatives in ``fine``'s: ``FrequencyQuadrature.block``.)
     accept: margin on the coarse rule's estimate. On 1600 random models in the range of
         docs/physics.md §8, the 4-panel estimate was up to 10× below the true error
         (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
@@ -110,6 +108,22 @@ def _refine(coarse, fine, derivative, misses, fraction, *args):
 @_refine.defjvp
 def _refine_jvp(coarse, fine, derivative, misses, fraction, primals, tangents):
     return jax.jvp(lambda *a: derivative(primals[0], *a), primals[1:], tangents[1:])
+
+
+def with_derivative(value: Callable, derivative: Callable, args: tuple):
+    """``value(*args)``, differentiated as ``derivative(*args)``: the same function computed
+    another way (a rule without blocks of nodes, differentiated in blocks)."""
+    return _with_derivative(value, derivative, *args)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _with_derivative(value, derivative, *args):
+    return value(*args)
+
+
+@_with_derivative.defjvp
+def _with_derivative_jvp(value, derivative, primals, tangents):
+    return jax.jvp(derivative, primals, tangents)
 
 
 # Below, the first of ``args`` is ``active`` (``refine``), which ``coarse`` and ``fine`` ignore.

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._adaptive import AdaptiveQuadrature, refinable, refine, report
+from ._adaptive import AdaptiveQuadrature, refinable, refine, report, with_derivative
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -469,24 +469,28 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, 
     at_poles = pole_polygammas(poles.z, baths.mu_L, baths.mu_R, baths.T_e)
     sharp, frictional = without_friction(modes)  # η = 0: the rules see finite η; the limit replaces them below
     args = (_pair_coefficients(junction, poles), frictional, baths, poles, I_elastic, at_poles)
+
+    def on(rule, blocks=True):  # the currents on the fixed ``rule``, optionally without its blocks
+        return functools.partial(_lowest_order_once, pairs=pairs,
+                                 quadrature=rule if blocks else dataclasses.replace(rule, block=None))
+
+    # A known junction's few pairs on every node at once where nothing is differentiated, the
+    # derivatives in blocks: blocks pay off for the per-node arrays of every pair (a traced junction:
+    # 1.6× faster with them) and in the backward pass (the Fig-3 gradient 1.37× faster). Without them,
+    # the Fig-3 sweep is 1.06× faster (the median of 7 A/B rounds), 1.34× with most points refined
+    # (γ_ph = 0.05), on the fixed 10-panel rule 1.17×.
+    values_in_blocks = pairs is None
     if isinstance(quadrature, AdaptiveQuadrature):
-        coarse, fine = quadrature.coarse, quadrature.fine
-        if pairs is not None:
-            # A known junction's few pairs on every node at once where nothing is differentiated (the
-            # coarse rule, and the fine one on the flagged points; derivatives are the fine rule's in
-            # its blocks): blocks pay off for the per-node arrays of every pair and in the backward
-            # pass. Fig-3 sweep 1.02–1.11× faster for the coarse rule (median of 7 A/B rounds 1.06×),
-            # 1.34× with most points refined (γ_ph = 0.05); with every pair (a traced junction)
-            # blocks stay, 1.6× faster there.
-            coarse, fine = (dataclasses.replace(rule, block=None) for rule in (coarse, fine))
-        result = refine(*(functools.partial(_lowest_order_once, quadrature=rule, pairs=pairs) for rule in (coarse, fine)),
-                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                        args, quadrature.refine_fraction, active,
-                        derivative=functools.partial(_lowest_order_once, quadrature=quadrature.fine, pairs=pairs))
         fixed = quadrature.fine
-    else:
-        result = _lowest_order(*args, quadrature, pairs)
+        result = refine(on(quadrature.coarse, values_in_blocks), on(fixed, values_in_blocks),
+                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
+                        args, quadrature.refine_fraction, active, derivative=on(fixed))
+    elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
+        result = _lowest_order(*args, quadrature, pairs)
+    else:
+        fixed = quadrature
+        result = with_derivative(on(fixed, blocks=False), on(fixed), args)
     if line:
         result = _sharp_line_currents(result, sharp, *args, fixed.block, pairs)
     return result

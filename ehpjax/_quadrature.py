@@ -89,6 +89,8 @@ class FrequencyQuadrature(eqx.Module):
     block: nodes evaluated together (``None``: all at once). Blocks keep the per-node
         arrays in cache under a vmap of hundreds of points (1.6× faster there) and are
         recomputed in the backward pass; for one point or a few dozen, ``None`` is faster.
+        On a junction known where ``currents`` is traced (its few nonzero pole pairs make
+        small per-node arrays), only the derivatives are taken in blocks.
     """
 
     panels: int = eqx.field(static=True, default=10)
