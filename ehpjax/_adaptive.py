@@ -6,7 +6,8 @@ tolerance are recomputed with a fine rule. For one point that is a ``lax.cond``.
 so the batched call has a rule of its own (``jax.custom_batching.custom_vmap``): the whole
 batch on the coarse rule, then the flagged points gathered into a buffer of fixed size
 and recomputed there, as many passes as there are flagged points to fill it (none when
-nothing is flagged). A vmap around a vmap is flattened into one batch first.
+nothing is flagged). A vmap around a vmap is flattened into one batch first. A batch of more
+than ``_CHUNK`` points is cut into equal chunks, each done so, one after another.
 
 Derivatives (``jax.custom_jvp``) are those of the fine rule, so that a gradient's accuracy
 does not depend on which other points share the batch.
@@ -157,19 +158,9 @@ def _batch(coarse, fine, misses, fraction, axes):
     @custom_vmap
     def many(*args):
         size = _batch_size(axes, args)
-        result = jax.vmap(coarse, in_axes=axes)(*args)
-        todo = jax.vmap(misses)(result) & args[0]  # (``active``, batched or not)
-        buffer = max(1, min(size, math.ceil(fraction * size)))
-
-        def one_buffer(state):
-            result, todo = state
-            index = jnp.nonzero(todo, size=buffer, fill_value=jnp.argmax(todo))[0]
-            redone = jax.vmap(fine, in_axes=axes)(*_map_batched(lambda x: x[index], axes, args))
-            result = jax.tree_util.tree_map(lambda r, f: r.at[index].set(f), result, redone)
-            return result, todo.at[index].set(False)
-
-        result, _ = jax.lax.while_loop(lambda state: jnp.any(state[1]), one_buffer, (result, todo))
-        return result
+        chunks = -(-size // _CHUNK)
+        rule = functools.partial(_refined, coarse, fine, misses, fraction)
+        return rule(axes, args) if chunks == 1 else _in_chunks(rule, axes, args, size, chunks)
 
     @many.def_vmap
     def flattened(outer, in_batched, *args):  # a vmap around the batch: one batch of outer × inner points
@@ -193,6 +184,55 @@ def _batch(coarse, fine, misses, fraction, axes):
         return out, jax.tree_util.tree_map(lambda _: True, out)
 
     return many
+
+
+# A batch of more points is cut into equal chunks of at most this many, evaluated one after
+# another: the per-node arrays of a chunk stay in cache (the Fig-3 rule on 32000 points: 23 µs
+# per point in one batch, 13.5 in chunks of 500, 13.0 of 1000, 14.8 of 2000, 18 of 250).
+_CHUNK = 512
+
+
+def _refined(coarse, fine, misses, fraction, axes, args):
+    """Every point of a batch on ``coarse``; the flagged ones again on ``fine``, in buffers."""
+    size = _batch_size(axes, args)
+    result = jax.vmap(coarse, in_axes=axes)(*args)
+    todo = jax.vmap(misses)(result) & args[0]  # (``active``, batched or not)
+    buffer = max(1, min(size, math.ceil(fraction * size)))
+
+    def one_buffer(state):
+        result, todo = state
+        index = jnp.nonzero(todo, size=buffer, fill_value=jnp.argmax(todo))[0]
+        redone = jax.vmap(fine, in_axes=axes)(*_map_batched(lambda x: x[index], axes, args))
+        result = jax.tree_util.tree_map(lambda r, f: r.at[index].set(f), result, redone)
+        return result, todo.at[index].set(False)
+
+    result, _ = jax.lax.while_loop(lambda state: jnp.any(state[1]), one_buffer, (result, todo))
+    return result
+
+
+def _in_chunks(rule, axes, args, size, chunks):
+    """``rule(axes, args)`` on a batch of ``size`` points as ``chunks`` equal chunks, one after
+    another (``lax.map``); the last is padded with repeats of the last point, not refined."""
+    per = -(-size // chunks)
+    pad = per * chunks - size
+
+    def split(x):
+        x = jnp.concatenate([x, jnp.broadcast_to(x[-1:], (pad,) + x.shape[1:])])
+        return x.reshape((chunks, per) + x.shape[1:])
+
+    active = split(jnp.broadcast_to(args[0], (size,))) & (jnp.arange(chunks * per) < size).reshape(chunks, per)
+    axes = (0,) + tuple(axes[1:])
+    leaves, treedef = jax.tree_util.tree_flatten(args[1:])
+    batched = [a is not None for a in jax.tree_util.tree_leaves(axes[1:], is_leaf=lambda a: a is None)]
+
+    def one_chunk(chunk):
+        active, parts = chunk
+        parts = iter(parts)
+        leaves_of_chunk = [next(parts) if b else x for x, b in zip(leaves, batched)]
+        return rule(axes, (active,) + tuple(jax.tree_util.tree_unflatten(treedef, leaves_of_chunk)))
+
+    out = jax.lax.map(one_chunk, (active, [split(x) for x, b in zip(leaves, batched) if b]))
+    return jax.tree_util.tree_map(lambda x: x.reshape((chunks * per,) + x.shape[2:])[:size], out)
 
 
 def _batch_size(axes, args) -> int:
