@@ -158,9 +158,9 @@ def _batch(coarse, fine, misses, fraction, axes):
     @custom_vmap
     def many(*args):
         size = _batch_size(axes, args)
-        chunks = -(-size // _CHUNK)
-        rule = functools.partial(_refined, coarse, fine, misses, fraction)
-        return rule(axes, args) if chunks == 1 else _in_chunks(rule, axes, args, size, chunks)
+        active = jnp.broadcast_to(args[0], (size,))  # (batched, so that the chunks cut it with the points)
+        return _in_chunks(functools.partial(_refined, coarse, fine, misses, fraction), (0,) + tuple(axes[1:]),
+                          (active,) + tuple(args[1:]), size)
 
     @many.def_vmap
     def flattened(outer, in_batched, *args):  # a vmap around the batch: one batch of outer × inner points
@@ -210,9 +210,13 @@ def _refined(coarse, fine, misses, fraction, axes, args):
     return result
 
 
-def _in_chunks(rule, axes, args, size, chunks):
-    """``rule(axes, args)`` on a batch of ``size`` points as ``chunks`` equal chunks, one after
-    another (``lax.map``); the last is padded with repeats of the last point, not refined."""
+def _in_chunks(rule, axes, args, size):
+    """``rule(axes, args)`` on a batch of ``size`` points (the leaves of ``args`` whose ``axes``
+    are 0), as equal chunks of at most ``_CHUNK`` points one after another (``lax.map``); the
+    last is padded with repeats of the last point (fewer than the number of chunks)."""
+    chunks = -(-size // _CHUNK)
+    if chunks == 1:
+        return rule(axes, args)
     per = -(-size // chunks)
     pad = per * chunks - size
 
@@ -220,19 +224,32 @@ def _in_chunks(rule, axes, args, size, chunks):
         x = jnp.concatenate([x, jnp.broadcast_to(x[-1:], (pad,) + x.shape[1:])])
         return x.reshape((chunks, per) + x.shape[1:])
 
-    active = split(jnp.broadcast_to(args[0], (size,))) & (jnp.arange(chunks * per) < size).reshape(chunks, per)
-    axes = (0,) + tuple(axes[1:])
-    leaves, treedef = jax.tree_util.tree_flatten(args[1:])
-    batched = [a is not None for a in jax.tree_util.tree_leaves(axes[1:], is_leaf=lambda a: a is None)]
+    leaves, treedef = jax.tree_util.tree_flatten(args)
+    batched = [a is not None for a in jax.tree_util.tree_leaves(axes, is_leaf=lambda a: a is None)]
 
-    def one_chunk(chunk):
-        active, parts = chunk
+    def one_chunk(parts):
         parts = iter(parts)
-        leaves_of_chunk = [next(parts) if b else x for x, b in zip(leaves, batched)]
-        return rule(axes, (active,) + tuple(jax.tree_util.tree_unflatten(treedef, leaves_of_chunk)))
+        return rule(axes, jax.tree_util.tree_unflatten(treedef, [next(parts) if b else x for x, b in zip(leaves, batched)]))
 
-    out = jax.lax.map(one_chunk, (active, [split(x) for x, b in zip(leaves, batched) if b]))
+    out = jax.lax.map(one_chunk, [split(x) for x, b in zip(leaves, batched) if b])
     return jax.tree_util.tree_map(lambda x: x.reshape((chunks * per,) + x.shape[2:])[:size], out)
+
+
+def chunked(fn: Callable):
+    """``fn``, whose vmap over more than ``_CHUNK`` points runs in equal chunks, one after
+    another (``_in_chunks``). For values only (a ``custom_vmap`` is not differentiated; see
+    ``with_derivative``)."""
+
+    @custom_vmap
+    def call(*args):
+        return fn(*args)
+
+    @call.def_vmap
+    def batched(axis_size, in_batched, *args):
+        out = _in_chunks(lambda axes, args: jax.vmap(fn, in_axes=axes)(*args), _axes(in_batched), args, axis_size)
+        return out, jax.tree_util.tree_map(lambda _: True, out)
+
+    return call
 
 
 def _batch_size(axes, args) -> int:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ._adaptive import AdaptiveQuadrature, refinable, refine, report, with_derivative
+from ._adaptive import AdaptiveQuadrature, chunked, refinable, refine, report, with_derivative
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -488,9 +488,9 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, 
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
         result = _lowest_order(*args, quadrature, pairs)
-    else:
+    else:  # (under a vmap of many points, the values in chunks: ``_adaptive.chunked``)
         fixed = quadrature
-        result = with_derivative(on(fixed, blocks=False), on(fixed), args)
+        result = with_derivative(chunked(on(fixed, blocks=False)), on(fixed), args)
     if line:
         result = _sharp_line_currents(result, sharp, *args, fixed.block, pairs)
     return result

@@ -342,18 +342,21 @@ def test_default_gradient_is_the_fine_rules_under_vmap():
 
 def test_a_batch_larger_than_a_chunk_is_evaluated_in_chunks_with_the_same_results(monkeypatch):
     """The default rule cuts a large batch into equal chunks evaluated one after another
-    (``_adaptive._CHUNK`` points at most); the values are those of one batch, refined points
-    included, and the padding of the last chunk does not change them (8 points in chunks of 3)."""
+    (``_adaptive._CHUNK`` points at most), and so does a fixed rule on a known junction; the
+    values are those of one batch, refined points included, and the padding of the last chunk
+    does not change them (8 points in chunks of 3)."""
     import ehpjax._adaptive as adaptive
 
     gammas = jnp.array([0.5, 0.05, 0.2, 0.02, 1.0, 0.03, 0.3, 0.04])
-    whole = batched_J(ADAPTIVE)(gammas)
+    whole, fixed_whole, coarse = (batched_J(rule)(gammas) for rule in (ADAPTIVE, FINE, COARSE))
     monkeypatch.setattr(adaptive, "_CHUNK", 3)
     chunked = jax.jit(jax.vmap(_J_of_gamma_ph(ADAPTIVE)))(gammas)  # (traced anew: chunks of 3, 3, 2 + 1 padding)
     nested = jax.jit(jax.vmap(jax.vmap(_J_of_gamma_ph(ADAPTIVE))))(gammas.reshape(2, 4)).ravel()
+    fixed = jax.jit(jax.vmap(_J_of_gamma_ph(FINE)))(gammas)  # (a fixed rule on a known junction: chunked too)
     np.testing.assert_allclose(chunked, whole, rtol=1e-13)
     np.testing.assert_allclose(nested, whole, rtol=1e-13)
-    assert not np.allclose(whole, batched_J(COARSE)(gammas), rtol=1e-9, atol=0)  # (some points were refined)
+    np.testing.assert_allclose(fixed, fixed_whole, rtol=1e-13)
+    assert not np.allclose(whole, coarse, rtol=1e-9, atol=0)  # (some points were refined)
 
 
 def test_refine_takes_its_derivatives_from_the_given_rule():
