@@ -6,8 +6,9 @@ tolerance are recomputed with a fine rule. For one point that is a ``lax.cond``.
 so the batched call has a rule of its own (``jax.custom_batching.custom_vmap``): the whole
 batch on the coarse rule, then the flagged points gathered into a buffer of fixed size
 and recomputed there, as many passes as there are flagged points to fill it (none when
-nothing is flagged). A vmap around a vmap is flattened into one batch first. A batch of more
-than ``_CHUNK`` points is cut into equal chunks, each done so, one after another.
+nothing is flagged). A vmap around a vmap is flattened into one batch first. On one CPU
+device, a batch of more than ``_CHUNK`` points is cut into equal chunks, each done so, one
+after another.
 
 Derivatives (``jax.custom_jvp``) are those of the fine rule, so that a gradient's accuracy
 does not depend on which other points share the batch.
@@ -186,10 +187,19 @@ def _batch(coarse, fine, misses, fraction, axes):
     return many
 
 
-# A batch of more points is cut into equal chunks of at most this many, evaluated one after
-# another: the per-node arrays of a chunk stay in cache (the Fig-3 rule on 32000 points: 23 µs
-# per point in one batch, 13.5 in chunks of 500, 13.0 of 1000, 14.8 of 2000, 18 of 250).
+# On one CPU device, a batch of more points is cut into equal chunks of at most this many,
+# evaluated one after another: the per-node arrays of a chunk stay in cache (the Fig-3 rule on
+# 32000 points: 23 µs per point in one batch, 13.5 in chunks of 500, 13.0 of 1000, 14.8 of 2000,
+# 18 of 250). Not on an accelerator, which wants the whole batch at once, nor where the batch may
+# be sharded over several devices (one chunk after another would leave the others idle).
 _CHUNK = 512
+
+
+def _chunks(size: int) -> int:
+    """How many chunks a batch of ``size`` points is cut into (1: not cut)."""
+    if jax.default_backend() != "cpu" or jax.device_count() > 1:
+        return 1
+    return -(-size // _CHUNK)
 
 
 def _refined(coarse, fine, misses, fraction, axes, args):
@@ -212,9 +222,9 @@ def _refined(coarse, fine, misses, fraction, axes, args):
 
 def _in_chunks(rule, axes, args, size):
     """``rule(axes, args)`` on a batch of ``size`` points (the leaves of ``args`` whose ``axes``
-    are 0), as equal chunks of at most ``_CHUNK`` points one after another (``lax.map``); the
-    last is padded with repeats of the last point (fewer than the number of chunks)."""
-    chunks = -(-size // _CHUNK)
+    are 0), as ``_chunks(size)`` equal chunks one after another (``lax.map``); the last is padded
+    with repeats of the last point (fewer than the number of chunks)."""
+    chunks = _chunks(size)
     if chunks == 1:
         return rule(axes, args)
     per = -(-size // chunks)
