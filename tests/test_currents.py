@@ -352,10 +352,8 @@ def test_a_batch_larger_than_a_chunk_is_evaluated_in_chunks_with_the_same_result
     monkeypatch.setattr(adaptive, "_CHUNK", 3)
     assert adaptive._chunks(8) == 3  # (one CPU device: chunks of 3, 3, 2 + 1 padding)
     chunked = jax.jit(jax.vmap(_J_of_gamma_ph(ADAPTIVE)))(gammas)  # (traced anew)
-    nested = jax.jit(jax.vmap(jax.vmap(_J_of_gamma_ph(ADAPTIVE))))(gammas.reshape(2, 4)).ravel()
     fixed = jax.jit(jax.vmap(_J_of_gamma_ph(FINE)))(gammas)  # (a fixed rule on a known junction: chunked too)
     np.testing.assert_allclose(chunked, whole, rtol=1e-13)
-    np.testing.assert_allclose(nested, whole, rtol=1e-13)
     np.testing.assert_allclose(fixed, fixed_whole, rtol=1e-13)
     assert not np.allclose(whole, coarse, rtol=1e-9, atol=0)  # (some points were refined)
 
