@@ -46,7 +46,8 @@ class AdaptiveQuadrature(eqx.Module):
         (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
         kept coarse result was within 2.1e-7 of a 24-panel reference.
     refine_fraction: under vmap, flagged points are recomputed in buffers of this
-        fraction of the batch (at least one point), one buffer after another. Small
+        fraction of the batch (of each chunk, where a large batch is cut into chunks; at
+        least one point), one buffer after another. Small
         buffers waste little on the few flagged points of a typical sweep (Fig-3 sweep of
         505 points, 2 flagged: 37.7 ms with 1/8, 29.0 ms with 1/64) and cost little when
         every point is flagged (107 ms with 1/8, 112 ms with 1/64).
