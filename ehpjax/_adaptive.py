@@ -200,7 +200,7 @@ def _chunks(size: int) -> int:
     """How many chunks a batch of ``size`` points is cut into (1: not cut)."""
     if jax.default_backend() != "cpu" or jax.device_count() > 1:
         return 1
-    return -(-size // _CHUNK)
+    return max(1, -(-size // _CHUNK))  # (an empty batch: 1, as before)
 
 
 def _refined(coarse, fine, misses, fraction, axes, args):
