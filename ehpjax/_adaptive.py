@@ -99,23 +99,14 @@ def refine(coarse: Callable, fine: Callable, misses: Callable, args: tuple, frac
     kept however it misses (the padding of a sweep's last chunk, which repeats one point).
     """
     derivative = fine if derivative is None else derivative
-    return _refine(lambda _, *a: coarse(*a), lambda _, *a: fine(*a), lambda _, *a: derivative(*a), misses, fraction,
-                   jnp.asarray(active, bool), *args)
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2, 3, 4))
-def _refine(coarse, fine, derivative, misses, fraction, *args):
-    return _one_point(coarse, fine, misses, fraction)(*args)
-
-
-@_refine.defjvp
-def _refine_jvp(coarse, fine, derivative, misses, fraction, primals, tangents):
-    return jax.jvp(lambda *a: derivative(primals[0], *a), primals[1:], tangents[1:])
+    return with_derivative(_one_point(lambda _, *a: coarse(*a), lambda _, *a: fine(*a), misses, fraction),
+                           lambda _, *a: derivative(*a), (jnp.asarray(active, bool), *args))
 
 
 def with_derivative(value: Callable, derivative: Callable, args: tuple):
     """``value(*args)``, differentiated as ``derivative(*args)``: the same function computed
-    another way (a rule without blocks of nodes, differentiated in blocks)."""
+    another way (the adaptive rule, differentiated as its fine rule; a rule without blocks of
+    nodes, differentiated in blocks)."""
     return _with_derivative(value, derivative, *args)
 
 
