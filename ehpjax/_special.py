@@ -127,6 +127,27 @@ def arctan2_right(y, x):
     return jnp.where(y < 0, -angle, angle)
 
 
+# Cephes' tan: x + x³P(x²)/Q(x²) on |x| ≤ π/4, and −1/tan(x ∓ π/2) beyond.
+_TAN_P = (-1.30936939181383777646e4, 1.15351664838587416140e6, -1.79565251976484877988e7)
+_TAN_Q = (1.36812963470692954678e4, -1.32089234440210967447e6, 2.50083801823357915839e7, -5.38695755929454629881e7)
+
+
+def tan_inside(x):
+    """tan x for |x| < π/2 by arithmetic alone (XLA CPU's tan is ~5× slower). Relative error ≤ 4e-16 (NumPy: 2.2e-16)."""
+    big = jnp.abs(x) > 0.25 * jnp.pi
+    sign = jnp.sign(x)
+    y = jnp.where(big, (x - sign * (0.5 * jnp.pi)) - sign * _PI_2_LOW, x)  # x ∓ π/2 in two parts (exact near ±π/2)
+    z = y * y
+    p = _TAN_P[0]
+    for coeff in _TAN_P[1:]:
+        p = p * z + coeff
+    q = z + _TAN_Q[0]
+    for coeff in _TAN_Q[1:]:
+        q = q * z + coeff
+    t = y + y * z * p / q
+    return jnp.where(big, -1.0 / t, t)
+
+
 def _log_right(z):
     """Complex logarithm for Re z > 0 (vectorised; see ``arctan2_right``)."""
     return jax.lax.complex(0.5 * jnp.log(_abs2(z)), arctan2_right(jnp.imag(z), jnp.real(z)))

@@ -9,7 +9,8 @@ from scipy.special import expit, psi
 
 import ehpjax  # noqa: F401  (float64)
 from ehpjax._special import (
-    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, materialize, near, polygammas, x_bose,
+    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, materialize, near, polygammas, tan_inside,
+    x_bose,
 )
 
 mp.mp.dps = 40
@@ -57,6 +58,14 @@ def test_arctan2_right_matches_numpy_everywhere():
     np.testing.assert_allclose(np.asarray(arctan2_right(y, x)), np.arctan2(y, x), rtol=4e-16, atol=0)
     dy, dx = jax.grad(arctan2_right, argnums=(0, 1))(0.7, 1.3)
     np.testing.assert_allclose([dy, dx], [1.3 / (1.3**2 + 0.49), -0.7 / (1.3**2 + 0.49)], rtol=1e-14)
+
+
+def test_tan_inside_matches_mpmath_on_the_open_interval():
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(-np.pi / 2, np.pi / 2, 20000), [0.0, 1e-300, -1e-12, np.pi / 4, 1.5707963],
+                        np.pi / 2 - np.geomspace(1e-12, 1.0, 200), -np.pi / 2 + np.geomspace(1e-12, 1.0, 200)])
+    exact = np.array([float(mp.tan(mp.mpf(v))) for v in x])
+    np.testing.assert_allclose(np.asarray(jax.jit(tan_inside)(x)), exact, rtol=5e-16, atol=0)
 
 
 def test_materialize_is_the_identity():
