@@ -9,8 +9,8 @@ from scipy.special import expit, psi
 
 import ehpjax  # noqa: F401  (float64)
 from ehpjax._special import (
-    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, materialize, near, polygammas, tan_inside,
-    x_bose,
+    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, log_normal, materialize, near, polygammas,
+    tan_inside, x_bose,
 )
 
 mp.mp.dps = 40
@@ -66,6 +66,14 @@ def test_tan_inside_matches_mpmath_on_the_open_interval():
                         np.pi / 2 - np.geomspace(1e-12, 1.0, 200), -np.pi / 2 + np.geomspace(1e-12, 1.0, 200)])
     exact = np.array([float(mp.tan(mp.mpf(v))) for v in x])
     np.testing.assert_allclose(np.asarray(jax.jit(tan_inside)(x)), exact, rtol=5e-16, atol=0)
+
+
+def test_log_normal_matches_numpy_over_every_binade():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([10 ** rng.uniform(-307, 308, 100000), rng.uniform(0.5, 2.0, 100000),
+                        1.0 + rng.normal(size=1000) * 1e-12, [1.0, 2.0, 0.5, np.sqrt(0.5), np.sqrt(2.0), 72.25]])
+    np.testing.assert_allclose(np.asarray(jax.jit(log_normal)(x)), np.log(x), rtol=2.5e-16, atol=1e-300)
+    np.testing.assert_allclose(jax.grad(log_normal)(3.0), 1 / 3.0, rtol=1e-15)
 
 
 def test_materialize_is_the_identity():
