@@ -343,16 +343,13 @@ def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
     count = density.shape[-1] // 15
     indicator = np.kron(np.eye(count), np.ones((15, 1)))  # (node, panel): sums over panels as one product
 
-    def panels(x):
-        return x @ indicator
-
-    kronrod = panels(density * w_kronrod)
-    length = panels(jnp.broadcast_to(w_kronrod, density.shape))
-    mean = kronrod / length
-    deviation = panels(jnp.abs(density - mean @ indicator.T) * w_kronrod)
-    diff = jnp.abs(kronrod - panels(density * w_gauss))
-    ratio = jnp.minimum(1.0, _ERROR_FACTOR * diff / jnp.where(deviation > 0, deviation, 1.0))
-    rounding = 50.0 * jnp.finfo(density.dtype).eps * panels(jnp.abs(density) * w_kronrod)
+    weighted = density * w_kronrod
+    # K, G and ∫|f| per panel in one product (the weights are positive)
+    kronrod, gauss, absolute = jnp.moveaxis(jnp.stack([weighted, density * w_gauss, jnp.abs(weighted)], -2) @ indicator, -2, 0)
+    mean = kronrod / (w_kronrod @ indicator)
+    deviation = (jnp.abs(density - mean @ indicator.T) * w_kronrod) @ indicator
+    ratio = jnp.minimum(1.0, _ERROR_FACTOR * jnp.abs(kronrod - gauss) / jnp.where(deviation > 0, deviation, 1.0))
+    rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
     rule = jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)
-    mapped = density * w_kronrod / np.tile(_W_KRONROD / (2 * count), count)  # g = f dω/dt on the nodes
+    mapped = weighted / np.tile(_W_KRONROD / (2 * count), count)  # g = f dω/dt on the nodes
     return rule + 2.0 * residual * jnp.sum(jnp.abs(jnp.diff(mapped, axis=-1)), axis=-1)
