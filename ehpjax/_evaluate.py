@@ -125,7 +125,7 @@ def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.
     run = _junction_pair_mask(model, tuple(sorted(axes)))
     constants = {k: np.float64(v) for k, v in constants.items() if k not in axes}  # (the axes win)
     if not axes:
-        return pairs_of_mask(*run({}, constants))
+        return _pairs_of_one(model, tuple(sorted(constants.items())))
     shape = tuple(v.size for v in axes.values())
     size = math.prod(shape) if mode == "product" else shape[0]
     step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())
@@ -136,6 +136,13 @@ def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.
         part, flag = (np.asarray(x) for x in run({k: v[i] for (k, v), i in zip(axes.items(), where)}, constants))
         mask, failed = part if mask is None else mask | part, failed or bool(flag)
     return None if mask is None else pairs_of_mask(mask, failed)
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs_of_one(model, constants: tuple[tuple[str, np.float64], ...]):
+    """``junction_pairs`` of the one junction of ``constants`` (sorted (name, value) pairs), kept:
+    a sweep over bath names asks again for the same junction (half a millisecond each time)."""
+    return pairs_of_mask(*_junction_pair_mask(model, ())({}, dict(constants)))
 
 
 @functools.lru_cache(maxsize=64)

@@ -60,22 +60,29 @@ def _batch_sharding():
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
 
 
-def _to_global(array: np.ndarray, sharding):
-    """Host chunk → global sharded array (each process contributes its slice)."""
+def _to_global(arrays: dict, sharding) -> dict:
+    """Host chunks (1-D arrays by name) → global sharded arrays (each process contributes its
+    slice; on one process, one transfer for all)."""
     if jax.process_count() == 1:
-        return jax.device_put(array, sharding)
-    per_process = array.shape[0] // jax.process_count()
-    local = array[jax.process_index() * per_process:(jax.process_index() + 1) * per_process]
-    return jax.make_array_from_process_local_data(sharding, local, array.shape)
+        return jax.device_put(arrays, sharding)
+    index, count = jax.process_index(), jax.process_count()
+
+    def one(array):
+        per_process = array.shape[0] // count
+        local = array[index * per_process:(index + 1) * per_process]
+        return jax.make_array_from_process_local_data(sharding, local, array.shape)
+
+    return {k: one(v) for k, v in arrays.items()}
 
 
-def _replicated(value: float, sharding):
-    """A host scalar → a global array replicated on every device of the batch ``sharding``'s
-    mesh (every process gives the same value)."""
+def _replicated(values: dict, sharding) -> dict:
+    """Host scalars by name → global arrays replicated on every device of the batch
+    ``sharding``'s mesh (every process gives the same values)."""
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
+    scalars = {k: np.float64(v) for k, v in values.items()}
     if jax.process_count() == 1:
-        return jax.device_put(np.float64(value), replicated)
-    return jax.make_array_from_process_local_data(replicated, np.asarray(value, dtype=np.float64), ())
+        return jax.device_put(scalars, replicated)
+    return {k: jax.make_array_from_process_local_data(replicated, np.asarray(v), ()) for k, v in scalars.items()}
 
 
 def _to_host(array) -> np.ndarray:
@@ -178,7 +185,7 @@ class _Plan:
     @functools.cached_property
     def _constant_arrays(self) -> dict:
         """The constants on the devices, replicated: put there once per sweep, not per call."""
-        return {k: _replicated(v, self.sharding) for k, v in self.constants.items()}
+        return _replicated(self.constants, self.sharding)
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -246,8 +253,7 @@ class _Plan:
         padded[PADDING] = np.arange(size) >= n  # (repeats of the last point: not refined in the program)
         try:
             with _quiet_value_checks():
-                result, flags = evaluate.run({k: _to_global(v, self.sharding) for k, v in padded.items()},
-                                             self._constant_arrays)
+                result, flags = evaluate.run(_to_global(padded, self.sharding), self._constant_arrays)
                 failed = _to_host(flags)[:n]  # (point, check)
                 result = {k: np.array(_to_host(v)[:n], dtype=np.float64) for k, v in result.items()}
         except (jax.errors.JaxRuntimeError, ValueError) as err:
