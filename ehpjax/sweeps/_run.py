@@ -75,11 +75,13 @@ def _to_global(arrays: dict, sharding) -> dict:
     return {k: one(v) for k, v in arrays.items()}
 
 
-def _replicated(values: dict, sharding) -> dict:
-    """Host scalars by name → global arrays replicated on every device of the batch
-    ``sharding``'s mesh (every process gives the same values)."""
+@functools.lru_cache(maxsize=64)
+def _replicated(values: tuple, sharding) -> dict:
+    """Host scalars ((name, value) pairs) → global arrays by name, replicated on every device of
+    the batch ``sharding``'s mesh (every process gives the same values). Kept: a sweep that
+    repeats another's constants does not transfer them again (0.6 ms)."""
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
-    scalars = {k: np.float64(v) for k, v in values.items()}
+    scalars = {k: np.float64(v) for k, v in values}
     if jax.process_count() == 1:
         return jax.device_put(scalars, replicated)
     return {k: jax.make_array_from_process_local_data(replicated, np.asarray(v), ()) for k, v in scalars.items()}
@@ -185,7 +187,7 @@ class _Plan:
     @functools.cached_property
     def _constant_arrays(self) -> dict:
         """The constants on the devices, replicated: put there once per sweep, not per call."""
-        return _replicated(self.constants, self.sharding)
+        return dict(_replicated(tuple(sorted((k, float(v)) for k, v in self.constants.items())), self.sharding))
 
     @functools.cached_property
     def fingerprint(self) -> str:
