@@ -196,7 +196,8 @@ class FrequencyQuadrature(eqx.Module):
                 return value, -s * value
 
             def logistic(s, a):
-                th = jnp.tanh(0.5 * (omega - V_abs) * s)  # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4, 1 − 2σ = −th
+                # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4 and 1 − 2σ = −th
+                th = jnp.tanh(0.5 * (omega - V_abs) * s)
                 value = 0.25 * (1.0 - th * th) * a
                 return value, -th * s * value
 
@@ -345,7 +346,8 @@ def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
 
     weighted = density * w_kronrod
     # K, G and ∫|f| per panel in one product (the weights are positive)
-    kronrod, gauss, absolute = jnp.moveaxis(jnp.stack([weighted, density * w_gauss, jnp.abs(weighted)], -2) @ indicator, -2, 0)
+    sums = jnp.stack([weighted, density * w_gauss, jnp.abs(weighted)], -2) @ indicator
+    kronrod, gauss, absolute = jnp.moveaxis(sums, -2, 0)
     mean = kronrod / (w_kronrod @ indicator)
     deviation = (jnp.abs(density - mean @ indicator.T) * w_kronrod) @ indicator
     ratio = jnp.minimum(1.0, _ERROR_FACTOR * jnp.abs(kronrod - gauss) / jnp.where(deviation > 0, deviation, 1.0))
