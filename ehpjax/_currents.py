@@ -217,11 +217,23 @@ def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size, pairs
             t = 0.0
             for blk in range(2):
                 k = (el[blk][a_lead] - hole[blk][b_lead]).reshape(n * n, -1)
-                t = t + jnp.sum(jnp.real(k) * s[c, blk, 0] - jnp.imag(k) * s[c, blk, 1], axis=0)
+                t = t + _sum_pairs(jnp.real(k) * s[c, blk, 0] - jnp.imag(k) * s[c, blk, 1])
             out.append(t)
         return -jnp.stack(out) / jnp.pi
 
     return _in_blocks(block, omega, matrices, size)
+
+
+@jax.custom_jvp
+def _sum_pairs(x):
+    """x.sum(0) over the pole pairs (the first axis, n² long) as a product with ones: XLA CPU
+    reduces over a long leading axis slowly (one J of n = 32 levels 1.1× faster, 505 random
+    two-level junctions 1.08×). Differentiated as the sum (whose transpose is a broadcast; the
+    product's made the vmapped gradient 3 % slower)."""
+    return np.ones(x.shape[0]) @ x
+
+
+_sum_pairs.defjvp(lambda primals, tangents: (jnp.sum(primals[0], axis=0), jnp.sum(tangents[0], axis=0)))
 
 
 def _in_blocks(block, omega, matrices, size):

@@ -465,3 +465,13 @@ def test_a_known_junction_skips_the_pole_pairs_that_vanish(name):
     slopes_known = jax.jit(jax.jacfwd(lambda T, g: J(T, g, junction), argnums=(0, 1)))(0.4, 0.4)
     slopes_every = jax.jit(jax.jacfwd(J, argnums=(0, 1)))(0.4, 0.4, junction)
     np.testing.assert_allclose(slopes_known, slopes_every, rtol=1e-11)
+
+
+def test_the_sum_over_pole_pairs_is_a_sum_and_differentiates_as_one():
+    from ehpjax._currents import _sum_pairs
+
+    x = np.random.default_rng(7).normal(size=(64, 5))
+    np.testing.assert_allclose(_sum_pairs(x), x.sum(0), rtol=1e-13)
+    weights = np.arange(5.0)
+    grad = jax.grad(lambda y: _sum_pairs(y) @ weights)(jnp.asarray(x))
+    np.testing.assert_array_equal(grad, np.broadcast_to(weights, x.shape))
