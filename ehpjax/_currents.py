@@ -468,6 +468,19 @@ def currents(
     return result
 
 
+def _taylor_points(pairs, n):
+    """The (lead, pole) points whose ψ^(1..4) the pole pairs ``pairs`` use (``_ehp.pair_terms``: the
+    Taylor series of the same-half-plane terms, block 0), or None (every point) for all pairs."""
+    if pairs is None:
+        return None
+    points = set()
+    for channel, block, pair in pairs:
+        if block == 0:
+            a, b = _PAIRS[channel]
+            points |= {(a, int(pair) // n), (b, int(pair) % n)}
+    return frozenset(points)
+
+
 def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, active=True):
     """The currents on the rule ``quadrature`` (adaptive or fixed), without the warning. The
     pole expansion (and its check), the pair coefficients, the elastic current and the
@@ -478,7 +491,7 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, 
     modes = checked_damping(modes)
     poles = pole_expansion(junction)
     I_elastic = elastic_current(junction, baths, poles)
-    at_poles = pole_polygammas(poles.z, baths.mu_L, baths.mu_R, baths.T_e)
+    at_poles = pole_polygammas(poles.z, baths.mu_L, baths.mu_R, baths.T_e, _taylor_points(pairs, poles.z.shape[0]))
     sharp, frictional = without_friction(modes)  # η = 0: the rules see finite η; the limit replaces them below
     args = (_pair_coefficients(junction, poles), frictional, baths, poles, I_elastic, at_poles)
 

@@ -60,12 +60,26 @@ def _leads_and_poles(z, mu_L, mu_R, temperature):
     return jnp.stack([mu_L, mu_R])[:, None, None], z[None, :, None], inv_c
 
 
-def pole_polygammas(z, mu_L, mu_R, temperature):
+def pole_polygammas(z, mu_L, mu_R, temperature, derivatives_at=None):
     """[ψ, ψ^(1), …, ψ^(4)](w_k) at the ω-independent points w_k = 1/2 + (μ_l − z_k)/(2πiT)
     of ``pair_integrals``, each of shape (lead, n, 1): computed once per call of the currents
-    and passed to every block of frequencies (in XLA, the largest piece of a block's program)."""
+    and passed to every block of frequencies (in XLA, the largest piece of a block's program).
+    derivatives_at: a static collection of (lead, pole) where ψ^(1..4) are needed (the Taylor
+    series of close pairs, ``pair_terms``' block-0 terms); elsewhere they are left 0. None: everywhere."""
     mus, zc, inv_c = _leads_and_poles(z, mu_L, mu_R, temperature)
-    return tuple(materialize(x) for x in polygammas(_w(mus, zc, inv_c)))
+    w = _w(mus, zc, inv_c)
+    if derivatives_at is None:
+        return tuple(materialize(x) for x in polygammas(w))
+    points = sorted(derivatives_at)
+    at = polygammas(jnp.stack([w[lead, pole] for lead, pole in points])) if points else None
+    zero = jnp.zeros_like(w[0, 0])
+
+    def spread(m):  # the order-m values at ``points``, zero elsewhere, in (lead, n, 1)
+        rows = {point: at[m][i] for i, point in enumerate(points)}
+        return jnp.stack([jnp.stack([rows.get((lead, pole), zero) for pole in range(w.shape[1])])
+                          for lead in range(w.shape[0])])
+
+    return (materialize(digamma(w)), *(materialize(spread(m)) for m in range(1, 5)))
 
 
 def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):

@@ -475,3 +475,29 @@ def test_the_sum_over_pole_pairs_is_a_sum_and_differentiates_as_one():
     weights = np.arange(5.0)
     grad = jax.grad(lambda y: _sum_pairs(y) @ weights)(jnp.asarray(x))
     np.testing.assert_array_equal(grad, np.broadcast_to(weights, x.shape))
+
+
+def test_known_pairs_get_the_polygammas_their_taylor_series_needs():
+    """On a known junction only the (lead, pole) points of the same-half-plane pairs carry ψ^(1..4);
+    at frequencies where those pairs are close (the Taylor branch), the pair terms equal those
+    with every polygamma."""
+    from ehpjax._currents import _PAIRS, _taylor_points, nonzero_pairs
+    from ehpjax._ehp import pair_terms, pole_polygammas
+    from ehpjax._green import pole_expansion
+
+    junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)  # equal widths: z_0 − z_1 is real
+    pairs = nonzero_pairs(junction)
+    z = pole_expansion(junction).z
+    n = z.shape[0]
+    points = _taylor_points(pairs, n)
+    assert points and len(points) < 2 * n  # some, not all
+    gap = float(np.abs(np.real(z[0] - z[1])))
+    omega = jnp.array([gap, gap * (1 + 1e-9), gap * (1 - 3e-7), 0.3, 2.0])  # the first three on the Taylor branch
+    terms = tuple((b, *_PAIRS[c], p // n, p % n) for c, b, p in pairs)
+    args = (z, omega, 10.2, 9.9, 0.3)
+    some = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3, points), terms)
+    every = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3), terms)
+    # (ψ itself from the digamma instead of the polygamma series: rounding, seen where terms cancel)
+    np.testing.assert_allclose(some, every, rtol=1e-12, atol=1e-13 * float(np.max(np.abs(every))))
+    missing = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3, frozenset()), terms)
+    assert not np.allclose(missing[:, :3], every[:, :3], rtol=1e-6)  # (the test sees the Taylor branch)
