@@ -122,10 +122,10 @@ def junction_pairs(model, constants: Mapping[str, float], axes: Mapping[str, np.
     junction fails a check, or when too many pairs remain. The junctions are made chunk by chunk
     (at most ``_MASK_CHUNK`` at a time, padded to a power of two: few programs)."""
     axes = {k: np.asarray(v, dtype=np.float64).reshape(-1) for k, v in (axes or {}).items()}
-    run = _junction_pair_mask(model, tuple(sorted(axes)))
     constants = {k: np.float64(v) for k, v in constants.items() if k not in axes}  # (the axes win)
     if not axes:
         return _pairs_of_one(model, tuple(sorted(constants.items())))
+    run = _junction_pair_mask(model, tuple(sorted(axes)))
     shape = tuple(v.size for v in axes.values())
     size = math.prod(shape) if mode == "product" else shape[0]
     step = min(_MASK_CHUNK, 1 << max(size - 1, 0).bit_length())

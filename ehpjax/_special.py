@@ -116,15 +116,21 @@ def arctan2_right(y, x):
     mid = ~big & (a > 0.66 * x)  # π/4 + atan((a − x)/(a + x))
     r = jnp.where(big, -x, jnp.where(mid, a - x, a)) / jnp.where(big, a, jnp.where(mid, a + x, x))
     base = jnp.where(big, 0.5 * jnp.pi + _PI_2_LOW, jnp.where(mid, 0.25 * jnp.pi + 0.5 * _PI_2_LOW, 0.0))
-    r2 = r * r
-    p = _ATAN_P[0]
-    for coeff in _ATAN_P[1:]:
-        p = p * r2 + coeff
-    q = r2 + _ATAN_Q[0]
-    for coeff in _ATAN_Q[1:]:
-        q = q * r2 + coeff
-    angle = base + (r + r * r2 * p / q)
+    angle = base + _odd_rational(r, _ATAN_P, _ATAN_Q)
     return jnp.where(y < 0, -angle, angle)
+
+
+def _odd_rational(x, numerator, denominator):
+    """x + x³ P(x²)/Q(x²), Cephes' form of arctan and tan: P's coefficients from the highest
+    power, Q monic (its leading 1 left out)."""
+    x2 = x * x
+    p = numerator[0]
+    for coeff in numerator[1:]:
+        p = p * x2 + coeff
+    q = x2 + denominator[0]
+    for coeff in denominator[1:]:
+        q = q * x2 + coeff
+    return x + x * x2 * p / q
 
 
 # Cephes' tan: x + x³P(x²)/Q(x²) on |x| ≤ π/4, and −1/tan(x ∓ π/2) beyond.
@@ -138,14 +144,7 @@ def tan_inside(x):
     big = jnp.abs(x) > 0.25 * jnp.pi
     sign = jnp.sign(x)
     y = jnp.where(big, (x - sign * (0.5 * jnp.pi)) - sign * _PI_2_LOW, x)  # x ∓ π/2 in two parts (exact near ±π/2)
-    z = y * y
-    p = _TAN_P[0]
-    for coeff in _TAN_P[1:]:
-        p = p * z + coeff
-    q = z + _TAN_Q[0]
-    for coeff in _TAN_Q[1:]:
-        q = q * z + coeff
-    t = y + y * z * p / q
+    t = _odd_rational(y, _TAN_P, _TAN_Q)
     return jnp.where(big, -1.0 / t, t)
 
 
