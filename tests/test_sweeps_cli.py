@@ -223,3 +223,29 @@ def test_xarray_plots_of_the_file_are_labelled(results):
     assert ax.get_ylabel().endswith("[ħΩ²]") and "energy current" in ax.get_ylabel()
     assert ax.get_xlabel() == "bias μ_L − μ_R [ħΩ]"
     plt.close("all")
+
+
+def test_a_damaged_checkpoint_is_reported_in_one_line_and_recomputed(tmp_path, monkeypatch, results):
+    config = tmp_path / "sweep.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "edited.nc"
+    original, calls = ChunkStore.write, []
+
+    def interrupted(self, *args):  # Ctrl-C after the third chunk
+        original(self, *args)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ChunkStore, "write", interrupted)
+    assert invoke("sweep", config, "--out", out, "--quiet").exit_code == 130
+    monkeypatch.setattr(ChunkStore, "write", original)
+    values = np.load(tmp_path / "edited.nc.partial" / "J.npy", mmap_mode="r+")
+    values[1] += 1e-9  # a finished chunk edited in place
+    values.flush()
+    del values
+    result = invoke("sweep", config, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "arning" in line]
+    assert len(lines) == 1 and lines[0].startswith("ehpjax: warning: checkpoint") and "is damaged" in lines[0]
+    assert out.read_bytes() == results.read_bytes()

@@ -2,7 +2,8 @@
 
 Errors in the user's input (``EhpjaxError``, click usage errors, and the value checks of
 ehpjax's own input validation) print ONE line ``ehpjax: error: <message>`` on stderr and
-exit with status 2. Anything else is a bug and keeps its traceback.
+exit with status 2. Anything else is a bug and keeps its traceback. ehpjax's own warnings
+(inaccurate points, a damaged checkpoint) print one line ``ehpjax: warning: <message>``.
 
 Running the app turns on JAX's persistent compilation cache (``compilation_cache_dir``), so
 that a command's compiled programs are reused by the next call in a new process.
@@ -15,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -118,6 +120,15 @@ def _echo_error(message: str) -> None:
     typer.echo(f"ehpjax: error: {' '.join(str(message).split())}", err=True)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, *, fallback=warnings.showwarning):
+    """``warnings.showwarning`` while a command runs: ehpjax's warnings as one line (not Python's
+    file, line and source), any other as Python shows it."""
+    if str(message).startswith("ehpjax") or "ehpjax" in Path(filename).parts:
+        typer.echo(f"ehpjax: warning: {' '.join(str(message).split())}", err=True)
+    else:
+        fallback(message, category, filename, lineno, file, line)
+
+
 class _QuietValueChecks(logging.Filter):
     """Drop JAX's log of a failed callback when the failure is an equinox value check
     (``eqx.error_if``): the error path prints its message as one line instead."""
@@ -136,6 +147,8 @@ class _Group(TyperGroup):
         quiet = _QuietValueChecks()
         callback_logger = logging.getLogger("jax._src.callback")
         callback_logger.addFilter(quiet)
+        shown = warnings.showwarning
+        warnings.showwarning = functools.partial(_show_warning, fallback=shown)
         try:
             rv = super().main(args=args, prog_name=prog_name or "ehpjax", complete_var=complete_var,
                               standalone_mode=False, **extra)
@@ -161,6 +174,7 @@ class _Group(TyperGroup):
             code = rv if isinstance(rv, int) else 0
         finally:
             callback_logger.removeFilter(quiet)
+            warnings.showwarning = shown
         if standalone_mode:
             sys.exit(code)
         return code
