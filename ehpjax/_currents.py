@@ -18,6 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, Float
 
 from ._adaptive import AdaptiveQuadrature, chunked, refinable, refine, report, with_derivative
@@ -212,16 +213,49 @@ def _transmission(coeff, z, baths: Baths, at_poles, omega, matrices, size, pairs
         # blocks (LL, LU), each (2, n, n, B)
         el, hole = pair_integrals(z, om, baths.mu_L, baths.mu_R, baths.T_e, at_poles)
         s = (coeff.reshape(-1, coeff.shape[-1]) @ features.T).reshape(coeff.shape[:-1] + (-1,))  # one GEMM
-        out = []
-        for c, (a_lead, b_lead) in enumerate(_PAIRS):
-            t = 0.0
-            for blk in range(2):
-                k = (el[blk][a_lead] - hole[blk][b_lead]).reshape(n * n, -1)
-                t = t + _sum_pairs(jnp.real(k) * s[c, blk, 0] - jnp.imag(k) * s[c, blk, 1])
-            out.append(t)
-        return -jnp.stack(out) / jnp.pi
+        k = tuple(tuple((el[blk][a_lead] - hole[blk][b_lead]).reshape(n * n, -1) for blk in range(2))
+                  for a_lead, b_lead in _PAIRS)
+        return -_channel_sums(k, s) / jnp.pi
 
     return _in_blocks(block, omega, matrices, size)
+
+
+@jax.custom_jvp
+def _channel_sums(k, s):
+    """T^αβ·(−π) from the pole-pair integrals: Σ_(block, pair) Re K S_re − Im K S_im per channel, (4, B).
+
+    k: K of ``_transmission`` per channel and block (nested tuples of (n², B) complex arrays);
+    s: (4, block, re/im, n², B). Differentiated with the part from s as one product with the stacked
+    parts of K: its transpose (the backward pass) is one product, where slicing s gave a sum of
+    16 padded slices (the vmapped gradient of J 1.09× faster)."""
+    out = []
+    for c, per_block in enumerate(k):
+        t = 0.0
+        for blk, kb in enumerate(per_block):
+            t = t + _sum_pairs(jnp.real(kb) * s[c, blk, 0] - jnp.imag(kb) * s[c, blk, 1])
+        out.append(t)
+    return jnp.stack(out)
+
+
+def _channel_sums_jvp(primals, tangents):  # (zero tangents arrive as SymbolicZero: their terms are left out)
+    (k, s), (dk, ds) = primals, tangents
+    value = _channel_sums(k, s)
+    tangent = jnp.zeros_like(value)
+    if not all(_is_zero(x) for x in jax.tree.leaves(dk, is_leaf=_is_zero)):
+        dk = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype) if _is_zero(x) else x, dk, is_leaf=_is_zero)
+        tangent = tangent + _channel_sums(dk, s)
+    if not _is_zero(ds):
+        parts = jnp.stack([jnp.stack([jnp.stack([jnp.real(kb), -jnp.imag(kb)]) for kb in per_block])
+                           for per_block in k])  # (4, block, re/im, n², B), like s
+        tangent = tangent + jnp.sum((parts * ds).reshape(4, -1, ds.shape[-1]), axis=1)
+    return value, tangent
+
+
+def _is_zero(x):
+    return isinstance(x, SymbolicZero)
+
+
+_channel_sums.defjvp(_channel_sums_jvp, symbolic_zeros=True)
 
 
 @jax.custom_jvp
