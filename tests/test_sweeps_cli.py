@@ -82,19 +82,26 @@ def test_chain_config_with_model_file_equals_the_api(tmp_path):
             np.testing.assert_array_equal(ds[name].values, api[name].values)
 
 
-def test_interrupted_sweep_resumes_to_an_identical_file(tmp_path, monkeypatch, results):
-    config = tmp_path / "sweep.toml"
-    config.write_text(CONFIG)
-    out = tmp_path / "resumed.nc"
+def _interrupt_after_three_chunks(monkeypatch):
+    """Make ``ChunkStore.write`` raise KeyboardInterrupt (Ctrl-C) after the third chunk; returns the
+    original method."""
     original, calls = ChunkStore.write, []
 
-    def interrupted(self, *args):  # Ctrl-C after the third chunk
+    def interrupted(self, *args):
         original(self, *args)
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
 
     monkeypatch.setattr(ChunkStore, "write", interrupted)
+    return original
+
+
+def test_interrupted_sweep_resumes_to_an_identical_file(tmp_path, monkeypatch, results):
+    config = tmp_path / "sweep.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "resumed.nc"
+    original = _interrupt_after_three_chunks(monkeypatch)
     result = invoke("sweep", config, "--out", out, "--quiet")
     assert result.exit_code == 130 and "resume" in result.output
     assert not out.exists() and (tmp_path / "resumed.nc.partial" / "sweep.json").exists()
@@ -229,15 +236,7 @@ def test_a_damaged_checkpoint_is_reported_in_one_line_and_recomputed(tmp_path, m
     config = tmp_path / "sweep.toml"
     config.write_text(CONFIG)
     out = tmp_path / "edited.nc"
-    original, calls = ChunkStore.write, []
-
-    def interrupted(self, *args):  # Ctrl-C after the third chunk
-        original(self, *args)
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(ChunkStore, "write", interrupted)
+    original = _interrupt_after_three_chunks(monkeypatch)
     assert invoke("sweep", config, "--out", out, "--quiet").exit_code == 130
     monkeypatch.setattr(ChunkStore, "write", original)
     values = np.load(tmp_path / "edited.nc.partial" / "J.npy", mmap_mode="r+")
