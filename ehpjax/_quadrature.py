@@ -11,12 +11,12 @@ Cauchy density per resonance (centre c, half-width w), exponential densities fro
 and logistic ones centred on |V| for the thermal scales, and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
-nodes however narrow it is. φ is found by Halley's method on the mixture's CDF inside
-brackets from the components' quantiles, and carries no gradient: the integral does not
-depend on the map.
+nodes however narrow it is. φ is found by Householder's third-order method on the mixture's
+CDF, started from a cubic Hermite interpolant inside brackets from the components' quantiles,
+and carries no gradient: the integral does not depend on the map.
 
 Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated, plus the error
-of nodes that Halley's method left off their levels; docs/physics.md §5).
+of nodes that the placement left off their levels; docs/physics.md §5).
 """
 
 from __future__ import annotations
@@ -58,21 +58,21 @@ def _full_rule():
 
 _NODES, _W_KRONROD, _W_GAUSS = _full_rule()
 _OFFSETS = (1.0 + _NODES) / 2  # where a panel's nodes lie in it, ascending, in (0, 1)
-# Quantile-row points per component for bracketing the inverse CDF. With 5 instead of 8, 17–20 %
-# of 1000 random models (n ≤ 4, N_b ≤ 2, |V| ≤ 3, T ≥ 0.05) need a third Halley step instead of
-# 6–7 %, none a fourth, and the 96 rows' CDF of the paper's model shrinks to 60 points: the Fig-3
-# sweep 1.05–1.08× faster, random junctions unchanged.
+# Quantile-row points per component for bracketing the inverse CDF (5: the 96 rows of the paper's
+# model cost the CDF at 60 points; with 8, the Fig-3 sweep was 1.05–1.08× slower).
 _QUANTILES = 5
-# Halley steps until every |CDF(ω) − t| ≤ _HALLEY_TOLERANCE (an error of that order in the
-# integral), at most _HALLEY_STEPS: the paper's model needs 2, the hardest of 1000 random models
-# in the range of docs/physics.md §8 needed 5 from 8 quantiles (Newton's method needed 3 and 8,
-# from brackets of 16 quantiles). The steps also stop where the residual has stalled at the rounding floor of the
-# CDF: below _STALLED and not halved by the last step (a narrow feature far from ω = 0, where
-# rounding ω moves the CDF by more than the tolerance; 5 of those 1000 models, whose vmapped batch
-# would otherwise take every step). Nodes left off their levels add their placement error to the
-# estimate (``kronrod_error``).
-_HALLEY_STEPS = 7
-_HALLEY_TOLERANCE = 1e-13
+# Placement steps until every |CDF(ω) − t| ≤ _PLACEMENT_TOLERANCE, at most _PLACEMENT_STEPS. From the
+# Hermite start, one Householder step left at most 7.7e-13 (the Fig-3 sweep, 4 panels; 1.0e-12 on
+# 10) and 1.5e-14 (505 random two-level junctions), against 2.6e-6 and 1.3e-6 for one Halley step
+# from linear interpolation, which needed a second: two passes over the nodes instead of three (the
+# last pass only confirms), the Fig-3 sweep 1.05–1.06× faster, random junctions 1.05×. A residual r
+# adds 2r·Σ|Δg| to the estimate (``kronrod_error``): at the tolerance at most 1.1e-9 of max(|J|, 1e-4)
+# there (2Σ|Δg| up to 25 and 550 times it), far below the 1e-7 the coarse rule must meet. The steps also stop where the
+# residual has stalled at the rounding floor of the CDF: below _STALLED and not halved by the last
+# step (a narrow feature far from ω = 0, where rounding ω moves the CDF by more than the tolerance).
+# Nodes left off their levels add their placement error to the estimate (``kronrod_error``).
+_PLACEMENT_STEPS = 7
+_PLACEMENT_TOLERANCE = 2e-12
 _STALLED = 1e-8
 _ERROR_FACTOR = 20.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 _ERROR_EXPONENT = 1.75  # p of ``kronrod_error`` (QUADPACK uses 1.5)
@@ -165,7 +165,7 @@ class FrequencyQuadrature(eqx.Module):
         # both functions on every node a few times). The density's sums over components are
         # written out (``_over_components``): XLA then evaluates the density and its slope in one
         # pass over the nodes, sharing each division, instead of materialising (component, node)
-        # arrays and reducing them (with reductions, Halley's steps made the placement 6 % slower
+        # arrays and reducing them (with reductions, the placement's steps were 6 % slower
         # than Newton's; written out, 11 % faster). The CDF's arctangents are not written out
         # (once per component, the default Fig-3 program took 0.5–1 s longer to compile): they are
         # one array, summed by slices (``_sum_rows``). The CDF needs absolute accuracy only (its
@@ -189,26 +189,28 @@ class FrequencyQuadrature(eqx.Module):
             return (cauchy + expo + logistic + omega * inv_omega_max) * inv_total
 
         def density(omega):
-            """(ρ(ω), dρ/dω): the density and its slope (for Halley's steps), sharing the divisions."""
+            """(ρ, ρ′, ρ″) at ω: the density and its first two derivatives (for Householder's
+            steps), sharing the divisions."""
             def cauchy(c, w, wa):
                 x = omega - c
                 q = 1.0 / (x * x + w * w)
-                return wa * q, -2.0 * wa * x * q * q
+                value = wa * q
+                return value, -2.0 * x * q * value, (6.0 * x * x - 2.0 * w * w) * q * q * value
 
             def expo(s, a):
                 value = jnp.exp(-omega * s) * a
-                return value, -s * value
+                return value, -s * value, s * s * value
 
             def logistic(s, a):
-                # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4 and 1 − 2σ = −th
+                # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4, 1 − 2σ = −th, and th′ = s(1 − th²)/2
                 th = jnp.tanh(0.5 * (omega - V_abs) * s)
                 value = 0.25 * (1.0 - th * th) * a
-                return value, -th * s * value
+                return value, -th * s * value, s * s * (1.5 * th * th - 0.5) * value
 
             parts = (_over_components(cauchy, c, w, wa), _over_components(expo, inv_e_scale, e_pdf),
                      _over_components(logistic, inv_s_log, l_pdf))
-            rho, slope = (sum(x) for x in zip(*parts))
-            return (rho + inv_omega_max) * inv_total, slope * inv_total
+            rho, slope, curvature = (sum(x) for x in zip(*parts))
+            return (rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total
 
         def quantile_rows(u):
             """ω at the levels u of every component's own CDF, one row per component,
@@ -225,8 +227,8 @@ class FrequencyQuadrature(eqx.Module):
 
     def nodes(self, features, V_abs, T_e, T_ph):
         """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and the placement
-        residual max |CDF(ω) − t| over the nodes, 0 when every node meets ``_HALLEY_TOLERANCE``
-        (Halley's method stops after at most ``_HALLEY_STEPS`` steps, or where the residual has
+        residual max |CDF(ω) − t| over the nodes (the steps stop once it is within
+        ``_PLACEMENT_TOLERANCE``, after at most ``_PLACEMENT_STEPS``, or where the residual has
         stalled at the CDF's rounding floor; ``kronrod_error`` takes the residual into account).
 
         features: (centres, half-widths, weights) of the resonances of the integrand.
@@ -238,37 +240,50 @@ class FrequencyQuadrature(eqx.Module):
         t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
         # Invert the CDF. Bracket each level t between neighbours in the union of the
         # components' quantile rows (the CDF is monotone, so they bracket the root), start
-        # from linear interpolation and polish with Halley's steps kept inside the bracket.
-        # The ends, CDF(0) = 0 and CDF(ω_max) = 1, are known.
+        # from the Hermite interpolant and polish with Householder's steps kept inside the
+        # bracket. The ends, CDF(0) = 0 and CDF(ω_max) = 1, are known.
         rows = quantile_rows((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES).ravel()
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
         levels = jnp.concatenate([jnp.zeros(1), cdf(rows), jnp.ones(1)])
-        lo, hi, f_lo, f_hi = _brackets(points, levels, self.panels)
-        omega = lo + (hi - lo) * jnp.clip((t - f_lo) / jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
+        lo, hi, f_lo, f_hi, rho_lo, rho_hi = _brackets(points, levels, density(points)[0], self.panels)
+        # start: the cubic Hermite interpolant of the inverse CDF between the brackets (slopes 1/ρ at
+        # both ends, limited to keep it monotone), then Householder's third-order steps
+        width = jnp.where(hi > lo, hi - lo, 1.0)
+        rise = jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0)
+        s = jnp.clip((t - f_lo) / rise, 0.0, 1.0)
+        m_lo = jnp.minimum(rise / (rho_lo * width), 3.0)
+        m_hi = jnp.minimum(rise / (rho_hi * width), 3.0)
+        s2 = s * s
+        shape = s2 * (3.0 - 2.0 * s) + (s - 2.0 * s2 + s2 * s) * m_lo + (s2 * s - s2) * m_hi
+        omega = jnp.clip(lo + width * shape, lo, hi)
 
-        def halley(state):  # the residual, and a step unless it is small enough, stalled, or the steps are used up
+        def householder(state):  # the residual, and a step unless it is small enough, stalled, or the steps are used up
             step, omega, _, _, previous = state
-            residual = cdf(omega) - t
-            rho, slope = density(omega)
-            worst = jnp.max(jnp.abs(residual))
+            r = cdf(omega) - t
+            rho, slope, curvature = density(omega)
+            worst = jnp.max(jnp.abs(r))
             stalled = (worst <= _STALLED) & (worst > 0.5 * previous)
-            done = (step >= _HALLEY_STEPS) | (worst <= _HALLEY_TOLERANCE) | stalled
-            # Halley's step for CDF(ω) = t: Newton's step r/ρ divided by 1 − rρ'/(2ρ²), the
-            # correction bounded (which matters only far from the root)
-            newton = residual / rho
-            correction = jnp.clip(0.5 * newton * slope / rho, -0.5, 0.5)
-            omega = jnp.where(done, omega, jnp.clip(omega - newton / (1.0 - correction), lo, hi))
+            done = (step >= _PLACEMENT_STEPS) | (worst <= _PLACEMENT_TOLERANCE) | stalled
+            # Householder's step of order 3 for CDF(ω) = t, with f = r, f′ = ρ, f″ = ρ′, f‴ = ρ″:
+            # −f (6f′² − 3f f″)/(6f′³ − 6f f′ f″ + f² f‴); Newton's step where the denominator
+            # strays far from 6ρ³ (far from the root)
+            numerator = r * (6.0 * rho * rho - 3.0 * r * slope)
+            cube = 6.0 * rho * rho * rho
+            denominator = cube - 6.0 * r * rho * slope + r * r * curvature
+            trusted = jnp.abs(denominator - cube) <= 0.5 * cube
+            move = jnp.where(trusted, numerator / jnp.where(trusted, denominator, 1.0), r / rho)
+            omega = jnp.where(done, omega, jnp.clip(omega - move, lo, hi))
             return step + 1, omega, done, rho, worst
 
         # The last pass leaves ω as it is, so its density and worst residual are those at the final
         # ω: dω/dt = 1/ρ, and max |CDF(ω) − t| says how far the nodes are from where the rule wants them.
         start = (0, omega, False, jnp.ones_like(t), jnp.full((), jnp.inf, t.dtype))
-        _, omega, _, rho, worst = jax.lax.while_loop(lambda state: ~state[2], halley, start)
+        _, omega, _, rho, worst = jax.lax.while_loop(lambda state: ~state[2], householder, start)
         jacobian = 1.0 / rho
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
-        # converged (every |residual| within the tolerance): no placement error beyond rounding
-        return jax.lax.stop_gradient((omega, w_k, w_g, jnp.where(worst > _HALLEY_TOLERANCE, worst, 0.0)))
+        # the residual as it is: ``kronrod_error`` adds its effect (≤ 2r Σ|Δg|) to the estimate
+        return jax.lax.stop_gradient((omega, w_k, w_g, worst))
 
 
 def _sigmoid(x):
@@ -297,32 +312,33 @@ def _over_components(term, *coefficients):
     return jax.tree_util.tree_map(lambda *parts: sum(parts), *terms)
 
 
-def _brackets(points, levels, panels):
-    """For the ascending levels t (15·``panels``,) of ``nodes`` (t = (p + (1 + x_k)/2)/panels for
-    the panels p and Kronrod nodes x_k), the nearest of ``points`` below and above each root of
-    CDF(ω) = t, and their CDF values ``levels``: (lo, hi, CDF(lo), CDF(hi)), each (15·panels,),
-    with CDF(lo) ≤ t < CDF(hi).
+def _brackets(points, levels, rhos, panels):
+    """For the ascending levels t (15·``panels``,) of ``nodes``, the nearest of ``points`` below and
+    above each root of CDF(ω) = t, with their CDF values ``levels`` and densities ``rhos``:
+    (lo, hi, CDF(lo), CDF(hi), ρ(lo), ρ(hi)), each (15·panels,), CDF(lo) ≤ t < CDF(hi).
 
-    Without sorting the points (XLA's CPU sort costs ~90× NumPy's and was a third of the
-    node placement): point e lies below the roots of the levels t_i ≥ CDF(e), i.e. of
-    i ≥ c_e = #{j : t_j < CDF(e)}, so lo_i is the running maximum over i of the points
-    scattered into bin c_e, and hi_i the reversed running minimum of those in bin c_e − 1.
-    c_e is counted from the levels' layout (panel, then the offsets inside it) instead of
-    searched (a batched ``jnp.searchsorted`` took half the time), and each point is
-    scattered with its level (the CDF is monotone: the largest point of a bin has its
-    largest level, the smallest its smallest).
+    Without sorting (see the bins below): point e lies below the roots of the levels
+    t_i ≥ CDF(e), i.e. of i ≥ c_e = #{j : t_j < CDF(e)}, so lo_i is the point of largest level
+    among those scattered into the bins up to i (a running maximum), hi_i the one of smallest
+    level among those of bins c_e − 1 from i on. A point is scattered as one integer key, its
+    level's bits (monotone for levels ≥ 0) above its index, so that the maximum also names it.
     """
     count = 15 * panels
     scaled = levels * panels
     panel = jnp.clip(jnp.floor(scaled), 0, panels - 1)
     c = 15 * panel.astype(jnp.int32) + jnp.sum((scaled - panel)[:, None] > _OFFSETS, axis=-1, dtype=jnp.int32)
-    pairs = jnp.stack([points, levels], axis=-1)
-    lo = jnp.full((count + 1, 2), -jnp.inf).at[c].max(pairs)
+    bits = max(1, int(np.ceil(np.log2(points.shape[0]))))
+    key = ((jax.lax.bitcast_convert_type(jnp.clip(levels, 0.0, 1.0), jnp.int64) >> bits) << bits) \
+        | jnp.arange(points.shape[0], dtype=jnp.int64)
+    lo = jnp.full(count + 1, -1, jnp.int64).at[c].max(key)
     above = jnp.where(c > 0, c - 1, count + 1)  # c = 0: above no root (dropped)
-    hi = jnp.full((count + 1, 2), jnp.inf).at[above].min(pairs, mode="drop")
-    lo = jax.lax.cummax(lo[:count], axis=0)
-    hi = jax.lax.cummin(hi[:count], axis=0, reverse=True)
-    return lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]
+    hi = jnp.full(count + 1, jnp.iinfo(jnp.int64).max, jnp.int64).at[above].min(key, mode="drop")
+    mask = (1 << bits) - 1
+    lo = jax.lax.cummax(lo[:count], axis=0) & mask
+    hi = jax.lax.cummin(hi[:count], axis=0, reverse=True) & mask
+    table = jnp.stack([points, levels, rhos])
+    at_lo, at_hi = table[:, lo], table[:, hi]
+    return at_lo[0], at_hi[0], at_lo[1], at_hi[1], at_lo[2], at_hi[2]
 
 
 def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
