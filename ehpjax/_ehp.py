@@ -22,7 +22,8 @@ import numpy as np
 from ._compiled import compiled
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction
-from ._special import _abs2, bose, digamma, digamma_dd_taylor, materialize, near, polygammas, reciprocal
+from ._special import (_abs2, bose, digamma, digamma_dd_taylor, materialize, materialize_whole, near, polygammas,
+                       reciprocal)
 
 CHANNELS = ("LL", "RR", "RL", "LR")
 _LEAD = {"L": 0, "R": 1}
@@ -104,7 +105,7 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     # points A also ψ^(1..4), for the Taylor series of close pairs.
     a_pts, b_pts, c_pts = _w(mus, zc, inv_c), _w(mus, om + zc, inv_c), _w(mus + om, zc, inv_c)
     psi_a, *derivs_a = pole_polygammas(z, mu_L, mu_R, temperature) if at_poles is None else at_poles
-    psi_b, psi_c = materialize(digamma(b_pts)), materialize(digamma(c_pts))
+    psi_b, psi_c = materialize_whole(digamma(b_pts)), materialize_whole(digamma(c_pts))
 
     def rows(x):  # pole k of the electron side
         return x[:, :, None, :]
@@ -156,7 +157,7 @@ def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
                                  om + _rows(z, [y for _, y in el_keys])[:, None], inv_c),
                               _w(_rows(mu, [x for x, _ in hole_keys])[:, None] + om,
                                  _rows(z, [y for _, y in hole_keys])[:, None], inv_c)])
-    psi = materialize(digamma(points))
+    psi = materialize_whole(digamma(points))
     psi_b = _rows(psi, [el_keys.index(key) for key in zip(a, kp)])  # (T, P)
     psi_c = _rows(psi, [len(el_keys) + hole_keys.index(key) for key in zip(b, k)])
 

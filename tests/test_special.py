@@ -9,7 +9,8 @@ from scipy.special import expit, psi
 
 import ehpjax  # noqa: F401  (float64)
 from ehpjax._special import (
-    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, log_normal, materialize, near, polygammas,
+    arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, log_normal, materialize, materialize_whole, near,
+    polygammas,
     tan_inside, x_bose,
 )
 
@@ -76,9 +77,17 @@ def test_log_normal_matches_numpy_over_every_binade():
     np.testing.assert_allclose(jax.grad(log_normal)(3.0), 1 / 3.0, rtol=1e-15)
 
 
-def test_materialize_is_the_identity():
-    x = jnp.array([1.5 - 2j, -0.0 + 0j, 1e300 + 1e-300j, -3e-300 + 7j])  # (XLA CPU flushes subnormals anyway)
-    assert np.array_equal(np.asarray(jax.jit(materialize)(x)), np.asarray(x))
+@pytest.mark.parametrize("fn", [materialize, materialize_whole], ids=["parts", "whole"])
+def test_materialize_is_the_identity(fn):
+    x = jnp.array([1.5 - 2j, 0.5 + 0j, 1e300 + 1e-300j, -3e-300 + 7j, -1e-200 - 1e200j])  # (XLA CPU flushes subnormals)
+    assert np.array_equal(np.asarray(jax.jit(fn)(x)), np.asarray(x))
+    dx = jnp.array([0.3 + 1j, -2.0, 1j, 5.0 - 1e-3j, 1e10 + 1j])
+    value, tangent = jax.jvp(fn, (x,), (dx,))
+    assert np.array_equal(np.asarray(value), np.asarray(x)) and np.array_equal(np.asarray(tangent), np.asarray(dx))
+    def loss(f):
+        return jax.grad(lambda y: jnp.sum(jnp.real(f(y) * (2 - 1j))))
+
+    assert np.array_equal(np.asarray(loss(fn)(x)), np.asarray(loss(lambda y: y)(x)))  # the identity's gradient
 
 
 @pytest.mark.parametrize("sep", [0.0, 1e-13, 1e-8, 1e-5, 3e-4, 1e-3, 3e-3, 0.3, 30.0])
