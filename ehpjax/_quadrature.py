@@ -335,7 +335,7 @@ def _brackets(points, levels, rhos, panels):
     hi = jnp.full(count + 1, jnp.iinfo(jnp.int64).max, jnp.int64).at[above].min(key, mode="drop")
     mask = (1 << bits) - 1
     lo = _running(jnp.maximum, lo[:count], -1) & mask
-    hi = _running(jnp.minimum, hi[::-1][1:count + 1], jnp.iinfo(jnp.int64).max)[::-1] & mask
+    hi = _running(jnp.minimum, hi[:count][::-1], jnp.iinfo(jnp.int64).max)[::-1] & mask
     table = jnp.stack([points, levels, rhos])
     at_lo, at_hi = table[:, lo], table[:, hi]
     return at_lo[0], at_hi[0], at_lo[1], at_hi[1], at_lo[2], at_hi[2]

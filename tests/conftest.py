@@ -37,6 +37,7 @@ if (os.environ.get("EHPJAX_TEST_XLA_DEFAULT") != "1" and "PYTEST_XDIST_WORKER" n
         os.environ["XLA_FLAGS"] = _flags
 
 import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -112,6 +113,17 @@ def assert_hessian_matches_central_differences(fn, x, h=1e-5):
     assert scale > 0
     np.testing.assert_allclose(hessian, hessian.T, rtol=0, atol=1e-12 * scale)
     np.testing.assert_allclose(hessian, central, rtol=0, atol=1e-7 * scale)
+
+
+def values_and_jacobians(fn, points):
+    """fn (vector-valued) and its Jacobian (reverse mode) at each of ``points``, in one compiled
+    program that takes the points one after another (``lax.map``): one copy of fn's program, where
+    a vmap of fn beside the Jacobian would compile it twice."""
+    def value_and_jacobian(x):  # one reverse pass per output, the forward pass shared with the value
+        value, pullback = jax.vjp(fn, x)
+        return value, jax.vmap(pullback)(jnp.eye(value.shape[0]))[0]
+
+    return jax.jit(lambda p: jax.lax.map(value_and_jacobian, p))(points)
 
 
 @contextlib.contextmanager

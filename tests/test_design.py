@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import ehpjax
 import reference
-from conftest import PAPER, assert_close
+from conftest import PAPER, assert_close, values_and_jacobians
 from ehpjax import design
 from ehpjax.design import VARIABLES, DesignError
 
@@ -86,13 +86,7 @@ def values_and_gradients():
     """Values at x ± h e_i and at x (last) and the Jacobian, one compiled function."""
     x = jnp.array([POINT[k] for k in VARIABLES])
     shifted = jnp.concatenate([x + H * jnp.eye(8), x - H * jnp.eye(8), x[None]])
-    def value_and_jacobian(p):  # one reverse pass per objective, its forward pass shared with the value
-        value, pullback = jax.vjp(all_values, p)
-        return value, jax.vmap(pullback)(jnp.eye(value.shape[0]))[0]
-
-    # one program, the points one after another (a copy of the currents for the values at x ± h e_i
-    # besides the Jacobian's would double the compile time)
-    values, jacobians = jax.jit(lambda p: jax.lax.map(value_and_jacobian, p))(shifted)
+    values, jacobians = values_and_jacobians(all_values, shifted)
     return np.asarray(values), np.asarray(jacobians[-1])
 
 

@@ -13,6 +13,7 @@ import pytest
 
 import ehpjax
 from ehpjax import design
+from conftest import values_and_jacobians
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
 
@@ -72,13 +73,7 @@ def test_gradients_of_every_objective_match_central_differences(model):
     n = len(x)
     h = 1e-5
     points = jnp.concatenate([x[None], x + h * jnp.eye(n), x - h * jnp.eye(n)])
-    def value_and_jacobian(x):  # one reverse pass per objective, its forward pass shared with the value
-        value, pullback = jax.vjp(values, x)
-        return value, jax.vmap(pullback)(jnp.eye(value.shape[0]))[0]
-
-    # one program, the points one after another (a second copy of the currents for the values
-    # around x would double the compile time)
-    around, jacobians = (np.asarray(a) for a in jax.jit(lambda p: jax.lax.map(value_and_jacobian, p))(points))
+    around, jacobians = (np.asarray(a) for a in values_and_jacobians(values, points))
     jac = jacobians[0]
     fd = ((around[1:n + 1] - around[n + 1:]) / (2 * h)).T  # (objective, variable)
     for k, o in enumerate(targets):

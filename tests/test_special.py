@@ -10,8 +10,7 @@ from scipy.special import expit, psi
 import ehpjax  # noqa: F401  (float64)
 from ehpjax._special import (
     arctan2_right, bose, digamma, digamma_dd, digamma_dd_taylor, fermi, log_normal, materialize, materialize_whole, near,
-    polygammas,
-    tan_inside, x_bose,
+    polygammas, tan_inside, x_bose,
 )
 
 mp.mp.dps = 40
