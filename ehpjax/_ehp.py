@@ -16,14 +16,18 @@ difference of the digamma function (exact also at u = v, i.e. at coinciding pole
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from ._compiled import compiled
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction
-from ._special import (_abs2, bose, digamma, digamma_dd_taylor, materialize, materialize_whole, near, polygammas,
-                       reciprocal)
+from ._special import (_abs2, bose, digamma, digamma_and_trigamma, digamma_dd_taylor, materialize, materialize_whole,
+                       near, polygammas, reciprocal)
 
 CHANNELS = ("LL", "RR", "RL", "LR")
 _LEAD = {"L": 0, "R": 1}
@@ -95,17 +99,30 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     evaluated once per pole and node (O(n)); each pole pair then costs a few complex
     operations and shares one reciprocal between leads and between el and hole.
     Upper poles reuse the lower ones through ψ(w̄) = conj ψ(w).
-    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)``, if already at hand.
+    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)``, if already at hand (and only
+    that: the derivatives take ψ^(m) at the poles as functions of z, μ and T, ``_pair_integrals_jvp``).
     """
-    om = jnp.asarray(omega, dtype=jnp.float64)[None, None, :]  # (1, 1, P)
+    if at_poles is None:
+        at_poles = pole_polygammas(z, mu_L, mu_R, temperature)
+    real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, temperature)]
+    return _pair_integrals(z, *real, tuple(at_poles))
+
+
+def _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes: bool):
+    """``pair_integrals`` and, with ``slopes``, what its derivative needs (``_pair_integrals_jvp``)."""
+    om = omega[None, None, :]  # (1, 1, P)
     mus, zc, inv_c = _leads_and_poles(z, mu_L, mu_R, temperature)
 
     # Per lead: A = w(μ, z_k) (ω-independent), B = w(μ, ω + z_k), C = w(μ + ω, z_k);
     # note w(μ + ω, ω + z_k) = A. Shapes (lead, n, 1 or P). ψ on the nodes; at the few
     # points A also ψ^(1..4), for the Taylor series of close pairs.
     a_pts, b_pts, c_pts = _w(mus, zc, inv_c), _w(mus, om + zc, inv_c), _w(mus + om, zc, inv_c)
-    psi_a, *derivs_a = pole_polygammas(z, mu_L, mu_R, temperature) if at_poles is None else at_poles
-    psi_b, psi_c = materialize_whole(digamma(b_pts)), materialize_whole(digamma(c_pts))
+    psi_a, *derivs_a = at_poles
+    if slopes:  # ψ and ψ' on the nodes
+        (psi_b, tri_b), (psi_c, tri_c) = (tuple(materialize_whole(x) for x in digamma_and_trigamma(p))
+                                          for p in (b_pts, c_pts))
+    else:
+        psi_b, psi_c = materialize_whole(digamma(b_pts)), materialize_whole(digamma(c_pts))
 
     def rows(x):  # pole k of the electron side
         return x[:, :, None, :]
@@ -120,22 +137,115 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     h = d * inv_c  # w_c,k − w_a,k'
     h_abs2 = _abs2(h)
     inv_d = reciprocal(jnp.where(near(h_abs2, 0.0), 1.0, d))  # near pairs (in both leads) never use it
-    el_ll = jnp.where(
-        near(h_abs2, rows(a_pts)),
-        -inv_c * digamma_dd_taylor(-h, [rows(x) for x in derivs_a]),
-        (cols(psi_b) - rows(psi_a)) * inv_d,
-    )
-    hole_ll = jnp.where(
-        near(h_abs2, cols(a_pts)),
-        -inv_c * digamma_dd_taylor(h, [cols(x) for x in derivs_a]),
-        (cols(psi_a) - rows(psi_c)) * inv_d,
-    )
+    near_el, near_hole = near(h_abs2, rows(a_pts)), near(h_abs2, cols(a_pts))
+    el_ll = jnp.where(near_el, -inv_c * digamma_dd_taylor(-h, [rows(x) for x in derivs_a]),
+                      (cols(psi_b) - rows(psi_a)) * inv_d)
+    hole_ll = jnp.where(near_hole, -inv_c * digamma_dd_taylor(h, [cols(x) for x in derivs_a]),
+                        (cols(psi_a) - rows(psi_c)) * inv_d)
     # Opposite half-planes (a = z_k, b = ω + z_k'*): S = [ψ(w_a) − ψ(w_b) − iπ]/(a − b).
     inv_lu = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # 1/(z_k − ω − z_k'*), (n, n, P)
     el_lu = (rows(psi_a) - cols(jnp.conj(psi_b))) * inv_lu
     hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
     el_ll, el_lu, hole_ll, hole_lu = (materialize(x) for x in (el_ll, el_lu, hole_ll, hole_lu))
-    return (el_ll, el_lu), (hole_ll, hole_lu)
+    out = tuple(tuple((x[0], x[1]) for x in part) for part in ((el_ll, el_lu), (hole_ll, hole_lu)))
+    if not slopes:
+        return out
+    # The same-half-plane parts are −(1/c)·ψ[u, v] with c = 2πiT, (u, v) = (B_k', A_k) for el and
+    # (C_k, A_k') for hole: their slopes in u and v (``_pair_integrals_jvp``), directly or, for
+    # near pairs, from the Taylor series about v (x = u − v = ∓h).
+    c = 1.0 / inv_c
+    psi1 = derivs_a[0]
+    slope = {
+        "el_u": jnp.where(near_el, -inv_c * _taylor_slope_u(-h, [rows(x) for x in derivs_a]),
+                          (cols(tri_b) + el_ll * c) * inv_d),
+        "el_v": jnp.where(near_el, -inv_c * _taylor_slope_v(-h, [rows(x) for x in derivs_a]),
+                          -(el_ll * c + rows(psi1)) * inv_d),
+        "hole_u": jnp.where(near_hole, -inv_c * _taylor_slope_u(h, [cols(x) for x in derivs_a]),
+                            -(rows(tri_c) + hole_ll * c) * inv_d),
+        "hole_v": jnp.where(near_hole, -inv_c * _taylor_slope_v(h, [cols(x) for x in derivs_a]),
+                            (hole_ll * c + cols(psi1)) * inv_d),
+    }
+    return out, dict(slope, a_pts=a_pts, b_pts=b_pts, c_pts=c_pts, tri_b=tri_b, tri_c=tri_c, psi1=psi1,
+                     inv_lu=inv_lu, inv_c=inv_c)
+
+
+def _taylor_slope_u(x, derivatives_v):
+    """∂ψ[u, v]/∂u = (ψ'(u) − ψ[u, v])/(u − v) = Σ_(m=2..4) ψ^(m)(v) (m − 1) x^(m−2)/m!, x = u − v."""
+    _, d2, d3, d4 = derivatives_v
+    return d2 / 2 + x * (d3 / 3 + x * d4 / 8)
+
+
+def _taylor_slope_v(x, derivatives_v):
+    """∂ψ[u, v]/∂v = (ψ[u, v] − ψ'(v))/(u − v) = Σ_(m=2..4) ψ^(m)(v) x^(m−2)/m!, x = u − v."""
+    _, d2, d3, d4 = derivatives_v
+    return d2 / 2 + x * (d3 / 6 + x * d4 / 24)
+
+
+@jax.custom_jvp
+def _pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles):
+    return _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes=False)
+
+
+@functools.partial(_pair_integrals.defjvp, symbolic_zeros=True)
+def _pair_integrals_jvp(primals, tangents):
+    """Derivative of the pair integrals, written out so that its transpose (the backward pass)
+    is a few products per pole pair instead of the derivative of every operation.
+
+    With w = 1/2 + (μ − p)/c, c = 2πiT, a point moves by δw = (δμ − δp)/c − (w − 1/2) δT/T.
+    Same half-plane, el = −ψ[u, v]/c (and hole likewise):
+        δel = G_u δu + G_v δv − el δT/T,   G_u = −∂_u ψ[u, v]/c,  G_v = −∂_v ψ[u, v]/c;
+    opposite half-planes, el = (ψ(A_k) − conj ψ(B_k'))/e with e = z_k − ω − z_k'*:
+        δel = (ψ'(A_k) δA_k − conj(ψ'(B_k') δB_k'))/e − el δe/e   (hole likewise).
+    The tangents of ``at_poles`` are not read: they are those of ψ^(m)(A) through z, μ and T
+    (``pair_integrals`` is called only with at_poles = ``pole_polygammas`` of its arguments)."""
+    z, omega, mu_L, mu_R, temperature, at_poles = primals
+    dz, domega, dmu_L, dmu_R, dtemperature, _ = (None if isinstance(t, SymbolicZero) else t for t in tangents)
+    out, s = _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes=True)
+    if dz is None and domega is None and dmu_L is None and dmu_R is None and dtemperature is None:
+        return out, jax.tree.map(jnp.zeros_like, out)
+    (el_ll, el_lu), (hole_ll, hole_lu) = out  # per lead
+    inv_c, inv_lu = s["inv_c"], s["inv_lu"]
+    dom = None if domega is None else domega[None, :]
+    dzc = None if dz is None else dz[:, None]
+    tau = None if dtemperature is None else dtemperature / temperature
+    d_e = None  # δe = δz_k − δω − conj(δz_k'), (n, n, P)
+    if dz is not None or dom is not None:
+        d_e = _plus(None if dz is None else dz[:, None, None] - jnp.conj(dz)[None, :, None],
+                    None if dom is None else -dom[None])
+
+    def moved(pts, dmu, dp):  # δw = (δμ − δp)/c − (w − 1/2) δT/T for w = 1/2 + (μ − p)/c
+        terms = [x * inv_c for x in (dmu, None if dp is None else -dp) if x is not None]
+        if tau is not None:
+            terms.append(-(pts - 0.5) * tau)
+        return sum(terms[1:], terms[0]) if terms else jnp.zeros_like(pts)
+
+    # lead by lead (each output's tangent from its own slices: the backward pass then needs no
+    # padding of one lead's cotangent into both)
+    rows, cols = (lambda x: x[:, None, :]), (lambda x: x[None, :, :])
+    tangents = ([], []), ([], [])
+    for lead, dmu in enumerate((dmu_L, dmu_R)):
+        d_a = moved(s["a_pts"][lead], dmu, dzc)  # (n, 1)
+        d_b = moved(s["b_pts"][lead], dmu, _plus(dom, dzc))  # (n, P)
+        d_c = moved(s["c_pts"][lead], _plus(dmu, dom), dzc)
+        d_el_ll = s["el_u"][lead] * cols(d_b) + s["el_v"][lead] * rows(d_a)
+        d_hole_ll = s["hole_u"][lead] * rows(d_c) + s["hole_v"][lead] * cols(d_a)
+        if tau is not None:
+            d_el_ll, d_hole_ll = d_el_ll - el_ll[lead] * tau, d_hole_ll - hole_ll[lead] * tau
+        psi1_d_a = s["psi1"][lead] * d_a
+        d_el_lu = (rows(psi1_d_a) - cols(jnp.conj(s["tri_b"][lead] * d_b))) * inv_lu
+        d_hole_lu = (rows(s["tri_c"][lead] * d_c) - cols(jnp.conj(psi1_d_a))) * inv_lu
+        if d_e is not None:
+            d_el_lu, d_hole_lu = d_el_lu - el_lu[lead] * inv_lu * d_e, d_hole_lu - hole_lu[lead] * inv_lu * d_e
+        for part, x in ((0, d_el_ll), (1, d_el_lu)):
+            tangents[0][part].append(x)
+        for part, x in ((0, d_hole_ll), (1, d_hole_lu)):
+            tangents[1][part].append(x)
+    return out, tuple(tuple(tuple(x) for x in part) for part in tangents)
+
+
+def _plus(x, y):
+    """x + y, either of which may be None (a zero tangent)."""
+    return y if x is None else (x if y is None else x + y)
 
 
 def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):

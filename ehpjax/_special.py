@@ -278,11 +278,15 @@ def digamma(z):
 @digamma.defjvp
 def _digamma_jvp(primals, tangents):
     (z,), (dz,) = primals, tangents
+    psi, tri = digamma_and_trigamma(z)
+    return psi, materialize(tri) * _complex(dz)
+
+
+def digamma_and_trigamma(z):
+    """(ψ(z), ψ'(z)) for Re z > 0 as ``digamma``, sharing the asymptotic series' 1/(z + 8)."""
     z = _complex(z)
     psi, tri = _asymptotic(z, 1)
-    psi = psi - _inverse_power_sum(z, 1)
-    tri = tri + _inverse_power_sum(z, 2)
-    return psi, materialize(tri) * _complex(dz)
+    return psi - _inverse_power_sum(z, 1), tri + _inverse_power_sum(z, 2)
 
 
 def polygammas(z, order: int = 4):

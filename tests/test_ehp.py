@@ -196,3 +196,56 @@ def test_pair_terms_equal_the_pair_integrals_they_select():
     el, hole = jax.jit(lambda om: pair_integrals(z, om, mu_L, mu_R, T, at_poles))(omega)
     want = np.stack([np.asarray(el[block][a] - hole[block][b])[k, kp] for block, a, b, k, kp in terms])
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.max(np.abs(want)))
+
+
+def _pair_point():
+    """Poles with near pairs (ω = 0 for k = k', ω = ±0.5 between the two of equal width), nodes
+    on and off them, and a random tangent of every argument."""
+    rng = np.random.default_rng(7)
+    z = jnp.array([10.2 - 0.3j, 9.7 - 0.3j, 10.05 - 0.55j])
+    omega = jnp.array([-2.3, -0.5, -1e-7, 0.0, 1e-9, 0.37, 0.5, 0.5 + 1e-7, 2.0, 7.5])
+    primals = (z, omega, 10.1, 9.6, 0.2)
+    tangents = (jnp.asarray(rng.normal(size=3) + 1j * rng.normal(size=3)), jnp.asarray(rng.normal(size=omega.size)),
+                *(float(x) for x in rng.normal(size=3)))
+    return primals, tangents
+
+
+def _stacked_pair_integrals(z, omega, mu_L, mu_R, T):
+    from ehpjax._ehp import pair_integrals
+
+    return jnp.stack([jnp.stack(part[block]) for part in pair_integrals(z, omega, mu_L, mu_R, T) for block in (0, 1)])
+
+
+@pytest.mark.parametrize("argument", ["all", "z", "omega", "mu_L", "mu_R", "T"])
+def test_pair_integrals_derivative_is_the_chain_rules(argument):
+    """The hand-written derivative of the pair integrals (``_pair_integrals_jvp``) equals JAX's
+    chain rule through the same formulas (``_pair_parts`` with the ψ^(m) at the poles computed
+    from the arguments), also on the Taylor branch of near pairs, for each argument's tangent."""
+    from ehpjax._ehp import _pair_parts, pole_polygammas
+
+    def formulas(z, omega, mu_L, mu_R, T):
+        at_poles = tuple(pole_polygammas(z, mu_L, mu_R, T))
+        real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, T)]
+        el, hole = _pair_parts(z, *real, at_poles, slopes=False)
+        return jnp.stack([jnp.stack(part[block]) for part in (el, hole) for block in (0, 1)])
+
+    primals, tangents = _pair_point()
+    names = ["z", "omega", "mu_L", "mu_R", "T"]
+    tangents = tuple(t if argument in ("all", name) else jax.tree.map(jnp.zeros_like, jnp.asarray(t))
+                     for name, t in zip(names, tangents))
+    value, ours = jax.jit(lambda *t: jax.jvp(_stacked_pair_integrals, primals, t))(*tangents)
+    want_value, theirs = jax.jit(lambda *t: jax.jvp(formulas, primals, t))(*tangents)
+    np.testing.assert_allclose(value, want_value, rtol=1e-13, atol=0)
+    scale = np.max(np.abs(theirs))
+    assert scale > 0
+    np.testing.assert_allclose(ours, theirs, rtol=1e-11, atol=1e-12 * scale)
+
+
+def test_pair_integrals_derivative_matches_central_differences():
+    """The same derivative against central differences of the values (step 1e-6 along the tangent)."""
+    primals, tangents = _pair_point()
+    derivative = jax.jit(lambda *t: jax.jvp(_stacked_pair_integrals, primals, t)[1])(*tangents)
+    h = 1e-6
+    value = jax.jit(lambda s: _stacked_pair_integrals(*(p + s * t for p, t in zip(primals, tangents))))
+    central = (value(h) - value(-h)) / (2 * h)
+    np.testing.assert_allclose(derivative, central, rtol=0, atol=1e-7 * np.max(np.abs(central)))
