@@ -92,9 +92,9 @@ def pair_integrals(z, omega, mu_L, mu_R, temperature, at_poles=None):
     for the lower poles z_k and all 2n poles p = (z, z*): K^αβ = el[α] − hole[β].
 
     el[l] = S(μ_l; z_k, ω + p_j'),  hole[l] = S(μ_l + ω; z_k, ω + p_j'),  each split into
-    the blocks p_j' = z_k' and p_j' = z_k'*, each of shape (2, n, n, P),
-    for lead l = L, R and the P frequencies ``omega`` (1-D; frequencies last, so that
-    the elementwise work vectorises over them). S is that of the module docstring; the
+    the blocks p_j' = z_k' and p_j' = z_k'*: el = (el_ll, el_lu), each a pair (lead L, lead R)
+    of (n, n, P) arrays over (k, k', node), for the P frequencies ``omega`` (1-D; frequencies
+    last, so that the elementwise work vectorises over them); hole likewise. S is that of the module docstring; the
     −iπ of the opposite-half-plane case cancels in el − hole and is dropped. ψ is
     evaluated once per pole and node (O(n)); each pole pair then costs a few complex
     operations and shares one reciprocal between leads and between el and hole.
@@ -147,7 +147,7 @@ def _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes: bool):
     el_lu = (rows(psi_a) - cols(jnp.conj(psi_b))) * inv_lu
     hole_lu = (rows(psi_c) - cols(jnp.conj(psi_a))) * inv_lu
     el_ll, el_lu, hole_ll, hole_lu = (materialize(x) for x in (el_ll, el_lu, hole_ll, hole_lu))
-    out = tuple(tuple((x[0], x[1]) for x in part) for part in ((el_ll, el_lu), (hole_ll, hole_lu)))
+    out = tuple(tuple((x[0], x[1]) for x in part) for part in ((el_ll, el_lu), (hole_ll, hole_lu)))  # per lead
     if not slopes:
         return out
     # The same-half-plane parts are −(1/c)·ψ[u, v] with c = 2πiT, (u, v) = (B_k', A_k) for el and
@@ -226,7 +226,7 @@ def _pair_integrals_jvp(primals, tangents):
     # lead by lead (each output's tangent from its own slices: the backward pass then needs no
     # padding of one lead's cotangent into both)
     rows, cols = (lambda x: x[:, None, :]), (lambda x: x[None, :, :])
-    tangents = ([], []), ([], [])
+    d_el_lls, d_el_lus, d_hole_lls, d_hole_lus = [], [], [], []
     for lead, dmu in enumerate((dmu_L, dmu_R)):
         d_a = moved(s["a_pts"][lead], dmu, dzc)  # (n, 1)
         d_b = moved(s["b_pts"][lead], dmu, _plus(dom, dzc))  # (n, P)
@@ -240,11 +240,9 @@ def _pair_integrals_jvp(primals, tangents):
         d_hole_lu = (rows(s["tri_c"][lead] * d_c) - cols(jnp.conj(psi1_d_a))) * inv_lu
         if d_e is not None:
             d_el_lu, d_hole_lu = d_el_lu - el_lu[lead] * inv_lu * d_e, d_hole_lu - hole_lu[lead] * inv_lu * d_e
-        for part, x in ((0, d_el_ll), (1, d_el_lu)):
-            tangents[0][part].append(x)
-        for part, x in ((0, d_hole_ll), (1, d_hole_lu)):
-            tangents[1][part].append(x)
-    return out, tuple(tuple(tuple(x) for x in part) for part in tangents)
+        for tangents, x in zip((d_el_lls, d_el_lus, d_hole_lls, d_hole_lus), (d_el_ll, d_el_lu, d_hole_ll, d_hole_lu)):
+            tangents.append(x)
+    return out, ((tuple(d_el_lls), tuple(d_el_lus)), (tuple(d_hole_lls), tuple(d_hole_lus)))
 
 
 def _plus(x, y):
