@@ -253,11 +253,19 @@ def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
     """K^αβ[k, j'] = el[α] − hole[β] of ``pair_integrals`` for a few pole pairs only, shape (T, P):
     ``terms`` is a static tuple of T tuples (block, α, β, k, k'), block 0 for j' = k' (lower
     pole) and 1 for j' = k'* (upper), the block-0 terms first. The same formulas as
-    ``pair_integrals``, with ψ on the nodes only at the (lead, pole) points these pairs use.
-    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)``."""
+    ``pair_integrals``, with ψ on the nodes only at the (lead, pole) points these pairs use,
+    and likewise a written-out derivative (``_pair_terms_jvp``).
+    at_poles: ``pole_polygammas(z, mu_L, mu_R, temperature)`` (ψ^(1..4) at least at the points
+    of the block-0 terms)."""
+    real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, temperature)]
+    return _pair_terms(z, *real, tuple(at_poles), tuple(tuple(int(i) for i in t) for t in terms))
+
+
+def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes: bool):
+    """``pair_terms`` and, with ``slopes``, what its derivative needs (``_pair_terms_jvp``)."""
     block, a, b, k, kp = (np.array(x) for x in zip(*terms))
     lower = int(np.sum(block == 0))
-    om = jnp.asarray(omega, dtype=jnp.float64)[None, :]  # (1, P)
+    om = omega[None, :]  # (1, P)
     inv_c = -0.5j / (jnp.pi * temperature)
     mu = jnp.stack([mu_L, mu_R])
 
@@ -268,35 +276,117 @@ def pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
                                  om + _rows(z, [y for _, y in el_keys])[:, None], inv_c),
                               _w(_rows(mu, [x for x, _ in hole_keys])[:, None] + om,
                                  _rows(z, [y for _, y in hole_keys])[:, None], inv_c)])
-    psi = materialize_whole(digamma(points))
-    psi_b = _rows(psi, [el_keys.index(key) for key in zip(a, kp)])  # (T, P)
-    psi_c = _rows(psi, [len(el_keys) + hole_keys.index(key) for key in zip(b, k)])
+    if slopes:
+        psi, tri = (materialize_whole(x) for x in digamma_and_trigamma(points))
+    else:
+        psi = materialize_whole(digamma(points))
+    el_rows = [el_keys.index(key) for key in zip(a, kp)]
+    hole_rows = [len(el_keys) + hole_keys.index(key) for key in zip(b, k)]
+    psi_b, psi_c = _rows(psi, el_rows), _rows(psi, hole_rows)  # (T, P)
 
     def at(x, lead, pole):  # ω-independent (lead, n, 1) values at each term's (lead, pole): (T, 1)
         return jnp.stack([x[i, j] for i, j in zip(lead, pole)])
 
+    a_pts = _w(mu[:, None, None], z[None, :, None], inv_c)  # (lead, n, 1)
     psi_a_el, psi_a_hole = at(at_poles[0], a, k), at(at_poles[0], b, kp)
     z_k, z_kp = _rows(z, k)[:, None], _rows(z, kp)[:, None]
-    out = []
+    out, slope = [], {}
     if lower:  # same half-plane: d = ω + z_k' − z_k, with the Taylor series for near pairs
         s = slice(0, lower)
         d = om + z_kp[s] - z_k[s]
         h = d * inv_c
         h_abs2 = _abs2(h)
         inv_d = reciprocal(jnp.where(near(h_abs2, 0.0), 1.0, d))
-        a_pts = _w(mu[:, None, None], z[None, :, None], inv_c)  # (lead, n, 1)
-        el = jnp.where(near(h_abs2, at(a_pts, a[s], k[s])),
-                       -inv_c * digamma_dd_taylor(-h, [at(x, a[s], k[s]) for x in at_poles[1:]]),
-                       (psi_b[s] - psi_a_el[s]) * inv_d)
-        hole = jnp.where(near(h_abs2, at(a_pts, b[s], kp[s])),
-                         -inv_c * digamma_dd_taylor(h, [at(x, b[s], kp[s]) for x in at_poles[1:]]),
-                         (psi_a_hole[s] - psi_c[s]) * inv_d)
+        near_el, near_hole = near(h_abs2, at(a_pts, a[s], k[s])), near(h_abs2, at(a_pts, b[s], kp[s]))
+        derivs_el, derivs_hole = [at(x, a[s], k[s]) for x in at_poles[1:]], [at(x, b[s], kp[s]) for x in at_poles[1:]]
+        el = jnp.where(near_el, -inv_c * digamma_dd_taylor(-h, derivs_el), (psi_b[s] - psi_a_el[s]) * inv_d)
+        hole = jnp.where(near_hole, -inv_c * digamma_dd_taylor(h, derivs_hole), (psi_a_hole[s] - psi_c[s]) * inv_d)
         out.append(el - hole)
+        if slopes:  # as in ``_pair_parts``: el = −ψ[B_t, A_ak]/c, hole = −ψ[C_t, A_bk']/c
+            c = 1.0 / inv_c
+            slope = {
+                "el_u": jnp.where(near_el, -inv_c * _taylor_slope_u(-h, derivs_el),
+                                  (_rows(tri, el_rows)[s] + el * c) * inv_d),
+                "el_v": jnp.where(near_el, -inv_c * _taylor_slope_v(-h, derivs_el), -(el * c + derivs_el[0]) * inv_d),
+                "hole_u": jnp.where(near_hole, -inv_c * _taylor_slope_u(h, derivs_hole),
+                                    -(_rows(tri, hole_rows)[s] + hole * c) * inv_d),
+                "hole_v": jnp.where(near_hole, -inv_c * _taylor_slope_v(h, derivs_hole),
+                                    (hole * c + derivs_hole[0]) * inv_d),
+            }
     if lower < len(terms):  # opposite half-planes: 1/(z_k − ω − z_k'*)
         s = slice(lower, None)
         inv_lu = reciprocal(z_k[s] - om - jnp.conj(z_kp[s]))
         out.append((psi_a_el[s] - jnp.conj(psi_b[s]) - psi_c[s] + jnp.conj(psi_a_hole[s])) * inv_lu)  # el − hole
-    return materialize(jnp.concatenate(out))
+        slope["inv_lu"] = inv_lu
+    value = materialize(jnp.concatenate(out))
+    if not slopes:
+        return value
+    tri_a = digamma_and_trigamma(a_pts)[1]  # ψ' at every (lead, pole) point (at_poles may hold only some)
+    return value, dict(slope, points=points, tri=tri, el_rows=el_rows, hole_rows=hole_rows, a_pts=a_pts,
+                       tri_a=tri_a, inv_c=inv_c, at=at)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(6,))
+def _pair_terms(z, omega, mu_L, mu_R, temperature, at_poles, terms):
+    return _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes=False)
+
+
+@functools.partial(_pair_terms.defjvp, symbolic_zeros=True)
+def _pair_terms_jvp(terms, primals, tangents):
+    """``_pair_integrals_jvp`` for the terms of ``pair_terms``: per term t = (block, α, β, k, k'),
+    same half-plane δK = G_u^el δB_t + G_v^el δA_αk − G_u^hole δC_t − G_v^hole δA_βk' − K δT/T;
+    opposite half-planes δK = [ψ'(A_αk) δA_αk − conj(ψ'(B_t) δB_t) − ψ'(C_t) δC_t
+    + conj(ψ'(A_βk') δA_βk')]/e − K δe/e. The tangents of ``at_poles`` are not read."""
+    z, omega, mu_L, mu_R, temperature, at_poles = primals
+    dz, domega, dmu_L, dmu_R, dtemperature, _ = (None if isinstance(t, SymbolicZero) else t for t in tangents)
+    value, s = _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes=True)
+    if dz is None and domega is None and dmu_L is None and dmu_R is None and dtemperature is None:
+        return value, jnp.zeros_like(value)
+    block, a, b, k, kp = (np.array(x) for x in zip(*terms))
+    lower = int(np.sum(block == 0))
+    inv_c, at = s["inv_c"], s["at"]
+    tau = None if dtemperature is None else dtemperature / temperature
+    dmu = None
+    if dmu_L is not None or dmu_R is not None:
+        dmu = jnp.stack([jnp.zeros_like(mu_L) if dmu_L is None else dmu_L,
+                         jnp.zeros_like(mu_R) if dmu_R is None else dmu_R])
+
+    def moved(pts, dmu_t, dp):  # δw = (δμ − δp)/c − (w − 1/2) δT/T for w = 1/2 + (μ − p)/c
+        terms_ = [x * inv_c for x in (dmu_t, None if dp is None else -dp) if x is not None]
+        if tau is not None:
+            terms_.append(-(pts - 0.5) * tau)
+        return sum(terms_[1:], terms_[0]) if terms_ else jnp.zeros_like(pts)
+
+    def lead_rows(x, leads):  # (T, 1) rows of a per-lead scalar, or None
+        return None if x is None else _rows(x, leads)[:, None]
+
+    def pole_rows(x, poles):
+        return None if x is None else _rows(x, poles)[:, None]
+
+    dom = None if domega is None else domega[None, :]
+    d_a_el = moved(at(s["a_pts"], a, k), lead_rows(dmu, a), pole_rows(dz, k))  # δA_αk, (T, 1)
+    d_a_hole = moved(at(s["a_pts"], b, kp), lead_rows(dmu, b), pole_rows(dz, kp))  # δA_βk'
+    d_b = moved(_rows(s["points"], s["el_rows"]), lead_rows(dmu, a), _plus(dom, pole_rows(dz, kp)))  # (T, P)
+    d_c = moved(_rows(s["points"], s["hole_rows"]), _plus(lead_rows(dmu, b), dom), pole_rows(dz, k))
+    out = []
+    if lower:
+        t = slice(0, lower)
+        d_k = (s["el_u"] * d_b[t] + s["el_v"] * d_a_el[t]) - (s["hole_u"] * d_c[t] + s["hole_v"] * d_a_hole[t])
+        if tau is not None:
+            d_k = d_k - value[t] * tau
+        out.append(jnp.broadcast_to(d_k, value[t].shape))
+    if lower < len(terms):
+        t = slice(lower, None)
+        tri_b, tri_c = _rows(s["tri"], s["el_rows"])[t], _rows(s["tri"], s["hole_rows"])[t]
+        inv_lu = s["inv_lu"]
+        d_k = (at(s["tri_a"], a[t], k[t]) * d_a_el[t] - jnp.conj(tri_b * d_b[t]) - tri_c * d_c[t]
+               + jnp.conj(at(s["tri_a"], b[t], kp[t]) * d_a_hole[t])) * inv_lu
+        if dz is not None or dom is not None:  # δe = δz_k − δω − conj(δz_k')
+            d_e = _plus(None if dz is None else pole_rows(dz, k[t]) - jnp.conj(pole_rows(dz, kp[t])),
+                        None if dom is None else -dom)
+            d_k = d_k - value[t] * inv_lu * d_e
+        out.append(jnp.broadcast_to(d_k, value[t].shape))
+    return value, jnp.concatenate(out)
 
 
 def _rows(x, index):

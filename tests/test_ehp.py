@@ -286,3 +286,41 @@ def test_pair_integrals_derivative_on_random_points():
     assert np.all(np.isfinite(ours))
     scale = np.max(np.abs(theirs), axis=tuple(range(1, theirs.ndim)), keepdims=True)
     np.testing.assert_array_less(np.abs(ours - theirs) / scale, 1e-10)  # (1.3e-12 at worst here)
+
+
+@pytest.mark.parametrize("blocks", [(0, 1), (0,), (1,)])
+def test_pair_terms_derivative_is_the_chain_rules(blocks):
+    """``pair_terms``' written-out derivative (``_pair_terms_jvp``) equals the chain rule through
+    the same formulas, for terms of either block or both, with ψ^(1..4) at the poles only where the
+    block-0 terms' Taylor series need them (as ``currents`` passes them), each argument's tangent
+    alone and all together."""
+    from ehpjax._ehp import _pair_terms_parts, pair_terms, pole_polygammas
+
+    z = jnp.array([10.2 - 0.3j, 9.7 - 0.3j])  # equal widths: near pairs at ω = ±0.5
+    terms = tuple((block, a, b, k, kp) for block in blocks for a in (0, 1) for b in (0, 1)
+                  for k in range(2) for kp in range(2) if (a + b + k + kp + block) % 3)  # (a subset)
+    taylor = {p for block, a, b, k, kp in terms if block == 0 for p in ((a, k), (b, kp))}
+
+    def ours(z, omega, mu_L, mu_R, T):
+        return pair_terms(z, omega, mu_L, mu_R, T, pole_polygammas(z, mu_L, mu_R, T, taylor), terms)
+
+    def formulas(z, omega, mu_L, mu_R, T):
+        real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, T)]
+        return _pair_terms_parts(z, *real, tuple(pole_polygammas(z, mu_L, mu_R, T)), terms, slopes=False)
+
+    _, tangents = _pair_point()
+    omega = jnp.array([-2.3, -0.5, -1e-7, 0.0, 1e-9, 0.37, 0.5, 0.5 + 1e-7, 2.0, 7.5])
+    primals = (z, omega, 10.1, 9.6, 0.2)
+    tangents = [jnp.asarray(tangents[0][:2]), *(jnp.asarray(t) for t in tangents[1:])]
+    masks = np.vstack([np.ones(5), np.eye(5)])  # every argument, then each alone
+    batch = tuple(jnp.asarray(masks[:, i]).reshape((-1,) + (1,) * t.ndim) * t for i, t in enumerate(tangents))
+
+    def derivatives(fn):
+        return jax.jit(jax.vmap(lambda *t: jax.jvp(fn, primals, t)))(*batch)
+
+    (value, mine), (want_value, chain) = derivatives(ours), derivatives(formulas)
+    np.testing.assert_allclose(value, want_value, rtol=1e-12, atol=1e-13 * np.max(np.abs(want_value)))
+    for row, (x, y) in enumerate(zip(mine, chain)):
+        scale = np.max(np.abs(y))
+        assert scale > 0, row
+        np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-12 * scale, err_msg=f"tangent {row}")
