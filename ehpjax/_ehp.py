@@ -216,11 +216,8 @@ def _pair_integrals_jvp(primals, tangents):
         d_e = _plus(None if dz is None else dz[:, None, None] - jnp.conj(dz)[None, :, None],
                     None if dom is None else -dom[None])
 
-    def moved(pts, dmu, dp):  # δw = (δμ − δp)/c − (w − 1/2) δT/T for w = 1/2 + (μ − p)/c
-        terms = [x * inv_c for x in (dmu, None if dp is None else -dp) if x is not None]
-        if tau is not None:
-            terms.append(-(pts - 0.5) * tau)
-        return sum(terms[1:], terms[0]) if terms else jnp.zeros_like(pts)
+    def moved(pts, dmu, dp):
+        return _moved(pts, dmu, dp, tau, inv_c)
 
     # lead by lead (each output's tangent from its own slices: the backward pass then needs no
     # padding of one lead's cotangent into both)
@@ -242,6 +239,15 @@ def _pair_integrals_jvp(primals, tangents):
         for tangents, x in zip((d_el_lls, d_el_lus, d_hole_lls, d_hole_lus), (d_el_ll, d_el_lu, d_hole_ll, d_hole_lu)):
             tangents.append(x)
     return out, ((tuple(d_el_lls), tuple(d_el_lus)), (tuple(d_hole_lls), tuple(d_hole_lus)))
+
+
+def _moved(pts, dmu, dp, tau, inv_c):
+    """δw = (δμ − δp)/c − (w − 1/2) δT/T for the points w = 1/2 + (μ − p)/c (inv_c = 1/c, tau = δT/T);
+    zero tangents are None."""
+    terms = [x * inv_c for x in (dmu, None if dp is None else -dp) if x is not None]
+    if tau is not None:
+        terms.append(-(pts - 0.5) * tau)
+    return sum(terms[1:], terms[0]) if terms else jnp.zeros_like(pts)
 
 
 def _plus(x, y):
@@ -284,11 +290,8 @@ def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes
     hole_rows = [len(el_keys) + hole_keys.index(key) for key in zip(b, k)]
     psi_b, psi_c = _rows(psi, el_rows), _rows(psi, hole_rows)  # (T, P)
 
-    def at(x, lead, pole):  # ω-independent (lead, n, 1) values at each term's (lead, pole): (T, 1)
-        return jnp.stack([x[i, j] for i, j in zip(lead, pole)])
-
     a_pts = _w(mu[:, None, None], z[None, :, None], inv_c)  # (lead, n, 1)
-    psi_a_el, psi_a_hole = at(at_poles[0], a, k), at(at_poles[0], b, kp)
+    psi_a_el, psi_a_hole = _at(at_poles[0], a, k), _at(at_poles[0], b, kp)
     z_k, z_kp = _rows(z, k)[:, None], _rows(z, kp)[:, None]
     out, slope = [], {}
     if lower:  # same half-plane: d = ω + z_k' − z_k, with the Taylor series for near pairs
@@ -297,8 +300,8 @@ def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes
         h = d * inv_c
         h_abs2 = _abs2(h)
         inv_d = reciprocal(jnp.where(near(h_abs2, 0.0), 1.0, d))
-        near_el, near_hole = near(h_abs2, at(a_pts, a[s], k[s])), near(h_abs2, at(a_pts, b[s], kp[s]))
-        derivs_el, derivs_hole = [at(x, a[s], k[s]) for x in at_poles[1:]], [at(x, b[s], kp[s]) for x in at_poles[1:]]
+        near_el, near_hole = near(h_abs2, _at(a_pts, a[s], k[s])), near(h_abs2, _at(a_pts, b[s], kp[s]))
+        derivs_el, derivs_hole = [_at(x, a[s], k[s]) for x in at_poles[1:]], [_at(x, b[s], kp[s]) for x in at_poles[1:]]
         el = jnp.where(near_el, -inv_c * digamma_dd_taylor(-h, derivs_el), (psi_b[s] - psi_a_el[s]) * inv_d)
         hole = jnp.where(near_hole, -inv_c * digamma_dd_taylor(h, derivs_hole), (psi_a_hole[s] - psi_c[s]) * inv_d)
         out.append(el - hole)
@@ -323,7 +326,7 @@ def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes
         return value
     tri_a = digamma_and_trigamma(a_pts)[1]  # ψ' at every (lead, pole) point (at_poles may hold only some)
     return value, dict(slope, points=points, tri=tri, el_rows=el_rows, hole_rows=hole_rows, a_pts=a_pts,
-                       tri_a=tri_a, inv_c=inv_c, at=at)
+                       tri_a=tri_a, inv_c=inv_c)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(6,))
@@ -344,30 +347,24 @@ def _pair_terms_jvp(terms, primals, tangents):
         return value, jnp.zeros_like(value)
     block, a, b, k, kp = (np.array(x) for x in zip(*terms))
     lower = int(np.sum(block == 0))
-    inv_c, at = s["inv_c"], s["at"]
+    inv_c = s["inv_c"]
     tau = None if dtemperature is None else dtemperature / temperature
     dmu = None
     if dmu_L is not None or dmu_R is not None:
         dmu = jnp.stack([jnp.zeros_like(mu_L) if dmu_L is None else dmu_L,
                          jnp.zeros_like(mu_R) if dmu_R is None else dmu_R])
 
-    def moved(pts, dmu_t, dp):  # δw = (δμ − δp)/c − (w − 1/2) δT/T for w = 1/2 + (μ − p)/c
-        terms_ = [x * inv_c for x in (dmu_t, None if dp is None else -dp) if x is not None]
-        if tau is not None:
-            terms_.append(-(pts - 0.5) * tau)
-        return sum(terms_[1:], terms_[0]) if terms_ else jnp.zeros_like(pts)
+    def moved(pts, dmu_t, dp):
+        return _moved(pts, dmu_t, dp, tau, inv_c)
 
-    def lead_rows(x, leads):  # (T, 1) rows of a per-lead scalar, or None
-        return None if x is None else _rows(x, leads)[:, None]
-
-    def pole_rows(x, poles):
-        return None if x is None else _rows(x, poles)[:, None]
+    def per_term(x, index):  # (T, 1) rows of a per-lead or per-pole tangent, or None
+        return None if x is None else _rows(x, index)[:, None]
 
     dom = None if domega is None else domega[None, :]
-    d_a_el = moved(at(s["a_pts"], a, k), lead_rows(dmu, a), pole_rows(dz, k))  # δA_αk, (T, 1)
-    d_a_hole = moved(at(s["a_pts"], b, kp), lead_rows(dmu, b), pole_rows(dz, kp))  # δA_βk'
-    d_b = moved(_rows(s["points"], s["el_rows"]), lead_rows(dmu, a), _plus(dom, pole_rows(dz, kp)))  # (T, P)
-    d_c = moved(_rows(s["points"], s["hole_rows"]), _plus(lead_rows(dmu, b), dom), pole_rows(dz, k))
+    d_a_el = moved(_at(s["a_pts"], a, k), per_term(dmu, a), per_term(dz, k))  # δA_αk, (T, 1)
+    d_a_hole = moved(_at(s["a_pts"], b, kp), per_term(dmu, b), per_term(dz, kp))  # δA_βk'
+    d_b = moved(_rows(s["points"], s["el_rows"]), per_term(dmu, a), _plus(dom, per_term(dz, kp)))  # (T, P)
+    d_c = moved(_rows(s["points"], s["hole_rows"]), _plus(per_term(dmu, b), dom), per_term(dz, k))
     out = []
     if lower:
         t = slice(0, lower)
@@ -379,14 +376,19 @@ def _pair_terms_jvp(terms, primals, tangents):
         t = slice(lower, None)
         tri_b, tri_c = _rows(s["tri"], s["el_rows"])[t], _rows(s["tri"], s["hole_rows"])[t]
         inv_lu = s["inv_lu"]
-        d_k = (at(s["tri_a"], a[t], k[t]) * d_a_el[t] - jnp.conj(tri_b * d_b[t]) - tri_c * d_c[t]
-               + jnp.conj(at(s["tri_a"], b[t], kp[t]) * d_a_hole[t])) * inv_lu
+        d_k = (_at(s["tri_a"], a[t], k[t]) * d_a_el[t] - jnp.conj(tri_b * d_b[t]) - tri_c * d_c[t]
+               + jnp.conj(_at(s["tri_a"], b[t], kp[t]) * d_a_hole[t])) * inv_lu
         if dz is not None or dom is not None:  # δe = δz_k − δω − conj(δz_k')
-            d_e = _plus(None if dz is None else pole_rows(dz, k[t]) - jnp.conj(pole_rows(dz, kp[t])),
+            d_e = _plus(None if dz is None else per_term(dz, k[t]) - jnp.conj(per_term(dz, kp[t])),
                         None if dom is None else -dom)
             d_k = d_k - value[t] * inv_lu * d_e
         out.append(jnp.broadcast_to(d_k, value[t].shape))
     return value, jnp.concatenate(out)
+
+
+def _at(x, lead, pole):
+    """ω-independent (lead, n, 1) values at each term's (lead, pole): (T, 1)."""
+    return jnp.stack([x[i, j] for i, j in zip(lead, pole)])
 
 
 def _rows(x, index):
