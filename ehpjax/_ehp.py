@@ -153,23 +153,26 @@ def _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes: bool):
     # The same-half-plane parts are −(1/c)·ψ[u, v] with c = 2πiT, (u, v) = (B_k', A_k) for el and
     # (C_k, A_k') for hole: their slopes in u and v (``_pair_integrals_jvp``), directly or, for
     # near pairs, from the Taylor series about v (x = u − v = ∓h).
-    c = 1.0 / inv_c
-    psi1 = derivs_a[0]
-    slope = {
-        "el_u": jnp.where(near_el, -inv_c * _taylor_slope_u(-h, [rows(x) for x in derivs_a]),
-                          (cols(tri_b) + el_ll * c) * inv_d),
-        "el_v": jnp.where(near_el, -inv_c * _taylor_slope_v(-h, [rows(x) for x in derivs_a]),
-                          -(el_ll * c + rows(psi1)) * inv_d),
-        "hole_u": jnp.where(near_hole, -inv_c * _taylor_slope_u(h, [cols(x) for x in derivs_a]),
-                            -(rows(tri_c) + hole_ll * c) * inv_d),
-        "hole_v": jnp.where(near_hole, -inv_c * _taylor_slope_v(h, [cols(x) for x in derivs_a]),
-                            (hole_ll * c + cols(psi1)) * inv_d),
-    }
+    slope = dict(zip(("el_u", "el_v"), _divided_slopes(near_el, -h, [rows(x) for x in derivs_a], cols(tri_b), el_ll,
+                                                      inv_c, -inv_d)))
+    slope.update(zip(("hole_u", "hole_v"), _divided_slopes(near_hole, h, [cols(x) for x in derivs_a], rows(tri_c),
+                                                           hole_ll, inv_c, inv_d)))
     # (Not stored by kernels of their own: under a batch of tangents, as in linear_response's
     # jax.jacfwd, XLA then recomputes them in every channel's kernel, and a vmapped Onsager matrix
     # takes 89 ms against 79 ms stored; but stored, the vmapped gradient is 1.07× slower.)
-    return out, dict(slope, a_pts=a_pts, b_pts=b_pts, c_pts=c_pts, tri_b=tri_b, tri_c=tri_c, psi1=psi1,
+    return out, dict(slope, a_pts=a_pts, b_pts=b_pts, c_pts=c_pts, tri_b=tri_b, tri_c=tri_c, psi1=derivs_a[0],
                      inv_lu=inv_lu, inv_c=inv_c)
+
+
+def _divided_slopes(close, x, derivatives_v, trigamma_u, part, inv_c, inv_cx):
+    """(G_u, G_v), the slopes of a same-half-plane part = −ψ[u, v]/c in u and v, with x = u − v,
+    inv_cx = 1/(c x) and ψ^(1..4)(v) ``derivatives_v``: G_u = −(ψ'(u) + c·part)/(c x),
+    G_v = (c·part + ψ'(v))/(c x), or for ``close`` pairs −(1/c) times the Taylor series of
+    ∂_uψ[u, v] and ∂_vψ[u, v] about v."""
+    c = 1.0 / inv_c
+    slope_u = jnp.where(close, -inv_c * _taylor_slope_u(x, derivatives_v), -(trigamma_u + part * c) * inv_cx)
+    slope_v = jnp.where(close, -inv_c * _taylor_slope_v(x, derivatives_v), (part * c + derivatives_v[0]) * inv_cx)
+    return slope_u, slope_v
 
 
 def _taylor_slope_u(x, derivatives_v):
@@ -306,16 +309,10 @@ def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes
         hole = jnp.where(near_hole, -inv_c * digamma_dd_taylor(h, derivs_hole), (psi_a_hole[s] - psi_c[s]) * inv_d)
         out.append(el - hole)
         if slopes:  # as in ``_pair_parts``: el = −ψ[B_t, A_ak]/c, hole = −ψ[C_t, A_bk']/c
-            c = 1.0 / inv_c
-            slope = {
-                "el_u": jnp.where(near_el, -inv_c * _taylor_slope_u(-h, derivs_el),
-                                  (_rows(tri, el_rows)[s] + el * c) * inv_d),
-                "el_v": jnp.where(near_el, -inv_c * _taylor_slope_v(-h, derivs_el), -(el * c + derivs_el[0]) * inv_d),
-                "hole_u": jnp.where(near_hole, -inv_c * _taylor_slope_u(h, derivs_hole),
-                                    -(_rows(tri, hole_rows)[s] + hole * c) * inv_d),
-                "hole_v": jnp.where(near_hole, -inv_c * _taylor_slope_v(h, derivs_hole),
-                                    (hole * c + derivs_hole[0]) * inv_d),
-            }
+            slope = dict(zip(("el_u", "el_v"), _divided_slopes(near_el, -h, derivs_el, _rows(tri, el_rows)[s], el,
+                                                              inv_c, -inv_d)))
+            slope.update(zip(("hole_u", "hole_v"), _divided_slopes(near_hole, h, derivs_hole,
+                                                                   _rows(tri, hole_rows)[s], hole, inv_c, inv_d)))
     if lower < len(terms):  # opposite half-planes: 1/(z_k − ω − z_k'*)
         s = slice(lower, None)
         inv_lu = reciprocal(z_k[s] - om - jnp.conj(z_kp[s]))
@@ -324,7 +321,7 @@ def _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes
     value = materialize(jnp.concatenate(out))
     if not slopes:
         return value
-    tri_a = digamma_and_trigamma(a_pts)[1]  # ψ' at every (lead, pole) point (at_poles may hold only some)
+    tri_a = polygammas(a_pts, 1)[1]  # ψ' at every (lead, pole) point (at_poles may hold only some)
     return value, dict(slope, points=points, tri=tri, el_rows=el_rows, hole_rows=hole_rows, a_pts=a_pts,
                        tri_a=tri_a, inv_c=inv_c)
 

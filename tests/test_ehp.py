@@ -210,6 +210,16 @@ def _pair_point():
     return primals, tangents
 
 
+def _stacked_pair_formulas(z, omega, mu_L, mu_R, T):
+    """The same values as ``_stacked_pair_integrals`` through JAX's chain rule: ``_pair_parts`` with
+    the ψ^(m) at the poles computed from the arguments (no written-out derivative)."""
+    from ehpjax._ehp import _pair_parts, pole_polygammas
+
+    real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, T)]
+    el, hole = _pair_parts(z, *real, tuple(pole_polygammas(z, mu_L, mu_R, T)), slopes=False)
+    return jnp.stack([jnp.stack(part[block]) for part in (el, hole) for block in (0, 1)])
+
+
 def _stacked_pair_integrals(z, omega, mu_L, mu_R, T):
     from ehpjax._ehp import pair_integrals
 
@@ -221,14 +231,6 @@ def test_pair_integrals_derivative_is_the_chain_rules():
     chain rule through the same formulas (``_pair_parts`` with the ψ^(m) at the poles computed
     from the arguments), also on the Taylor branch of near pairs, for each argument's tangent
     alone and all together (a vmap over the six tangents: one program per side)."""
-    from ehpjax._ehp import _pair_parts, pole_polygammas
-
-    def formulas(z, omega, mu_L, mu_R, T):
-        at_poles = tuple(pole_polygammas(z, mu_L, mu_R, T))
-        real = [jnp.asarray(x, dtype=jnp.float64) for x in (omega, mu_L, mu_R, T)]
-        el, hole = _pair_parts(z, *real, at_poles, slopes=False)
-        return jnp.stack([jnp.stack(part[block]) for part in (el, hole) for block in (0, 1)])
-
     primals, tangents = _pair_point()
     tangents = [jnp.asarray(t) for t in tangents]
     masks = np.vstack([np.ones(5), np.eye(5)])  # every argument, then each alone
@@ -237,7 +239,7 @@ def test_pair_integrals_derivative_is_the_chain_rules():
     def derivatives(fn):
         return jax.jit(jax.vmap(lambda *t: jax.jvp(fn, primals, t)))(*batch)
 
-    (value, ours), (want_value, theirs) = derivatives(_stacked_pair_integrals), derivatives(formulas)
+    (value, ours), (want_value, theirs) = derivatives(_stacked_pair_integrals), derivatives(_stacked_pair_formulas)
     np.testing.assert_allclose(value, want_value, rtol=1e-13, atol=0)
     for row, (mine, chain) in enumerate(zip(ours, theirs)):
         scale = np.max(np.abs(chain))
@@ -259,12 +261,6 @@ def test_pair_integrals_derivative_on_random_points():
     """A seeded fuzz of the same comparison: 48 random sets of three poles (widths 1e-3 … 3, some
     with a shared width so that near pairs occur on the nodes), temperatures 1e-3 … 10, leads'
     chemical potentials and nodes across the poles, each with a random tangent of every argument."""
-    from ehpjax._ehp import _pair_parts, pole_polygammas
-
-    def formulas(z, omega, mu_L, mu_R, T):
-        el, hole = _pair_parts(z, omega, mu_L, mu_R, T, tuple(pole_polygammas(z, mu_L, mu_R, T)), slopes=False)
-        return jnp.stack([jnp.stack(part[block]) for part in (el, hole) for block in (0, 1)])
-
     rng = np.random.default_rng(11)
     count = 48
     widths = 10.0 ** rng.uniform(-3, 0.5, (count, 3))
@@ -282,7 +278,7 @@ def test_pair_integrals_derivative_on_random_points():
     def derivatives(fn):
         return jax.jit(jax.vmap(lambda p, t: jax.jvp(fn, p, t)[1]))(primals, tangents)
 
-    ours, theirs = derivatives(_stacked_pair_integrals), derivatives(formulas)
+    ours, theirs = derivatives(_stacked_pair_integrals), derivatives(_stacked_pair_formulas)
     assert np.all(np.isfinite(ours))
     scale = np.max(np.abs(theirs), axis=tuple(range(1, theirs.ndim)), keepdims=True)
     np.testing.assert_array_less(np.abs(ours - theirs) / scale, 1e-10)  # (1.3e-12 at worst here)
