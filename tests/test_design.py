@@ -20,7 +20,7 @@ import ehpjax
 import reference
 from conftest import PAPER, assert_close, values_and_jacobians
 from ehpjax import design
-from ehpjax.design import VARIABLES, DesignError
+from ehpjax.design import VARIABLES, DesignError, _loop
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
 COOLING = design.Cooling(V=-1.0, mu0=10.0, T=0.2)
@@ -192,6 +192,22 @@ def test_early_stopping_freezes_converged_starts(cooling_run):
     assert str(r).splitlines()[2].startswith("converged: every start stopped improving")
     # The same first iterates as the long run (same seed, same compiled step).
     np.testing.assert_array_equal(r.history.value[:3], cooling_run.history.value[:3])
+
+
+def test_a_step_in_slices_of_starts_is_the_vmapped_step():
+    """Many starts are stepped in vmapped slices (``jax.lax.map``): the same new points, optimiser
+    states and outputs as one vmap over all of them."""
+    problem = design.prepare(COOLING)
+    space = problem.space
+    u = jnp.asarray(space.to_unconstrained(space.sample(np.random.default_rng(0), 2)))
+    state = _loop.init_batch(problem, u)
+    active = jnp.array([True, False])  # an inactive start keeps its point and state in both
+    whole = _loop.step_batch(problem, u, state, active, slice_size=None)
+    sliced = _loop.step_batch(problem, u, state, active, slice_size=1)
+    for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(sliced)):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(np.asarray(sliced[0][1]), np.asarray(u[1]))
+    assert not np.array_equal(np.asarray(sliced[0][0]), np.asarray(u[0]))
 
 
 def test_bijections_round_trip_and_stay_inside_bounds():

@@ -1,4 +1,5 @@
-"""The optimisation loop: many random starts at once (``jax.vmap``), one jitted optimiser
+"""The optimisation loop: many random starts at once (``jax.vmap``; in slices of
+``GRADIENT_SLICE`` beyond that many), one jitted optimiser
 step with exact gradients (``jax.value_and_grad`` through ``currents``), any optax
 transformation.
 
@@ -27,6 +28,10 @@ from ._results import DesignResult, History
 from ._space import DesignSpace
 
 DEFAULT_FREE = ("eps_L", "eps_R", "gamma_L", "gamma_R")  # of the two-level model
+# On one CPU device, more starts than this take their optimiser steps in vmapped slices of this many
+# (``jax.lax.map``): through the backward pass a slice's arrays stay in cache (512 starts of the
+# two-level model 1.5× faster, 256 of the 3-dot chain with two modes 1.1×).
+GRADIENT_SLICE = 128
 SIGMA_TOL = 1e-12  # σ < −SIGMA_TOL counts as a violation of the second law (rounding noise above)
 OPTIMIZERS = ("adam", "adamw", "adabelief", "rmsprop", "sgd", "lbfgs")
 
@@ -89,11 +94,17 @@ def init_batch(problem: Problem, u):
     return _strong(jax.vmap(problem.optimizer.init)(u))
 
 
+def _one_cpu() -> bool:
+    """Whether the starts run on one CPU device (else they may be sharded: no slices)."""
+    return jax.default_backend() == "cpu" and jax.device_count() == 1
+
+
 @eqx.filter_jit
-def step_batch(problem: Problem, u, state, active):
+def step_batch(problem: Problem, u, state, active, slice_size: int | None = GRADIENT_SLICE):
     """One optimiser step for every start: the new (u, state) and, at the current u,
     {value, guide, sigma, error, x, grad_norm, currents}. Inactive starts (converged) and
-    starts with a non-finite loss or gradient keep u and their state."""
+    starts with a non-finite loss or gradient keep u and their state. More starts than
+    ``slice_size`` (None: no limit) are stepped in vmapped slices of that many, one after another."""
 
     def one(u, state, active):
         (loss, aux), grad = jax.value_and_grad(problem.loss, has_aux=True)(u)
@@ -113,7 +124,10 @@ def step_batch(problem: Problem, u, state, active):
                    grad_norm=jnp.sqrt(jnp.sum(grad**2)), currents=c)
         return new_u, new_state, out
 
-    new_u, new_state, out = jax.vmap(one)(u, state, active)
+    if slice_size is not None and u.shape[0] > slice_size and _one_cpu():  # vmapped slices, one after another
+        new_u, new_state, out = jax.lax.map(lambda args: one(*args), (u, state, active), batch_size=slice_size)
+    else:
+        new_u, new_state, out = jax.vmap(one)(u, state, active)
     return new_u, _strong(new_state), out
 
 
