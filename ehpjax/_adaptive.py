@@ -82,6 +82,15 @@ def refined_only_where(active):
         _REFINABLE.reset(token)
 
 
+def batching_context():
+    """A context for tracing functions whose batching rules (``custom_vmap``) call jitted functions
+    that the unbatched trace calls too: JAX runs a rule under the abstract mesh recorded in its
+    equation, an empty one where none was set, and its trace cache tells "none set" from "empty"
+    apart; set explicitly, both traces find the same cache entries (``currents``' rules are traced
+    once instead of twice, a vmapped default J traced in 1.7 s instead of 2.2 s)."""
+    return jax.sharding.use_abstract_mesh(jax.sharding.get_abstract_mesh())
+
+
 def refinable():
     """The ``active`` of the enclosing ``refined_only_where`` (True outside any)."""
     return _REFINABLE.get()

@@ -387,6 +387,32 @@ def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch)
     assert np.isfinite(float(first.J))
 
 
+def test_each_rule_is_traced_once_under_vmap_and_grad(monkeypatch):
+    """The adaptive rule's batched trace reuses its unbatched trace of each fixed rule (JAX's
+    trace cache), under vmap and under a vmapped gradient: each rule traced once, not twice."""
+    import ehpjax._currents as module
+
+    traced = []
+
+    def counting(*args, **kwargs):
+        traced.append(kwargs["quadrature"].panels)
+        return module._lowest_order(*args, **kwargs)
+
+    monkeypatch.setattr(module, "_lowest_order_once", jax.jit(counting, static_argnames=("quadrature", "pairs")))
+    unseen = ehpjax.AdaptiveQuadrature(coarse=ehpjax.FrequencyQuadrature(panels=3, warn=False),
+                                       fine=ehpjax.FrequencyQuadrature(panels=7))  # settings no other test traces
+
+    def J(p):
+        junction, modes = ehpjax.Junction.two_level(*p[:5]), ehpjax.Modes.single(p[5], p[6])
+        return ehpjax.currents(junction, modes, ehpjax.Baths(9.7, 10.4, 0.3, 0.2), quadrature=unseen).J
+
+    points = jnp.tile(jnp.array([10.5, 9.5, 0.5, 0.5, 0.5, 1.0, 0.5]), (3, 1))
+    jax.make_jaxpr(jax.vmap(J))(points)
+    assert sorted(traced) == [3, 7]
+    jax.make_jaxpr(jax.vmap(jax.grad(J)))(points)
+    assert sorted(traced) == [3, 7]
+
+
 def test_plain_calls_use_quick_compiles_that_agree_with_the_users_jit(paper_junction, paper_modes, monkeypatch):
     """A plain call (XLA's quick CPU settings) and the user's jit (XLA's defaults here, where the
     options are given per program) agree to rounding; an XLA that does not know the quick
