@@ -535,8 +535,9 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     args = (_pair_coefficients(junction, poles), frictional, baths, poles, I_elastic, at_poles)
 
     def on(rule, blocks=True):  # the currents on the fixed ``rule``, optionally without its blocks
-        return functools.partial(_lowest_order_once, pairs=pairs,
-                                 quadrature=rule if blocks else dataclasses.replace(rule, block=None))
+        # (the warning's settings do not change the rule's values: left out of the trace's key)
+        computed = dataclasses.replace(rule, warn=_QUIET.warn, rtol=_QUIET.rtol, **({} if blocks else {"block": None}))
+        return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
     # A known junction's few pairs on every node at once where nothing is differentiated, the
     # derivatives in blocks: blocks pay off for the per-node arrays of every pair (a traced junction:
@@ -636,6 +637,7 @@ def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Ba
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
 _lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs"))
+_QUIET = FrequencyQuadrature(warn=False)  # the warning's settings, the same in every trace's key
 
 
 def cooling_cop(result: Currents):
