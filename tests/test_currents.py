@@ -389,7 +389,8 @@ def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch)
 
 def test_each_rule_is_traced_once_under_vmap_and_grad(monkeypatch):
     """The adaptive rule's batched trace reuses its unbatched trace of each fixed rule (JAX's
-    trace cache), under vmap and under a vmapped gradient: each rule traced once, not twice."""
+    trace cache), under vmap and under a vmapped gradient: each rule traced once, not twice, and
+    not again for other warning settings."""
     import ehpjax._currents as module
 
     traced = []
@@ -410,6 +411,10 @@ def test_each_rule_is_traced_once_under_vmap_and_grad(monkeypatch):
     jax.make_jaxpr(jax.vmap(J))(points)
     assert sorted(traced) == [3, 7]
     jax.make_jaxpr(jax.vmap(jax.grad(J)))(points)
+    assert sorted(traced) == [3, 7]
+    # the warning's settings do not enter the rules' traces
+    unseen = ehpjax.AdaptiveQuadrature(coarse=unseen.coarse, fine=ehpjax.FrequencyQuadrature(panels=7, warn=False))
+    jax.make_jaxpr(jax.vmap(J))(points)
     assert sorted(traced) == [3, 7]
 
 
