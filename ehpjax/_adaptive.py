@@ -196,9 +196,15 @@ def _batch(coarse, fine, misses, fraction, axes):
 _CHUNK = 512
 
 
+def one_cpu_device() -> bool:
+    """Whether JAX computes on one CPU device (no accelerator, no batch sharded over devices),
+    where a batch is best done in slices that stay in cache."""
+    return jax.default_backend() == "cpu" and jax.device_count() == 1
+
+
 def _chunks(size: int) -> int:
     """How many chunks a batch of ``size`` points is cut into (1: not cut)."""
-    if jax.default_backend() != "cpu" or jax.device_count() > 1:
+    if not one_cpu_device():
         return 1
     return max(1, -(-size // _CHUNK))  # (an empty batch: 1, as before)
 

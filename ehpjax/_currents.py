@@ -29,7 +29,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature, kronrod_error
+from ._quadrature import QUIET, FrequencyQuadrature, kronrod_error
 from ._special import bose, digamma, materialize, x_bose
 
 
@@ -536,7 +536,7 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
 
     def on(rule, blocks=True):  # the currents on the fixed ``rule``, optionally without its blocks
         # (the warning's settings do not change the rule's values: left out of the trace's key)
-        computed = dataclasses.replace(rule, warn=_QUIET.warn, rtol=_QUIET.rtol, **({} if blocks else {"block": None}))
+        computed = dataclasses.replace(rule, warn=QUIET.warn, rtol=QUIET.rtol, **({} if blocks else {"block": None}))
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
     # A known junction's few pairs on every node at once where nothing is differentiated, the
@@ -637,7 +637,6 @@ def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Ba
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
 _lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs"))
-_QUIET = FrequencyQuadrature(warn=False)  # the warning's settings, the same in every trace's key
 
 
 def cooling_cop(result: Currents):

@@ -206,9 +206,10 @@ def _pair_integrals_jvp(primals, tangents):
     (``pair_integrals`` is called only with at_poles = ``pole_polygammas`` of its arguments)."""
     z, omega, mu_L, mu_R, temperature, at_poles = primals
     dz, domega, dmu_L, dmu_R, dtemperature, _ = (None if isinstance(t, SymbolicZero) else t for t in tangents)
-    out, s = _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes=True)
     if dz is None and domega is None and dmu_L is None and dmu_R is None and dtemperature is None:
+        out = _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes=False)
         return out, jax.tree.map(jnp.zeros_like, out)
+    out, s = _pair_parts(z, omega, mu_L, mu_R, temperature, at_poles, slopes=True)
     (el_ll, el_lu), (hole_ll, hole_lu) = out  # per lead
     inv_c, inv_lu = s["inv_c"], s["inv_lu"]
     dom = None if domega is None else domega[None, :]
@@ -339,9 +340,10 @@ def _pair_terms_jvp(terms, primals, tangents):
     + conj(ψ'(A_βk') δA_βk')]/e − K δe/e. The tangents of ``at_poles`` are not read."""
     z, omega, mu_L, mu_R, temperature, at_poles = primals
     dz, domega, dmu_L, dmu_R, dtemperature, _ = (None if isinstance(t, SymbolicZero) else t for t in tangents)
-    value, s = _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes=True)
     if dz is None and domega is None and dmu_L is None and dmu_R is None and dtemperature is None:
+        value = _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes=False)
         return value, jnp.zeros_like(value)
+    value, s = _pair_terms_parts(z, omega, mu_L, mu_R, temperature, at_poles, terms, slopes=True)
     block, a, b, k, kp = (np.array(x) for x in zip(*terms))
     lower = int(np.sum(block == 0))
     inv_c = s["inv_c"]

@@ -21,9 +21,7 @@ from ._adaptive import AdaptiveQuadrature, refined_only_where
 from ._checks import deferring, raise_deferred
 from ._compiled import quick_compile
 from ._currents import currents, known_pairs, pair_mask, pairs_of_mask
-from ._quadrature import FrequencyQuadrature
-
-QUIET = FrequencyQuadrature(warn=False)
+from ._quadrature import QUIET, FrequencyQuadrature
 PADDING = "_padding"  # the name of the batch's padding flags (``_point``)
 
 

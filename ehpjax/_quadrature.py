@@ -286,6 +286,9 @@ class FrequencyQuadrature(eqx.Module):
         return jax.lax.stop_gradient((omega, w_k, w_g, worst))
 
 
+QUIET = FrequencyQuadrature(warn=False)  # the default rule without the warning
+
+
 def _sigmoid(x):
     """1/(1 + e^(−x)) = (1 + tanh(x/2))/2: XLA CPU's f64 tanh is a vectorised rational form,
     2.7× faster than its logistic function."""

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from .._adaptive import one_cpu_device
 from .._compiled import quick_jit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
@@ -94,11 +95,6 @@ def init_batch(problem: Problem, u):
     return _strong(jax.vmap(problem.optimizer.init)(u))
 
 
-def _one_cpu() -> bool:
-    """Whether the starts run on one CPU device (else they may be sharded: no slices)."""
-    return jax.default_backend() == "cpu" and jax.device_count() == 1
-
-
 @eqx.filter_jit
 def step_batch(problem: Problem, u, state, active, slice_size: int | None = GRADIENT_SLICE):
     """One optimiser step for every start: the new (u, state) and, at the current u,
@@ -124,7 +120,7 @@ def step_batch(problem: Problem, u, state, active, slice_size: int | None = GRAD
                    grad_norm=jnp.sqrt(jnp.sum(grad**2)), currents=c)
         return new_u, new_state, out
 
-    if slice_size is not None and u.shape[0] > slice_size and _one_cpu():  # vmapped slices, one after another
+    if slice_size is not None and u.shape[0] > slice_size and one_cpu_device():  # vmapped slices, one after another
         new_u, new_state, out = jax.lax.map(lambda args: one(*args), (u, state, active), batch_size=slice_size)
     else:
         new_u, new_state, out = jax.vmap(one)(u, state, active)

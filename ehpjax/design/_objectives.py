@@ -28,7 +28,7 @@ import jax.numpy as jnp
 
 from .._currents import Currents, currents, rectification_ratio
 from .._errors import EhpjaxError
-from .._evaluate import QUIET
+from .._quadrature import QUIET
 from .._model import Baths, Junction, Modes
 from ..models import baths_from
 

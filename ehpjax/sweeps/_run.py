@@ -28,8 +28,8 @@ from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
-from .._evaluate import PADDING, QUIET, batched, junction_pairs
-from .._quadrature import FrequencyQuadrature
+from .._evaluate import PADDING, batched, junction_pairs
+from .._quadrature import QUIET, FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
 from ..models import BATH_NAMES
 from . import _identity, _netcdf
