@@ -203,3 +203,27 @@ def test_a_dressed_sweep_flags_and_warns_about_unstable_points():
         ds = ehpjax.sweep(axes, fixed=fixed, order="dressed", progress=False)
     np.testing.assert_array_equal(ds.stable.values, [1.0, 0.0])
     assert ds.growth_rate.values[1] > 0 and np.isfinite(ds.J.values[0])
+
+
+def test_a_chunk_reuses_the_trace_of_the_output_check():
+    """The plan's check of the outputs (``jax.eval_shape``) traces the evaluator with the inputs a
+    chunk passes, so the first chunk compiles without tracing again (a trace of the currents takes
+    seconds)."""
+    from ehpjax.sweeps._run import _UNSET, _Plan
+
+    traces = []
+
+    def listen(event, seconds, **kwargs):
+        if event == "/jax/core/compile/jaxpr_trace_duration":
+            traces.append(event)
+
+    plan = _Plan({"T_e": [0.3, 0.4, 0.5]}, model="two-level", fixed=None, mode="product",
+                 fn=lambda junction, modes, baths: 2 * baths.T_e, order="lowest", chunk_size=3, name=None,
+                 preset=_UNSET, build=None)
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        values = plan.compute_chunk(0)["value"]
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    np.testing.assert_allclose(values, [0.6, 0.8, 1.0], rtol=1e-15)
+    assert traces == []
