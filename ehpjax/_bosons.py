@@ -10,7 +10,6 @@ the u_k u_kᵀ sum to its projector whatever η's direction).
 from __future__ import annotations
 
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 
 from ._compiled import compiled

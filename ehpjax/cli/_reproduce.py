@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import time
 from pathlib import Path
@@ -77,7 +78,7 @@ def reproduce_command(
 
     _write_all(out, contents, overwrite)
     elapsed = time.perf_counter() - start
-    edges = ", ".join(f"T = {T:g}: {e:.2f}" if e == e else f"T = {T:g}: none in grid"
+    edges = ", ".join(f"T = {T:g}: none in grid" if math.isnan(e) else f"T = {T:g}: {e:.2f}"
                       for T, e in zip(cooling["T"], cooling["window_edges"]))
     typer.echo(f"wrote {len(contents)} files to {out} in {elapsed:.1f} s")
     typer.echo(f"  Fig. 5 cooling-window edges (ħΩ): {edges}")
