@@ -61,11 +61,17 @@ def _batch_sharding():
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
 
 
+def _passed_sharding(sharding):
+    """The sharding of the chunks ``_to_global`` passes: None on one process, where they stay host
+    arrays that the evaluator's jit places by its ``in_shardings`` (a Fig-3 chunk 0.5 ms sooner than
+    through ``jax.device_put``)."""
+    return None if jax.process_count() == 1 else sharding
+
+
 def _to_global(arrays: dict, sharding) -> dict:
-    """Host chunks (1-D arrays by name) → global sharded arrays (each process contributes its
-    slice). On one process the host arrays themselves: the evaluator's jit places them by its
-    ``in_shardings`` (a Fig-3 chunk 0.5 ms sooner than through ``jax.device_put``)."""
-    if jax.process_count() == 1:
+    """Host chunks (1-D arrays by name) → the evaluator's inputs: global sharded arrays, each process
+    contributing its slice (on one process the host arrays themselves, ``_passed_sharding``)."""
+    if _passed_sharding(sharding) is None:
         return arrays
     index, count = jax.process_index(), jax.process_count()
 
@@ -385,12 +391,11 @@ def _quiet_value_checks():
 @functools.lru_cache(maxsize=64)
 def _output_shapes(evaluate, names: tuple, fixed: tuple, chunk: int, sharding) -> dict:
     """Shapes of ``evaluate``'s outputs for a chunk. The abstract inputs carry the shardings of
-    the chunks that ``_Plan._call`` passes (``_to_global``: on one process, host arrays), so the
-    first chunk reuses this trace."""
+    the chunks that ``_Plan._call`` passes (``_passed_sharding``), so the first chunk reuses this trace."""
     replicated = jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec())
-    batch = {} if jax.process_count() == 1 else {"sharding": sharding}
-    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64, **batch) for k in names}
-    abstract[PADDING] = jax.ShapeDtypeStruct((chunk,), jnp.bool_, **batch)
+    passed = _passed_sharding(sharding)
+    abstract = {k: jax.ShapeDtypeStruct((chunk,), jnp.float64, sharding=passed) for k in names}
+    abstract[PADDING] = jax.ShapeDtypeStruct((chunk,), jnp.bool_, sharding=passed)
     constants = {k: jax.ShapeDtypeStruct((), jnp.float64, sharding=replicated) for k in fixed}
     return jax.eval_shape(evaluate, abstract, constants)[0]
 

@@ -171,7 +171,7 @@ class ChunkStore:
     def write(self, i: int, values: dict):
         """Store chunk ``i`` (values: name → array of its points); on disk before it counts as done."""
         start, stop = self._span(i)
-        digest = hashlib.sha256()  # (verified on resume: only a checkpoint's chunks need it)
+        digest = None if self.folder is None else hashlib.sha256()  # (a checkpoint's chunks are verified on resume)
         for name in self.names:
             v = np.ascontiguousarray(values[name], dtype=_DTYPE)
             if v.shape != (stop - start,):
@@ -182,7 +182,7 @@ class ChunkStore:
             else:
                 digest.update(v.tobytes())
                 os.pwrite(self._files[name], v.tobytes(), len(self._header) + start * _DTYPE.itemsize)
-        self.checksums[i] = "" if self.folder is None else digest.hexdigest()
+        self.checksums[i] = "" if digest is None else digest.hexdigest()
         if self.folder is not None:
             durable = time.monotonic() - self._synced > SYNC_SECONDS
             if durable:
