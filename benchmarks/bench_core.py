@@ -325,11 +325,26 @@ def summary():
         row("plain ehpjax.currents(...) call, warm", f"{SUMMARY['plain'] * 1e3:.2f} ms", "", "", "<= 20 ms")
 
 
+def cpu_model() -> str:
+    """The CPU's model name and widest vector extension (/proc/cpuinfo; "unknown" elsewhere): the
+    ratios depend on the machine (JAX's kernels ran 1.6× slower on a KVM Xeon with AVX-512 than on
+    an earlier machine, the NumPy peer 1.15× slower)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            text = fh.read()
+    except OSError:
+        return "unknown"
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []))
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{name}, {vector}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller scaling table")
     args = parser.parse_args()
-    print(f"ehpjax {ehpjax.__version__}, jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPU cores")
+    print(f"ehpjax {ehpjax.__version__}, jax {jax.__version__}, devices {jax.devices()}, {os.cpu_count()} CPU cores ({cpu_model()})")
     bench_fig3()
     bench_junction_sweep()
     bench_gradient()
