@@ -581,8 +581,8 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``)."""
-    omega, w_kronrod, w_gauss, residual = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
-                                                           baths.T_e, baths.T_ph)
+    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
+                                                 baths.T_e, baths.T_ph)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
@@ -592,7 +592,7 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # the errors of J and I together: the rule's (``kronrod_error``) and the pole expansion's (relative)
     densities = jnp.stack([jnp.sum(energy_density, axis=0), _SIGN_I @ number_density])
-    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, residual)
+    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss)
                         + poles.error * jnp.abs(densities) @ w_kronrod)
     return _assemble(energy_density @ w_kronrod, number_density @ w_kronrod, I_elastic, baths, J_error, I_error)
 

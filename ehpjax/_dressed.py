@@ -193,7 +193,7 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     V = baths.V
     estimate = pole_search(junction, modes, baths, ramp_steps=3, newton_steps=2, implicit=False)
     features = dressed_resonances(poles.z, estimate)
-    omega, w_kronrod, w_gauss, residual = quadrature.nodes(features, jnp.abs(V), baths.T_e, baths.T_ph)
+    omega, w_kronrod, w_gauss = quadrature.nodes(features, jnp.abs(V), baths.T_e, baths.T_ph)
 
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
     tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))
@@ -218,7 +218,7 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     I = sign_I @ N_terminals
 
     def error(density):  # as the lowest order: the rule's and the pole expansion's error
-        return kronrod_error(density, w_kronrod, w_gauss, residual) + poles.error * jnp.abs(density) @ w_kronrod
+        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
 
     J_error = error(jnp.sum(energy_pairs[4], axis=0))
     I_error = error(sign_I @ jnp.sum(number_pairs, axis=1))
@@ -259,7 +259,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     weights = channel_weights(junction, poles)
     frequencies = pole_search(junction, modes, baths)
     features = dressed_resonances(poles.z, jax.lax.stop_gradient(frequencies))
-    omega, _, _, _ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
+    omega, _, _ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)

@@ -11,12 +11,14 @@ Cauchy density per resonance (centre c, half-width w), exponential densities fro
 and logistic ones centred on |V| for the thermal scales, and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
-nodes however narrow it is. φ is found by Householder's third-order method on the mixture's
-CDF, started from a cubic Hermite interpolant inside brackets from the components' quantiles,
-and carries no gradient: the integral does not depend on the map.
+nodes however narrow it is. φ takes Householder steps (third order) on the mixture's CDF from a
+cubic Hermite interpolant of its inverse inside brackets from the components' quantiles (one step
+where the start is close, as in the paper's model), and the weights carry φ'(t), the steps' own
+derivative: the rule is exact Gauss–Kronrod for the map it uses, however close φ comes to the
+inverse CDF. The map carries no gradient: the integral does
+not depend on it.
 
-Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated, plus the error
-of nodes that the placement left off their levels; docs/physics.md §5).
+Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated; docs/physics.md §5).
 """
 
 from __future__ import annotations
@@ -61,19 +63,14 @@ _OFFSETS = (1.0 + _NODES) / 2  # where a panel's nodes lie in it, ascending, in 
 # Quantile-row points per component for bracketing the inverse CDF (5: the 96 rows of the paper's
 # model cost the CDF at 60 points; with 8, the Fig-3 sweep was 1.05–1.08× slower).
 _QUANTILES = 5
-# Placement steps until every |CDF(ω) − t| ≤ _PLACEMENT_TOLERANCE, at most _PLACEMENT_STEPS. From the
-# Hermite start, one Householder step left at most 7.7e-13 (the Fig-3 sweep, 4 panels; 1.0e-12 on
-# 10) and 1.5e-14 (505 random two-level junctions), against 2.6e-6 and 1.3e-6 for one Halley step
-# from linear interpolation, which needed a second: two passes over the nodes instead of three (the
-# last pass only confirms), the Fig-3 sweep 1.05–1.06× faster, random junctions 1.05×. A residual r
-# adds 2r·Σ|Δg| to the estimate (``kronrod_error``): at the tolerance at most 1.1e-9 of max(|J|, 1e-4)
-# there (2Σ|Δg| up to 25 and 550 times it), far below the 1e-7 the coarse rule must meet. The steps also stop where the
-# residual has stalled at the rounding floor of the CDF: below _STALLED and not halved by the last
-# step (a narrow feature far from ω = 0, where rounding ω moves the CDF by more than the tolerance).
-# Nodes left off their levels add their placement error to the estimate (``kronrod_error``).
-_PLACEMENT_STEPS = 7
-_PLACEMENT_TOLERANCE = 2e-12
-_STALLED = 1e-8
+# Householder steps of the map (``_stepped_map``) until one starts from a residual max |CDF(ω) − t| ≤
+# _STEP_FROM, at most _STEPS. A step leaves ~K r⁴: from the Hermite start, one step met every level of
+# the Fig-3 sweep to 7.7e-13 and of 505 random two-level junctions to 1.5e-14 (4 panels). On 2000
+# random mixtures of 6 resonances with half-widths and temperatures down to 1e-3: 1–6 steps (2 for
+# most), residuals left up to 2.5e-4 (median 1e-14). The weights are exact for the map used
+# whatever its residual, which only decides how closely the nodes follow the mixture.
+_STEPS = 7
+_STEP_FROM = 1e-3
 _ERROR_FACTOR = 20.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 _ERROR_EXPONENT = 1.75  # p of ``kronrod_error`` (QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
@@ -189,28 +186,32 @@ class FrequencyQuadrature(eqx.Module):
             return (cauchy + expo + logistic + omega * inv_omega_max) * inv_total
 
         def density(omega):
-            """(ρ, ρ′, ρ″) at ω: the density and its first two derivatives (for Householder's
-            steps), sharing the divisions."""
+            """(ρ, ρ′, ρ″, ρ‴) at ω: the density and its first three derivatives (Householder's
+            step and its derivative), sharing the divisions."""
             def cauchy(c, w, wa):
                 x = omega - c
-                q = 1.0 / (x * x + w * w)
+                x2, w2 = x * x, w * w
+                q = 1.0 / (x2 + w2)
                 value = wa * q
-                return value, -2.0 * x * q * value, (6.0 * x * x - 2.0 * w * w) * q * q * value
+                return (value, -2.0 * x * q * value, (6.0 * x2 - 2.0 * w2) * q * q * value,
+                        24.0 * x * (w2 - x2) * q * q * q * value)
 
             def expo(s, a):
                 value = jnp.exp(-omega * s) * a
-                return value, -s * value, s * s * value
+                return value, -s * value, s * s * value, -s * s * s * value
 
             def logistic(s, a):
                 # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4, 1 − 2σ = −th, and th′ = s(1 − th²)/2
                 th = jnp.tanh(0.5 * (omega - V_abs) * s)
-                value = 0.25 * (1.0 - th * th) * a
-                return value, -th * s * value, s * s * (1.5 * th * th - 0.5) * value
+                th2 = th * th
+                value = 0.25 * (1.0 - th2) * a
+                return (value, -th * s * value, s * s * (1.5 * th2 - 0.5) * value,
+                        s * s * s * th * (2.0 - 3.0 * th2) * value)
 
             parts = (_over_components(cauchy, c, w, wa), _over_components(expo, inv_e_scale, e_pdf),
                      _over_components(logistic, inv_s_log, l_pdf))
-            rho, slope, curvature = (sum(x) for x in zip(*parts))
-            return (rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total
+            rho, slope, curvature, third = (sum(x) for x in zip(*parts))
+            return (rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total, third * inv_total
 
         def quantile_rows(u):
             """ω at the levels u of every component's own CDF, one row per component,
@@ -226,64 +227,92 @@ class FrequencyQuadrature(eqx.Module):
         return cdf, density, omega_max, quantile_rows
 
     def nodes(self, features, V_abs, T_e, T_ph):
-        """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and the placement
-        residual max |CDF(ω) − t| over the nodes (the steps stop once it is within
-        ``_PLACEMENT_TOLERANCE``, after at most ``_PLACEMENT_STEPS``, or where the residual has
-        stalled at the CDF's rounding floor; ``kronrod_error`` takes the residual into account).
+        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels: the rule's levels t in
+        [0, 1] mapped by ω = φ(t) (``_stepped_map``), the weights multiplied by φ'(t).
 
         features: (centres, half-widths, weights) of the resonances of the integrand.
         """
         features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
+        t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph)
+        omega, jacobian = _stepped_map(t, brackets, cdf, density)
+        half = 0.5 / self.panels
+        w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
+        w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
+        return jax.lax.stop_gradient((omega, w_k, w_g))
+
+    def _levels(self, features, V_abs, T_e, T_ph):
+        """The rule's levels t (N,) in [0, 1], each one's bracket (``_brackets``), and the mixture's
+        CDF and density: what ``_stepped_map`` maps the levels with."""
         cdf, density, omega_max, quantile_rows = self._mixture(features, V_abs, T_e, T_ph)
         edges = jnp.linspace(0.0, 1.0, self.panels + 1)
-        half = 0.5 * (edges[1] - edges[0])
-        t = (edges[:-1, None] + half * (1.0 + _NODES)).ravel()
-        # Invert the CDF. Bracket each level t between neighbours in the union of the
-        # components' quantile rows (the CDF is monotone, so they bracket the root), start
-        # from the Hermite interpolant and polish with Householder's steps kept inside the
-        # bracket. The ends, CDF(0) = 0 and CDF(ω_max) = 1, are known.
+        t = (edges[:-1, None] + 0.5 * (edges[1] - edges[0]) * (1.0 + _NODES)).ravel()
+        # Bracket each level t between neighbours in the union of the components' quantile rows
+        # (the CDF is monotone, so they bracket the root of CDF(ω) = t); the ends, CDF(0) = 0 and
+        # CDF(ω_max) = 1, are known.
         rows = quantile_rows((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES).ravel()
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
         levels = jnp.concatenate([jnp.zeros(1), cdf(rows), jnp.ones(1)])
-        lo, hi, f_lo, f_hi, rho_lo, rho_hi = _brackets(points, levels, density(points)[0], self.panels)
-        # start: the cubic Hermite interpolant of the inverse CDF between the brackets (slopes 1/ρ at
-        # both ends, limited to keep it monotone), then Householder's third-order steps
-        width = jnp.where(hi > lo, hi - lo, 1.0)
-        rise = jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0)
-        s = jnp.clip((t - f_lo) / rise, 0.0, 1.0)
-        m_lo = jnp.minimum(rise / (rho_lo * width), 3.0)
-        m_hi = jnp.minimum(rise / (rho_hi * width), 3.0)
-        s2 = s * s
-        shape = s2 * (3.0 - 2.0 * s) + (s - 2.0 * s2 + s2 * s) * m_lo + (s2 * s - s2) * m_hi
-        omega = jnp.clip(lo + width * shape, lo, hi)
+        return t, _brackets(points, levels, density(points)[0], self.panels), cdf, density
 
-        def householder(state):  # the residual, and a step unless it is small enough, stalled, or the steps are used up
-            step, omega, _, _, previous = state
-            r = cdf(omega) - t
-            rho, slope, curvature = density(omega)
-            worst = jnp.max(jnp.abs(r))
-            stalled = (worst <= _STALLED) & (worst > 0.5 * previous)
-            done = (step >= _PLACEMENT_STEPS) | (worst <= _PLACEMENT_TOLERANCE) | stalled
-            # Householder's step of order 3 for CDF(ω) = t, with f = r, f′ = ρ, f″ = ρ′, f‴ = ρ″:
-            # −f (6f′² − 3f f″)/(6f′³ − 6f f′ f″ + f² f‴); Newton's step where the denominator
-            # strays far from 6ρ³ (far from the root)
-            numerator = r * (6.0 * rho * rho - 3.0 * r * slope)
-            cube = 6.0 * rho * rho * rho
-            denominator = cube - 6.0 * r * rho * slope + r * r * curvature
-            trusted = jnp.abs(denominator - cube) <= 0.5 * cube
-            move = jnp.where(trusted, numerator / jnp.where(trusted, denominator, 1.0), r / rho)
-            omega = jnp.where(done, omega, jnp.clip(omega - move, lo, hi))
-            return step + 1, omega, done, rho, worst
 
-        # The last pass leaves ω as it is, so its density and worst residual are those at the final
-        # ω: dω/dt = 1/ρ, and max |CDF(ω) − t| says how far the nodes are from where the rule wants them.
-        start = (0, omega, False, jnp.ones_like(t), jnp.full((), jnp.inf, t.dtype))
-        _, omega, _, rho, worst = jax.lax.while_loop(lambda state: ~state[2], householder, start)
-        jacobian = 1.0 / rho
-        w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
-        w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
-        # the residual as it is: ``kronrod_error`` adds its effect (≤ 2r Σ|Δg|) to the estimate
-        return jax.lax.stop_gradient((omega, w_k, w_g, worst))
+def _stepped_map(t, brackets, cdf, density):
+    """The map ω = φ(t) of ``FrequencyQuadrature.nodes`` at the levels t, and its derivative φ'(t).
+
+    Inside the bracket (lo, hi) of t, with CDF values (f_lo, f_hi) and densities (ρ_lo, ρ_hi), φ
+    starts from the cubic Hermite interpolant of the inverse CDF (slopes 1/ρ at both ends, limited
+    to keep it monotone) and takes Householder steps of the third order for CDF(ω) = t,
+
+        ω → ω − r (6ρ² − 3rρ′)/(6ρ³ − 6rρρ′ + r²ρ″),   r = CDF(ω) − t,  ρ, ρ′, ρ″ at ω
+
+    (Newton's step r/ρ where the denominator strays from 6ρ³ by more than half; each result kept
+    inside the bracket), until a step starts from a residual max |r| ≤ ``_STEP_FROM`` (or after
+    ``_STEPS``). φ' is carried through the steps by the chain rule (dr/dt = ρ ω' − 1,
+    dρ^(k)/dt = ρ^(k+1) ω'), so the weights are exact for the map used, whether or not its steps
+    met the levels: φ meets the knots exactly (r = 0 there) and joins them smoothly (a step leaves
+    φ − CDF⁻¹ = O((ω − CDF⁻¹)⁴), and the start is off by O((t − knot)²) near a knot).
+    Computing φ' instead of checking the last step's residual saves a pass over the nodes: from
+    the Hermite start one step suffices for the Fig-3 sweep (the sweep 1.09× faster, the fixed 4-
+    and 10-panel rules 1.07–1.12×)."""
+    lo, hi, f_lo, f_hi, rho_lo, rho_hi = brackets
+    width = jnp.where(hi > lo, hi - lo, 1.0)
+    rise = jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0)
+    scaled = (t - f_lo) / rise
+    s = jnp.clip(scaled, 0.0, 1.0)
+    ds = jnp.where((scaled > 0.0) & (scaled < 1.0), 1.0 / rise, 0.0)
+    m_lo = jnp.minimum(rise / (rho_lo * width), 3.0)
+    m_hi = jnp.minimum(rise / (rho_hi * width), 3.0)
+    s2 = s * s
+    shape = s2 * (3.0 - 2.0 * s) + (s - 2.0 * s2 + s2 * s) * m_lo + (s2 * s - s2) * m_hi
+    d_shape = 6.0 * (s - s2) + (1.0 - 4.0 * s + 3.0 * s2) * m_lo + (3.0 * s2 - 2.0 * s) * m_hi
+    start = jnp.clip(lo + width * shape, lo, hi)  # (monotone in s: the clip only catches rounding)
+
+    def step(state):
+        count, omega, d_omega, _ = state
+        # the residual and the density's derivatives each stored by one kernel: left to XLA CPU, the
+        # step's arithmetic repeated them per use (the Fig-3 sweep 1.1× slower)
+        r = materialize(cdf(omega) - t)
+        rho, rho1, rho2, rho3 = (materialize(x) for x in density(omega))
+        dr, drho, drho1, drho2 = rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega
+        cube = 6.0 * rho * rho * rho
+        numerator = r * (6.0 * rho * rho - 3.0 * r * rho1)
+        denominator = cube - 6.0 * r * rho * rho1 + r * r * rho2
+        d_numerator = dr * (6.0 * rho * rho - 3.0 * r * rho1) + r * (12.0 * rho * drho - 3.0 * dr * rho1
+                                                                     - 3.0 * r * drho1)
+        d_denominator = (18.0 * rho * rho * drho - 6.0 * (dr * rho * rho1 + r * drho * rho1 + r * rho * drho1)
+                         + 2.0 * r * dr * rho2 + r * r * drho2)
+        trusted = jnp.abs(denominator - cube) <= 0.5 * cube
+        denominator = jnp.where(trusted, denominator, 1.0)
+        move = jnp.where(trusted, numerator / denominator, r / rho)
+        d_move = jnp.where(trusted, (d_numerator - move * d_denominator) / denominator, (dr - move * drho) / rho)
+        stepped = omega - move
+        inside = (stepped > lo) & (stepped < hi)
+        return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0),
+                jnp.max(jnp.abs(r)))
+
+    begin = (0, start, width * d_shape * ds, jnp.full((), jnp.inf, t.dtype))
+    _, omega, d_omega, _ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[3] > _STEP_FROM),
+                                              step, begin)
+    return omega, d_omega
 
 
 QUIET = FrequencyQuadrature(warn=False)  # the default rule without the warning
@@ -356,7 +385,7 @@ def _running(op, x, identity):
     return x
 
 
-def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
+def kronrod_error(density, w_kronrod, w_gauss):
     """Estimated error of the Kronrod sum Σ w_K f of a density f on ``nodes``' nodes (last axis).
 
     Per panel, QUADPACK's form with a calibrated factor, plus a rounding floor:
@@ -370,11 +399,6 @@ def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
     estimate honest on a panel that a feature narrower than the node spacing spoils,
     where K and G agree better than either agrees with the integral. c was calibrated
     against finely refined rules on random models with widths and temperatures down to 1e-3.
-
-    Plus the error of nodes placed imperfectly (``residual`` = max |CDF(ω_i) − t_i|, as
-    ``nodes`` returns it): node i sits at t_i + r_i while its weight is the one for there, so
-    the sum is the rule's at shifted points, off by Σ_i w_i g'(t_i) r_i ≤ r ∫|g'| dt, with
-    g = f dω/dt the mapped integrand; ∫|g'| is estimated (×2) by Σ_i |g_{i+1} − g_i|.
     """
     count = density.shape[-1] // 15
     indicator = np.kron(np.eye(count), np.ones((15, 1)))  # (node, panel): sums over panels as one product
@@ -387,6 +411,4 @@ def kronrod_error(density, w_kronrod, w_gauss, residual=0.0):
     deviation = (jnp.abs(density - mean @ indicator.T) * w_kronrod) @ indicator
     ratio = jnp.minimum(1.0, _ERROR_FACTOR * jnp.abs(kronrod - gauss) / jnp.where(deviation > 0, deviation, 1.0))
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
-    rule = jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)
-    mapped = weighted / np.tile(_W_KRONROD / (2 * count), count)  # g = f dω/dt on the nodes
-    return rule + 2.0 * residual * jnp.sum(jnp.abs(jnp.diff(mapped, axis=-1)), axis=-1)
+    return jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)

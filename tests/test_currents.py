@@ -450,7 +450,7 @@ def test_plain_calls_use_quick_compiles_that_agree_with_the_users_jit(paper_junc
     user = jax.jit(lambda j, m, b: ehpjax.currents(j, m, b), compiler_options={"xla_backend_optimization_level": 3})(
         paper_junction, paper_modes, baths)
     scale = float(max(abs(user.J), abs(user.I)))
-    for name, a in plain.as_dict().items():  # (the estimates carry the placement residual, itself rounding)
+    for name, a in plain.as_dict().items():  # (the estimates differ by rounding: their panel sums nearly cancel)
         atol = 1e-12 * scale if name.endswith("_error") else 1e-17
         np.testing.assert_allclose(a, user.as_dict()[name], rtol=1e-12, atol=atol, err_msg=name)
     monkeypatch.setattr(module, "_QUICK_CPU_OPTIONS", {"xla_no_such_option": 0})
