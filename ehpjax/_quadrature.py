@@ -234,7 +234,7 @@ class FrequencyQuadrature(eqx.Module):
         features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
         t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph)
         omega, jacobian = _stepped_map(t, brackets, cdf, density)
-        half = 0.5 / self.panels
+        half = 0.5 / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         return jax.lax.stop_gradient((omega, w_k, w_g))
@@ -243,8 +243,7 @@ class FrequencyQuadrature(eqx.Module):
         """The rule's levels t (N,) in [0, 1], each one's bracket (``_brackets``), and the mixture's
         CDF and density: what ``_stepped_map`` maps the levels with."""
         cdf, density, omega_max, quantile_rows = self._mixture(features, V_abs, T_e, T_ph)
-        edges = jnp.linspace(0.0, 1.0, self.panels + 1)
-        t = (edges[:-1, None] + 0.5 * (edges[1] - edges[0]) * (1.0 + _NODES)).ravel()
+        t = (jnp.arange(self.panels)[:, None] / self.panels + 0.5 / self.panels * (1.0 + _NODES)).ravel()
         # Bracket each level t between neighbours in the union of the components' quantile rows
         # (the CDF is monotone, so they bracket the root of CDF(ω) = t); the ends, CDF(0) = 0 and
         # CDF(ω_max) = 1, are known.
@@ -252,6 +251,17 @@ class FrequencyQuadrature(eqx.Module):
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
         levels = jnp.concatenate([jnp.zeros(1), cdf(rows), jnp.ones(1)])
         return t, _brackets(points, levels, density(points)[0], self.panels), cdf, density
+
+
+def _householder_move(r, rho, rho1, rho2):
+    """Householder's third-order step for CDF(ω) = t from the residual r = CDF(ω) − t and the
+    density's ρ, ρ′, ρ″ at ω: r (6ρ² − 3rρ′)/(6ρ³ − 6rρρ′ + r²ρ″), or Newton's r/ρ where the
+    denominator strays from 6ρ³ by more than half (far from the root)."""
+    cube = 6.0 * rho * rho * rho
+    denominator = cube - 6.0 * r * rho * rho1 + r * r * rho2
+    trusted = jnp.abs(denominator - cube) <= 0.5 * cube
+    householder = r * (6.0 * rho * rho - 3.0 * r * rho1) / jnp.where(trusted, denominator, 1.0)
+    return jnp.where(trusted, householder, r / rho)
 
 
 def _stepped_map(t, brackets, cdf, density):
@@ -291,18 +301,9 @@ def _stepped_map(t, brackets, cdf, density):
         # step's arithmetic repeated them per use (the Fig-3 sweep 1.1× slower)
         r = materialize(cdf(omega) - t)
         rho, rho1, rho2, rho3 = (materialize(x) for x in density(omega))
-        dr, drho, drho1, drho2 = rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega
-        cube = 6.0 * rho * rho * rho
-        numerator = r * (6.0 * rho * rho - 3.0 * r * rho1)
-        denominator = cube - 6.0 * r * rho * rho1 + r * r * rho2
-        d_numerator = dr * (6.0 * rho * rho - 3.0 * r * rho1) + r * (12.0 * rho * drho - 3.0 * dr * rho1
-                                                                     - 3.0 * r * drho1)
-        d_denominator = (18.0 * rho * rho * drho - 6.0 * (dr * rho * rho1 + r * drho * rho1 + r * rho * drho1)
-                         + 2.0 * r * dr * rho2 + r * r * drho2)
-        trusted = jnp.abs(denominator - cube) <= 0.5 * cube
-        denominator = jnp.where(trusted, denominator, 1.0)
-        move = jnp.where(trusted, numerator / denominator, r / rho)
-        d_move = jnp.where(trusted, (d_numerator - move * d_denominator) / denominator, (dr - move * drho) / rho)
+        # the step and its derivative along t (arithmetic only: forward mode through _householder_move)
+        move, d_move = jax.jvp(_householder_move, (r, rho, rho1, rho2),
+                               (rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega))
         stepped = omega - move
         inside = (stepped > lo) & (stepped < hi)
         return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0),

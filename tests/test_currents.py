@@ -74,6 +74,22 @@ def test_equilibrium_carries_no_current():
         assert np.max(np.abs(np.asarray(x))) < 1e-12 * max(scale, 1.0)
 
 
+def with_warnings(call):
+    """(call()'s result, the messages of the warnings it raised, host callbacks' included)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = jax.block_until_ready(call())
+        jax.effects_barrier()
+    return result, [str(w.message) for w in caught]
+
+
+def assert_accuracy_warnings(messages, result, calls=1):
+    """``calls`` accuracy warnings (one per ``currents`` call of the program) if ``result`` (a
+    ``Currents``) misses the default tolerance, none otherwise."""
+    misses = bool(currents_miss(result.J, result.J_error, result.I, result.I_error, ehpjax.FrequencyQuadrature().rtol))
+    assert len(messages) == calls * misses and all("estimated error" in m for m in messages), messages
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
@@ -87,13 +103,9 @@ def test_second_law_on_random_models(seed, mu_L, mu_R, T_e, T_ph):
     of J and I; the call warns exactly when an estimate misses the tolerance (these ranges reach
     beyond those of docs/physics.md §8: a few random models do)."""
     junction, modes = build(random_arrays(seed, 3, 2))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        c = currents_jit(junction, modes, ehpjax.Baths(mu_L, mu_R, T_e, T_ph))
-    J, J_error, I, I_error = (float(x) for x in (c.J, c.J_error, c.I, c.I_error))
-    misses = bool(currents_miss(J, J_error, I, I_error, ehpjax.FrequencyQuadrature().rtol))
-    warned = [str(w.message) for w in caught]
-    assert len(warned) == misses and all("estimated error" in m for m in warned), warned
+    c, messages = with_warnings(lambda: currents_jit(junction, modes, ehpjax.Baths(mu_L, mu_R, T_e, T_ph)))
+    assert_accuracy_warnings(messages, c)
+    J, J_error, I_error = float(c.J), float(c.J_error), float(c.I_error)
     V = mu_L - mu_R
     quadrature = J_error * (1 / T_e + 1 / T_ph) + I_error * abs(V) / T_e  # σ's error through J and P = IV
     tolerance = 1e-9 * (abs(float(c.P)) / T_e + abs(J) * (1 / T_e + 1 / T_ph)) + 1e-14
@@ -168,18 +180,11 @@ def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper
         ehpjax.Baths(10.0, 10.0, 5.0, 0.05),
     ]
     for baths in cases:
-        with warnings.catch_warnings(record=True) as caught:  # (tiny temperatures: the estimate may miss)
-            warnings.simplefilter("always")
-            c = currents_jit(paper_junction, paper_modes, baths)
+        c, messages = with_warnings(lambda: currents_jit(paper_junction, paper_modes, baths))
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(c))
-        misses = bool(currents_miss(c.J, c.J_error, c.I, c.I_error, ehpjax.FrequencyQuadrature().rtol))
-        assert len(caught) == misses and all("estimated error" in str(w.message) for w in caught), caught
-        with warnings.catch_warnings(record=True) as caught:  # (the same warning, from inside the jit)
-            warnings.simplefilter("always")
-            g = jax.block_until_ready(values_and_jacobian(paper_junction, paper_modes, baths)[1])  # of J and I
-            jax.effects_barrier()
-        # one warning per currents call in the program: the values' and the Jacobian's
-        assert len(caught) == 2 * misses and all("estimated error" in str(w.message) for w in caught), caught
+        assert_accuracy_warnings(messages, c)  # (tiny temperatures: the estimate may miss)
+        (_, g), messages = with_warnings(lambda: values_and_jacobian(paper_junction, paper_modes, baths))
+        assert_accuracy_warnings(messages, c, calls=2)  # (from inside the jit: the values' and the Jacobian's call)
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
 
 
