@@ -34,7 +34,7 @@ from ._errors import EhpjaxError
 from ._checks import is_traced
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature, kronrod_error
+from ._quadrature import FrequencyQuadrature, kronrod_error, node_sum
 from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
@@ -209,8 +209,8 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     occ = jnp.concatenate([occ, jnp.zeros_like(occ[:1])])  # (5, P)
     number_pairs = transmission * (occ[:, None, :] - occ[None, :, :]) / (2 * jnp.pi)  # (5, 5, P)
     energy_pairs = omega * number_pairs
-    N_matrix = number_pairs @ w_kronrod
-    J_matrix = energy_pairs @ w_kronrod
+    N_matrix = node_sum(number_pairs, w_kronrod)
+    J_matrix = node_sum(energy_pairs, w_kronrod)
     N_terminals, J_terminals = jnp.sum(N_matrix, axis=1), jnp.sum(J_matrix, axis=1)
 
     J = -J_terminals[4]
@@ -218,7 +218,7 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     I = sign_I @ N_terminals
 
     def error(density):  # as the lowest order: the rule's and the pole expansion's error
-        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * jnp.abs(density) @ w_kronrod
+        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * node_sum(jnp.abs(density), w_kronrod)
 
     J_error = error(jnp.sum(energy_pairs[4], axis=0))
     I_error = error(sign_I @ jnp.sum(number_pairs, axis=1))

@@ -401,14 +401,23 @@ def kronrod_error(density, w_kronrod, w_gauss):
     against finely refined rules on random models with widths and temperatures down to 1e-3.
     """
     count = density.shape[-1] // 15
-    indicator = np.kron(np.eye(count), np.ones((15, 1)))  # (node, panel): sums over panels as one product
-
-    weighted = density * w_kronrod
-    # K, G and ∫|f| per panel in one product (the weights are positive)
-    sums = jnp.stack([weighted, density * w_gauss, jnp.abs(weighted)], -2) @ indicator
-    kronrod, gauss, absolute = jnp.moveaxis(sums, -2, 0)
-    mean = kronrod / (w_kronrod @ indicator)
-    deviation = (jnp.abs(density - mean @ indicator.T) * w_kronrod) @ indicator
+    panels = density.reshape(density.shape[:-1] + (count, 15))  # (…, panel, node)
+    w_k, w_g = (w.reshape(w.shape[:-1] + (count, 15)) for w in (w_kronrod, w_gauss))
+    weighted = panels * w_k
+    kronrod, gauss, absolute = weighted.sum(-1), (panels * w_g).sum(-1), jnp.abs(weighted).sum(-1)
+    deviation = (jnp.abs(panels - (kronrod / w_k.sum(-1))[..., None]) * w_k).sum(-1)
     ratio = jnp.minimum(1.0, _ERROR_FACTOR * jnp.abs(kronrod - gauss) / jnp.where(deviation > 0, deviation, 1.0))
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
-    return jnp.sum(jnp.maximum(deviation * ratio**_ERROR_EXPONENT, rounding), axis=-1)
+    power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^p, p = 7/4, without XLA CPU's slow pow
+    return jnp.sum(jnp.maximum(deviation * power, rounding), axis=-1)
+
+
+def node_sum(density, weights):
+    """Σ_i density_i · weights_i over the nodes (last axis): a product and a sum, not ``@``.
+
+    Under a vmap, ``density @ weights`` is a matrix product batched over the points, and the panel
+    sums a product with a constant indicator matrix; XLA CPU runs both as small library calls
+    (YNNPACK), each with a fixed cost. A sum over the last axis is one reduction: with the error
+    estimate's panel sums written so (``kronrod_error``), the Fig-3 sweep's error estimates cost
+    half as much (4-panel rule: 0.42 against 0.85 ms of 6.2 ms)."""
+    return jnp.sum(density * weights, axis=-1)
