@@ -21,7 +21,8 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, Float
 
-from ._adaptive import AdaptiveQuadrature, batching_context, chunked, refinable, refine, report, with_derivative
+from ._adaptive import (AdaptiveQuadrature, batching_context, chunked, refinable, refine, report, with_derivative,
+                        with_report)
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -430,11 +431,13 @@ def _any_misses(J, J_err, I, I_err, rtol):
     return jnp.any(currents_miss(J, J_err, I, I_err, rtol, jnp))
 
 
-def report_accuracy(J, J_err, I, I_err, rtol):
-    """Inside a trace: ``_warn_inaccurate`` once per call with the whole batch, on the host
-    only when some point misses the tolerance (``_adaptive.report``)."""
-    report(functools.partial(_warn_inaccurate, rtol=rtol), functools.partial(_any_misses, rtol=rtol),
-           J, J_err, I, I_err)
+def report_accuracy(result, rtol):
+    """Inside a trace: ``result`` (``Currents`` or ``DressedCurrents``), with ``_warn_inaccurate``
+    called once per call with the whole batch, on the host only when some point misses the
+    tolerance (``_adaptive.report``; tied to the result's values, so kept while they are used)."""
+    zero = report(functools.partial(_warn_inaccurate, rtol=rtol), functools.partial(_any_misses, rtol=rtol),
+                  result.J, result.J_error, result.I, result.I_error)
+    return with_report(result, zero)
 
 
 def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
@@ -568,7 +571,7 @@ def _traced_currents(junction, modes, baths, quadrature, line=True, pairs=None, 
     (``_adaptive.report``)."""
     result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs, active)
     if quadrature.warn:
-        report_accuracy(result.J, result.J_error, result.I, result.I_error, quadrature.rtol)
+        result = report_accuracy(result, quadrature.rtol)
     return result
 
 

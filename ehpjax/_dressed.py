@@ -176,7 +176,7 @@ def dressed_currents(
     J, J_error, I, I_error = result.J, result.J_error, result.I, result.I_error
     if is_traced(result):
         if quadrature.warn:
-            report_accuracy(J, J_error, I, I_error, quadrature.rtol)
+            result = report_accuracy(result, quadrature.rtol)
         return result
     raise_if_unstable(result.stable, result.growth_rate, result.unstable_count, "ehpjax.currents(order='dressed')",
                       baths.V)

@@ -295,6 +295,31 @@ def test_default_warns_once_per_batch_under_jit_and_vmap():
         jax.block_until_ready(batched_J(ADAPTIVE)(WIDE))
 
 
+def test_the_warning_is_no_effect_and_is_kept_by_every_use_of_the_result():
+    """The warning's host call is a pure callback tied to the result's values and derivatives
+    (``_adaptive.report``): a traced ``currents`` adds no effect (a program with one leaves JAX's
+    fast dispatch path: the default Fig-3 program was 1.08× slower), and a program that uses
+    only I, or only the gradient of J, still warns."""
+    rule = ehpjax.FrequencyQuadrature(panels=4)
+    junction = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
+
+    def result(gamma_ph):
+        return ehpjax.currents(junction, ehpjax.Modes.single(1.0, gamma_ph), ehpjax.Baths(10.2, 9.8, 0.5, 0.3),
+                               quadrature=rule)
+
+    assert not jax.make_jaxpr(jax.vmap(lambda g: result(g).J))(NARROW_AND_WIDE).effects
+    only_I = jax.jit(jax.vmap(lambda g: result(g).I))
+    only_gradient = jax.jit(jax.vmap(jax.grad(lambda g: result(g).J)))
+    for program in (only_I, only_gradient):
+        with pytest.warns(RuntimeWarning, match="at 2 of 8 points"):
+            jax.block_until_ready(program(NARROW_AND_WIDE))
+            jax.effects_barrier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jax.block_until_ready(only_gradient(WIDE))
+        jax.effects_barrier()
+
+
 def test_the_host_is_called_only_when_a_point_misses_the_tolerance(monkeypatch):
     """The warning's host callback runs behind a device-side test of the whole batch: a batch
     whose every point meets the tolerance makes no host call."""
