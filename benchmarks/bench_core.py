@@ -71,11 +71,16 @@ def interleaved(fns: dict, rounds: int, repeats: dict | None = None) -> dict:
     """Median wall time in seconds of each (warm) fn of ``fns``, measured in alternating rounds:
     every round runs each fn ``repeats[name]`` times (default 1) and keeps the median, and the
     result is the median over rounds. The machine's speed drifts (up to 2× within an hour
-    here), so the methods whose ratio is reported are timed side by side, not minutes apart."""
+    here), so the methods whose ratio is reported are timed side by side, not minutes apart.
+    A fn repeated more than once is first called once untimed in each round: after the NumPy
+    peers' ~0.4 s on one thread, the next compiled program ran 1.5–1.7× slower in all of its
+    repeats (whichever program came next), which made the warning's cost read 1.68×."""
     repeats = repeats or {}
     per_round = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
+            if repeats.get(name, 1) > 1:
+                jax.block_until_ready(fn())
             times = []
             for _ in range(repeats.get(name, 1)):
                 t0 = time.perf_counter()
