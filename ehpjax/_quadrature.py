@@ -71,7 +71,7 @@ _QUANTILES = 5
 _STEPS = 7
 _STEP_FROM = 1e-3
 _ERROR_FACTOR = 20.0  # c of ``kronrod_error`` (QUADPACK uses 200)
-_ERROR_EXPONENT = 1.75  # p of ``kronrod_error`` (QUADPACK uses 1.5)
+# (the exponent p of ``kronrod_error`` is 7/4: QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
 
 
@@ -390,7 +390,7 @@ def kronrod_error(density, w_kronrod, w_gauss):
 
     Per panel, QUADPACK's form with a calibrated factor, plus a rounding floor:
 
-        E = max(D · min(1, (c |K − G| / D)^p), 50 ε ∫|f|),   c = _ERROR_FACTOR, p = _ERROR_EXPONENT,
+        E = max(D · min(1, (c |K − G| / D)^p), 50 ε ∫|f|),   c = _ERROR_FACTOR, p = 7/4,
 
     K and G the 15- and 7-point results, D = ∫ |f − K/L| the panel's absolute deviation
     from its mean (L its length), summed over panels. The exponent p > 1 models a
@@ -408,7 +408,7 @@ def kronrod_error(density, w_kronrod, w_gauss):
     deviation = (jnp.abs(panels - (kronrod / w_k.sum(-1))[..., None]) * w_k).sum(-1)
     ratio = jnp.minimum(1.0, _ERROR_FACTOR * jnp.abs(kronrod - gauss) / jnp.where(deviation > 0, deviation, 1.0))
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
-    power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^p, p = 7/4, without XLA CPU's slow pow
+    power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^(7/4), without XLA CPU's slow pow
     return jnp.sum(jnp.maximum(deviation * power, rounding), axis=-1)
 
 
