@@ -46,6 +46,7 @@ import reference  # noqa: E402
 PAPER = reference.paper_model()  # (H, Γ_L, Γ_R, M, K, η)
 SUMMARY = {}  # workload → numbers for the target table
 NUMPY_REPEAT = 3  # rounds of the NumPy peers' timing (their median is the reference time)
+SETTLE = 0.05  # seconds of untimed calls before a repeated fn is timed (see interleaved)
 
 
 def timed(fn, *args, repeat=7):
@@ -72,15 +73,20 @@ def interleaved(fns: dict, rounds: int, repeats: dict | None = None) -> dict:
     every round runs each fn ``repeats[name]`` times (default 1) and keeps the median, and the
     result is the median over rounds. The machine's speed drifts (up to 2× within an hour
     here), so the methods whose ratio is reported are timed side by side, not minutes apart.
-    A fn repeated more than once is first called once untimed in each round: after the NumPy
-    peers' ~0.4 s on one thread, the next compiled program ran 1.5–1.7× slower in all of its
-    repeats (whichever program came next), which made the warning's cost read 1.68×."""
+    A fn repeated more than once is first called untimed in each round, for at least
+    ``SETTLE`` seconds: after the NumPy peers' ~0.4 s on one thread (or any idle pause), the
+    next compiled program ran 1.5–1.7× slower in all of its repeats (whichever program came
+    next), which made the warning's cost read 1.68×; one untimed call did not always suffice."""
     repeats = repeats or {}
     per_round = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
             if repeats.get(name, 1) > 1:
-                jax.block_until_ready(fn())
+                start = time.perf_counter()
+                while True:
+                    jax.block_until_ready(fn())
+                    if time.perf_counter() - start >= SETTLE:
+                        break
             times = []
             for _ in range(repeats.get(name, 1)):
                 t0 = time.perf_counter()
