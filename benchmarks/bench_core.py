@@ -129,14 +129,16 @@ def bench_fig3():
     default, args, (mu, T_e, T_ph) = fig3_sweep()
     compile_s, _ = timed(default, *args, repeat=1)  # the first call; warm times below, side by side
     J_jax = np.asarray(default(*args))
-    # fixed rules: the 10-panel rule with and without its warning, and the 4-panel one; the
-    # warning reads J, I and their error estimates, while a program returning only J skips the
-    # estimates (XLA drops unused work), so the like-for-like comparison returns them too
-    fixed_rules = {"fixed": fig3_sweep(ehpjax.FrequencyQuadrature())[0],
+    # other rules: the 10-panel rule with and without its warning, the 4-panel one, and the
+    # default adaptive rule without its warning (it computes the estimates for its own choice).
+    # The 10-panel rule's warning reads J, I and their error estimates, while a program returning
+    # only J skips the estimates (XLA drops unused work), so the like-for-like comparison returns them too
+    rules = {"fixed": fig3_sweep(ehpjax.FrequencyQuadrature())[0],
                    "quiet": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))[0],
                    "estimates": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False), with_errors=True)[0],
-                   "coarse": fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))[0]}
-    for fn in fixed_rules.values():
+                   "coarse": fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))[0],
+                   "default_quiet": fig3_sweep(ehpjax.AdaptiveQuadrature(fine=ehpjax.FrequencyQuadrature(warn=False)))[0]}
+    for fn in rules.values():
         jax.block_until_ready(fn(*args))  # compile
 
     def adaptive():  # ehpjax.sweep
@@ -155,10 +157,10 @@ def bench_fig3():
     # every row side by side, each fn having run once above (the machine's speed drifts; rows
     # timed minutes apart are not comparable)
     t = interleaved({"default": lambda: default(*args), "sweep": adaptive, "np": numpy_general,
-                     "np2": numpy_two_level, **{name: (lambda fn=fn: fn(*args)) for name, fn in fixed_rules.items()}},
-                    rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3, **dict.fromkeys(fixed_rules, 3)})
+                     "np2": numpy_two_level, **{name: (lambda fn=fn: fn(*args)) for name, fn in rules.items()}},
+                    rounds=NUMPY_REPEAT + 2, repeats={"default": 3, "sweep": 3, **dict.fromkeys(rules, 3)})
     jax_s, sweep_s, np_s, np2_s = t["default"], t["sweep"], t["np"], t["np2"]
-    fixed_s, quiet_s, estimates_s, coarse_s = (t[name] for name in fixed_rules)
+    fixed_s, quiet_s, estimates_s, coarse_s, default_quiet_s = (t[name] for name in rules)
 
     spots = [0, 37, 150, 252, 303, 404, 470, 504]
     refs = np.array([reference.currents_ref(*PAPER, mu[i], mu[i], T_e[i], T_ph[i])["J"] for i in spots])
@@ -171,6 +173,7 @@ def bench_fig3():
     row("ehpjax panels=4 (60 nodes)", f"{coarse_s:.3f}", f"{np2_s / coarse_s:.1f}x", "")
     row("ehpjax.sweep", f"{sweep_s:.3f}", f"{np2_s / sweep_s:.1f}x", f"{rel_err(J_sweep[spots], refs):.1e}")
     row("ehpjax compile (default)", f"{compile_s:.2f}", "", "")
+    row("warning cost: default / its rule without warning", f"{jax_s / default_quiet_s:.2f}", "", "")
     row("warning cost: FrequencyQuadrature() / warn=False", f"{fixed_s / quiet_s:.2f}", "", "")
     row("  the same, warn=False also returning the estimates", f"{fixed_s / estimates_s:.2f}", "", "")
     SUMMARY["fig3"] = dict(np=np_s, np2=np2_s, default=jax_s, sweep=sweep_s)
