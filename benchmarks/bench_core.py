@@ -134,10 +134,10 @@ def bench_fig3():
     # The 10-panel rule's warning reads J, I and their error estimates, while a program returning
     # only J skips the estimates (XLA drops unused work), so the like-for-like comparison returns them too
     rules = {"fixed": fig3_sweep(ehpjax.FrequencyQuadrature())[0],
-                   "quiet": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))[0],
-                   "estimates": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False), with_errors=True)[0],
-                   "coarse": fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))[0],
-                   "default_quiet": fig3_sweep(ehpjax.AdaptiveQuadrature(fine=ehpjax.FrequencyQuadrature(warn=False)))[0]}
+             "quiet": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False))[0],
+             "estimates": fig3_sweep(ehpjax.FrequencyQuadrature(warn=False), with_errors=True)[0],
+             "coarse": fig3_sweep(ehpjax.FrequencyQuadrature(panels=4, warn=False))[0],
+             "default_quiet": fig3_sweep(ehpjax.AdaptiveQuadrature(fine=ehpjax.FrequencyQuadrature(warn=False)))[0]}
     for fn in rules.values():
         jax.block_until_ready(fn(*args))  # compile
 
