@@ -65,7 +65,7 @@ def two_level_point(eps, gamma_L, gamma_R, m, K, eta, mu_L, mu_R, T_e, T_ph):
     return H, gL, gR, M, np.array([[K]]), np.array([[eta]]), mu_L, mu_R, T_e, T_ph
 
 
-# Two points of the promised range (from 20 000 random ones, seeds 7 and 9 of ``random_point``): a
+# Two points of the domain above (from 20 000 random ones, seeds 7 and 9 of ``random_point``): a
 # cold phonon bath at a large bias, where the 10-panel results of I missed the tolerance by 1.8× and
 # 4.1× while their estimates said 0.32× and 0.07× of it, and neither J's estimate flagged the
 # point, with the error estimate's factor c = 20 (docs/physics.md §5: it is 30 since).
