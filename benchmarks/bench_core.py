@@ -83,10 +83,8 @@ def interleaved(fns: dict, rounds: int, repeats: dict | None = None) -> dict:
         for name, fn in fns.items():
             if repeats.get(name, 1) > 1:
                 start = time.perf_counter()
-                while True:
+                while time.perf_counter() - start < SETTLE:
                     jax.block_until_ready(fn())
-                    if time.perf_counter() - start >= SETTLE:
-                        break
             times = []
             for _ in range(repeats.get(name, 1)):
                 t0 = time.perf_counter()

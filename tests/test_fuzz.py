@@ -129,6 +129,17 @@ def within(value, ref, rtol=1e-6):
     return np.abs(value - ref) <= rtol * np.maximum(np.abs(ref), 1e-4)
 
 
+def verdict(results, reference_results):
+    """(accurate, flagged) per point of ``results`` (points, 4) against ``reference_results``: within
+    the tolerance of the reference, its own estimate added to the distance; or flagged by its estimate."""
+    J, J_err, I, I_err = results.T
+    J_ref, J_ref_err, I_ref, I_ref_err = reference_results.T
+    tol_J, tol_I = (1e-6 * np.maximum(np.abs(x), 1e-4) for x in (J_ref, I_ref))
+    accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
+    flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
+    return accurate, flagged
+
+
 def test_every_default_result_is_accurate_or_flagged(fuzz):
     _, rules, fine = fuzz
     J_ref, J_ref_err, I_ref, I_ref_err = fine.T
@@ -137,9 +148,7 @@ def test_every_default_result_is_accurate_or_flagged(fuzz):
     # to the distance: "accurate" is a bound, not a guess.
     assert np.all(J_ref_err <= tol_J) and np.all(I_ref_err <= tol_I)
     for rule, results in zip(RULES, rules):
-        J, J_err, I, I_err = results.T
-        accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
-        flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
+        accurate, flagged = verdict(results, fine)
         silent = ~accurate & ~flagged
         assert not np.any(silent), f"{rule}: silent misses at points {np.flatnonzero(silent)}"
         assert np.all(np.isfinite(results))
@@ -178,9 +187,7 @@ def test_beyond_the_promised_range_every_result_is_accurate_or_flagged():
         tol_J, tol_I = (1e-6 * np.maximum(np.abs(x), 1e-4) for x in (J_ref, I_ref))
         trusted = (J_ref_err <= 0.01 * tol_J) & (I_ref_err <= 0.01 * tol_I)
         for rule, results in zip(RULES, rules):
-            J, J_err, I, I_err = results.T
-            accurate = (np.abs(J - J_ref) + J_ref_err <= tol_J) & (np.abs(I - I_ref) + I_ref_err <= tol_I)
-            flagged = misses_tolerance(J, J_err, 1e-6) | misses_tolerance(I, I_err, 1e-6)
+            accurate, flagged = verdict(results, fine)
             silent = trusted & ~accurate & ~flagged
             assert not np.any(silent), f"{rule}: silent misses at points {chosen[silent]}"
             judged[rule] += int(np.sum(trusted & ~flagged))
