@@ -596,7 +596,7 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     # the errors of J and I together: the rule's (``kronrod_error``) and the pole expansion's (relative)
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
-    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss)
+    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, shared=True)
                         + poles.error * node_sum(jnp.abs(densities), w_kronrod))
     return _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                      J_error, I_error)

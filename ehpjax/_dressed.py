@@ -217,11 +217,10 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0, 0.0])
     I = sign_I @ N_terminals
 
-    def error(density):  # as the lowest order: the rule's and the pole expansion's error
-        return kronrod_error(density, w_kronrod, w_gauss) + poles.error * node_sum(jnp.abs(density), w_kronrod)
-
-    J_error = error(jnp.sum(energy_pairs[4], axis=0))
-    I_error = error(sign_I @ jnp.sum(number_pairs, axis=1))
+    # as the lowest order: the rule's and the pole expansion's error, J's and I's together
+    densities = jnp.stack([jnp.sum(energy_pairs[4], axis=0), sign_I @ jnp.sum(number_pairs, axis=1)])
+    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, shared=True)
+                        + poles.error * node_sum(jnp.abs(densities), w_kronrod))
     P = I * V
     sigma = (P - J) / baths.T_e + J / baths.T_ph
     return DressedCurrents(
