@@ -62,14 +62,18 @@ _OFFSETS = (1.0 + _NODES) / 2  # where a panel's nodes lie in it, ascending, in 
 # Quantile-row points per component for bracketing the inverse CDF (5: the 96 rows of the paper's
 # model cost the CDF at 60 points; with 8, the Fig-3 sweep was 1.05–1.08× slower).
 _QUANTILES = 5
-# Householder steps of the map (``_stepped_map``) until one starts from a residual max |CDF(ω) − t| ≤
-# _STEP_FROM, at most _STEPS. A step leaves ~K r⁴: from the Hermite start, one step met every level of
-# the Fig-3 sweep to 7.7e-13 and of 505 random two-level junctions to 1.5e-14 (4 panels). On 2000
-# random mixtures of 6 resonances with half-widths and temperatures down to 1e-3: 1–6 steps (2 for
-# most), residuals left up to 2.5e-4 (median 1e-14). The weights are exact for the map used
-# whatever its residual, which only decides how closely the nodes follow the mixture.
+# Householder steps of the map (``_stepped_map``) until the residual |CDF(ω) − t| a step leaves is
+# bounded by _MAP_TOL at every node (``_residual_left``, trusted from |r| ≤ _STEP_FROM), at most _STEPS.
+# A step leaves ~K r⁴: from the Hermite start, one step met every level of the Fig-3 sweep to 7.7e-13
+# and of 505 random two-level junctions to 1.5e-14 (4 panels), and these still take one step. The
+# weights are exact for the map used, but a node left behind its neighbours makes the map unsmooth
+# (docs/physics.md §5): stopped once a step had started from max |r| ≤ 1e-3, one node of a narrow
+# mode's panel kept 1.1e-7 (the others 1e-16) and the 40-panel rule there missed J by 9× the
+# tolerance, unflagged. On 600 random mixtures of up to 8 resonances with half-widths and
+# temperatures down to 1e-3 (7, 10 and 40 panels) the residuals are now at most 4e-12.
 _STEPS = 7
 _STEP_FROM = 1e-3
+_MAP_TOL = 1e-11
 _ERROR_FACTOR = 30.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 # (the exponent p of ``kronrod_error`` is 7/4: QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
@@ -278,14 +282,15 @@ def _stepped_map(t, brackets, cdf, density):
         ω → ω − r (6ρ² − 3rρ′)/(6ρ³ − 6rρρ′ + r²ρ″),   r = CDF(ω) − t,  ρ, ρ′, ρ″ at ω
 
     (Newton's step r/ρ where the denominator strays from 6ρ³ by more than half; each result kept
-    inside the bracket), until a step starts from a residual max |r| ≤ ``_STEP_FROM`` (or after
-    ``_STEPS``). φ' is carried through the steps by the chain rule (dr/dt = ρ ω' − 1,
-    dρ^(k)/dt = ρ^(k+1) ω'), so the weights are exact for the map used, whether or not its steps
-    met the levels: φ meets the knots exactly (r = 0 there) and joins them smoothly (a step leaves
-    φ − CDF⁻¹ = O((ω − CDF⁻¹)⁴), and the start is off by O((t − knot)²) near a knot).
-    Computing φ' instead of checking the last step's residual saves a pass over the nodes: from
-    the Hermite start one step suffices for the Fig-3 sweep (its default program 1.12× faster, the
-    fixed 4- and 10-panel rules 1.17× and 1.12×)."""
+    inside the bracket), until the residual a step leaves is bounded by ``_MAP_TOL`` at every node
+    (``_residual_left``; or after ``_STEPS``). φ' is carried through the steps by the chain rule
+    (dr/dt = ρ ω' − 1, dρ^(k)/dt = ρ^(k+1) ω'), so the weights are exact for the map used; and
+    with every node brought to its level, the map is smooth: φ meets the knots exactly (r = 0
+    there) and joins them smoothly (a step leaves φ − CDF⁻¹ = O((ω − CDF⁻¹)⁴), and the start is
+    off by O((t − knot)²) near a knot). Bounding the residual a step leaves, instead of checking
+    it after the step, saves a pass over the nodes: from the Hermite start one step suffices for
+    the Fig-3 sweep (its default program 1.12× faster, the fixed 4- and 10-panel rules 1.17× and
+    1.12×)."""
     lo, hi, f_lo, f_hi, rho_lo, rho_hi = brackets
     width = jnp.where(hi > lo, hi - lo, 1.0)
     rise = jnp.where(f_hi > f_lo, f_hi - f_lo, 1.0)
@@ -310,13 +315,29 @@ def _stepped_map(t, brackets, cdf, density):
                                (rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega))
         stepped = omega - move
         inside = (stepped > lo) & (stepped < hi)
+        left = _residual_left(r, rho, rho1, rho2, rho3)
         return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0),
-                jnp.max(jnp.abs(r)))
+                jnp.max(jnp.where(inside, left, jnp.inf)))
 
     begin = (0, start, width * d_shape * ds, jnp.full((), jnp.inf, t.dtype))
-    _, omega, d_omega, _ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[3] > _STEP_FROM),
+    _, omega, d_omega, _ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[3] > _MAP_TOL),
                                               step, begin)
     return omega, d_omega
+
+
+def _residual_left(r, rho, rho1, rho2, rho3):
+    """A bound on the residual |CDF(ω) − t| that a step from residual r leaves: Householder's
+    fourth-order step leaves the error e' ≈ (c₂³ − 2c₂c₃ + c₄) e⁴ of e = r/ρ (c_k = F^(k)/(k! F′),
+    F the CDF: c₂ = ρ′/2ρ, c₃ = ρ″/6ρ, c₄ = ρ‴/24ρ), so ρ |e'| ≤ (|c₂|³ + 2|c₂c₃| + |c₄|) r⁴/ρ³ —
+    where that asymptotic form holds: r small (``_STEP_FROM``) and the step Householder's, not the
+    Newton step ``_householder_move`` falls back to; else infinite (another step)."""
+    inv = 1.0 / rho
+    c2, c3, c4 = 0.5 * jnp.abs(rho1) * inv, jnp.abs(rho2) * inv / 6.0, jnp.abs(rho3) * inv / 24.0
+    r2 = r * r
+    bound = (c2 * c2 * c2 + 2.0 * c2 * c3 + c4) * r2 * r2 * inv * inv * inv
+    cube = 6.0 * rho * rho * rho
+    householder = jnp.abs(r * r * rho2 - 6.0 * r * rho * rho1) <= 0.5 * cube  # (as in ``_householder_move``)
+    return jnp.where((jnp.abs(r) <= _STEP_FROM) & householder, bound, jnp.inf)
 
 
 QUIET = FrequencyQuadrature(warn=False)  # the default rule without the warning
