@@ -315,9 +315,9 @@ def _stepped_map(t, brackets, cdf, density):
                                (rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega))
         stepped = omega - move
         inside = (stepped > lo) & (stepped < hi)
-        left = _residual_left(r, rho, rho1, rho2, rho3)
-        return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0),
-                jnp.max(jnp.where(inside, left, jnp.inf)))
+        # (a step past the bracket, clipped to its edge, left an unknown residual: another step)
+        left = jnp.where((stepped >= lo) & (stepped <= hi), _residual_left(r, rho, rho1, rho2, rho3), jnp.inf)
+        return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0), jnp.max(left))
 
     begin = (0, start, width * d_shape * ds, jnp.full((), jnp.inf, t.dtype))
     _, omega, d_omega, _ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[3] > _MAP_TOL),
