@@ -8,7 +8,7 @@ import pytest
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
-from ehpjax._quadrature import _NODES, _W_KRONROD, _running, _stepped_map, kronrod_error
+from ehpjax._quadrature import _NODES, _W_GAUSS, _W_KRONROD, _running, _stepped_map, kronrod_error
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -92,6 +92,19 @@ def test_rule_integrates_resonances_and_thermal_tails(seed):
             assert error <= max(estimate, 1e-13 * value), (panels, error, estimate)
             if panels == 40:
                 assert error <= 1e-7 * value
+
+
+def test_a_flat_integrand_on_a_steep_map_is_estimated_at_least_its_kronrod_gauss_difference():
+    """f flat in ω on a panel whose node density falls steeply (a cold bath's first panel): D, the
+    deviation from the mean in ω, vanishes, while K − G (the rule's error on the map's derivative)
+    does not. The estimate is at least |K − G| (capped at D it was the rounding floor)."""
+    slope = np.exp(-8.0 * (1.0 + _NODES))  # φ'(t) on the panel
+    w_k, w_g = 0.5 * _W_KRONROD * slope, 0.5 * _W_GAUSS * slope
+    difference = None
+    for f in (np.full(15, 2.0), 2.0 + 1e-12 * _NODES):  # exactly flat, and nearly
+        difference = abs(w_k @ f - w_g @ f)
+        assert difference > 1e-5 * (w_k @ f)
+        assert float(kronrod_error_jit(f, w_k, w_g)) >= (1 - 1e-9) * difference  # (K − G cancels: rounding)
 
 
 @pytest.mark.parametrize("setting", [
