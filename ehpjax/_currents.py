@@ -593,13 +593,19 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     number_density = transmission * occupation / (2 * jnp.pi)  # (4, P)
     energy_density = omega * number_density
 
-    # the errors of J and I together: the rule's (``kronrod_error``) and the pole expansion's (relative)
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
-    densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
-    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, shared=True)
-                        + poles.error * node_sum(jnp.abs(densities), w_kronrod))
+    J_error, I_error = integral_errors(jnp.stack([_channel_total(energy_density), _charge(number_density)]),
+                                       w_kronrod, w_gauss, poles)
     return _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                      J_error, I_error)
+
+
+def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion):
+    """Estimated errors of the ω integrals of ``densities`` (rows: J's and I's densities on the
+    rule's nodes): the rule's (``kronrod_error``, the rows sharing each panel's ratio) and the
+    pole expansion's (relative)."""
+    return kronrod_error(densities, w_kronrod, w_gauss, shared=True) + poles.error * node_sum(jnp.abs(densities),
+                                                                                              w_kronrod)
 
 
 def _channel_total(x):

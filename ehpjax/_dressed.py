@@ -28,13 +28,13 @@ from jaxtyping import Array, Bool, Float, Int
 from ._bosons import mode_poles
 from ._compiled import compiled
 from ._currents import (_MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current,
-                        report_accuracy)
+                        integral_errors, report_accuracy)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature, kronrod_error, node_sum
+from ._quadrature import FrequencyQuadrature, node_sum
 from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
@@ -217,10 +217,8 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     sign_I = jnp.array([0.0, 0.0, -1.0, 1.0, 0.0])
     I = sign_I @ N_terminals
 
-    # as the lowest order: the rule's and the pole expansion's error, J's and I's together
-    densities = jnp.stack([jnp.sum(energy_pairs[4], axis=0), sign_I @ jnp.sum(number_pairs, axis=1)])
-    J_error, I_error = (kronrod_error(densities, w_kronrod, w_gauss, shared=True)
-                        + poles.error * node_sum(jnp.abs(densities), w_kronrod))
+    J_error, I_error = integral_errors(jnp.stack([jnp.sum(energy_pairs[4], axis=0),
+                                                  sign_I @ jnp.sum(number_pairs, axis=1)]), w_kronrod, w_gauss, poles)
     P = I * V
     sigma = (P - J) / baths.T_e + J / baths.T_ph
     return DressedCurrents(

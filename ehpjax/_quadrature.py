@@ -261,13 +261,19 @@ class FrequencyQuadrature(eqx.Module):
         return t, _brackets(points, levels, density(points)[0], self.panels), cdf, density
 
 
+def _householder_denominator(r, rho, rho1, rho2):
+    """(6ρ³ − 6rρρ′ + r²ρ″, whether Householder's step is trusted there: the denominator within
+    half of 6ρ³, near the root)."""
+    cube = 6.0 * rho * rho * rho
+    denominator = cube - 6.0 * r * rho * rho1 + r * r * rho2
+    return denominator, jnp.abs(denominator - cube) <= 0.5 * cube
+
+
 def _householder_move(r, rho, rho1, rho2):
     """Householder's third-order step for CDF(ω) = t from the residual r = CDF(ω) − t and the
     density's ρ, ρ′, ρ″ at ω: r (6ρ² − 3rρ′)/(6ρ³ − 6rρρ′ + r²ρ″), or Newton's r/ρ where the
-    denominator strays from 6ρ³ by more than half (far from the root)."""
-    cube = 6.0 * rho * rho * rho
-    denominator = cube - 6.0 * r * rho * rho1 + r * r * rho2
-    trusted = jnp.abs(denominator - cube) <= 0.5 * cube
+    step is not trusted (``_householder_denominator``: far from the root)."""
+    denominator, trusted = _householder_denominator(r, rho, rho1, rho2)
     householder = r * (6.0 * rho * rho - 3.0 * r * rho1) / jnp.where(trusted, denominator, 1.0)
     return jnp.where(trusted, householder, r / rho)
 
@@ -335,8 +341,7 @@ def _residual_left(r, rho, rho1, rho2, rho3):
     c2, c3, c4 = 0.5 * jnp.abs(rho1) * inv, jnp.abs(rho2) * inv / 6.0, jnp.abs(rho3) * inv / 24.0
     r2 = r * r
     bound = (c2 * c2 * c2 + 2.0 * c2 * c3 + c4) * r2 * r2 * inv * inv * inv
-    cube = 6.0 * rho * rho * rho
-    householder = jnp.abs(r * r * rho2 - 6.0 * r * rho * rho1) <= 0.5 * cube  # (as in ``_householder_move``)
+    _, householder = _householder_denominator(r, rho, rho1, rho2)
     return jnp.where((jnp.abs(r) <= _STEP_FROM) & householder, bound, jnp.inf)
 
 
