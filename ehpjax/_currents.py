@@ -21,8 +21,8 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, Float
 
-from ._adaptive import (AdaptiveQuadrature, batching_context, chunked, refinable, refine, report, with_derivative,
-                        with_report)
+from ._adaptive import (WHOLE, AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine, report,
+                        with_derivative, with_report)
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -451,7 +451,7 @@ def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
             f"ehpjax.currents: the frequency quadrature may miss the requested accuracy at "
             f"{int(np.sum(missed))} of {missed.size} points (worst estimated error of J "
             f"{worst_J:.1e}, of I {worst_I:.1e}, relative to max(|value|, {ERROR_FLOOR:g}); tolerance {rtol:g}). "
-            "Use more panels, e.g. quadrature=FrequencyQuadrature(panels=32).",
+            "Use more panels, e.g. quadrature=FrequencyQuadrature(panels=100).",
             RuntimeWarning,
             stacklevel=stacklevel,
         )
@@ -468,9 +468,11 @@ def currents(
     """Heat, boson-number and charge currents (docs/physics.md §5) at lowest order (paper Eq. 8).
 
     quadrature: the ω rule. The default (``AdaptiveQuadrature``) computes every point with
-    a 4-panel rule and recomputes with the 10-panel rule those whose error estimate is not
-    well below 1e-6 · max(|x|, 1e-4); a ``FrequencyQuadrature`` is used as given. A warning
-    names the points whose final estimate misses the tolerance.
+    a 4-panel rule, recomputes with the 10-panel rule those whose error estimate is not
+    well below 1e-6 · max(|x|, 1e-4), and with 40 panels those whose 10-panel estimate misses
+    it; a ``FrequencyQuadrature`` is used as given. A warning names the points whose final
+    estimate misses the tolerance. (Derivatives, and the values that come with them, are
+    the 10-panel rule's.)
 
     order: "lowest" (the paper's Eq. 8, the default) or "dressed" (modes dressed by the
     e-bath, docs/physics.md §9; returns a ``DressedCurrents`` with the same fields and more;
@@ -542,6 +544,12 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         computed = dataclasses.replace(rule, warn=QUIET.warn, rtol=QUIET.rtol, **({} if blocks else {"block": None}))
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
+    def on_part(rule, blocks=True):  # the same on a part of the rule's range (``_adaptive.refine``)
+        return lambda part, *a: on(rule, blocks)(*a, part=part)
+
+    def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the parts' sums: one result
+        return _assemble(sums.J_channels, sums.N_channels, I_elastic, baths, sums.J_error, sums.I_error)
+
     # A known junction's few pairs on every node at once where nothing is differentiated, the
     # derivatives in blocks: blocks pay off for the per-node arrays of every pair (a traced junction:
     # 1.6× faster with them) and in the backward pass (the Fig-3 gradient 1.37× faster). Without them,
@@ -550,9 +558,11 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     values_in_blocks = pairs is None
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
-        result = refine(on(quadrature.coarse, values_in_blocks), on(fixed, values_in_blocks),
+        finer = Finer(quadrature.parts, combined, functools.partial(_misses, rtol=quadrature.rtol))
+        result = refine(on(quadrature.coarse, values_in_blocks), on_part(fixed, values_in_blocks),
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                        args, quadrature.refine_fraction, active, derivative=on(fixed))
+                        args, quadrature.refine_fraction, active, derivative=functools.partial(on_part(fixed), WHOLE),
+                        finer=finer if quadrature.parts > 1 else None)
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
         result = _lowest_order(*args, quadrature, pairs)
@@ -579,13 +589,14 @@ _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, ch
 
 
 def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
-                  quadrature: FrequencyQuadrature, pairs=None) -> Currents:
+                  quadrature: FrequencyQuadrature, pairs=None, part=WHOLE) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
-    ``pairs``: see ``_transmission``)."""
+    ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
+    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's)."""
     omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
-                                                 baths.T_e, baths.T_ph)
+                                                 baths.T_e, baths.T_ph, part)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)

@@ -233,32 +233,36 @@ class FrequencyQuadrature(eqx.Module):
 
         return cdf, density, omega_max, quantile_rows
 
-    def nodes(self, features, V_abs, T_e, T_ph):
+    def nodes(self, features, V_abs, T_e, T_ph, part=(0.0, 1.0)):
         """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels: the rule's levels t in
         [0, 1] mapped by ω = φ(t) (``_stepped_map``), the weights multiplied by φ'(t).
 
         features: (centres, half-widths, weights) of the resonances of the integrand.
+        part: (t₀, t₁), the panels cut only [t₀, t₁] of [0, 1], so that the rule integrates over
+            [φ(t₀), φ(t₁)] (traced: the parts of a finer rule on the same nodes' code).
         """
-        features, V_abs, T_e, T_ph = jax.lax.stop_gradient((features, V_abs, T_e, T_ph))
-        t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph)
+        features, V_abs, T_e, T_ph, part = jax.lax.stop_gradient((features, V_abs, T_e, T_ph, part))
+        t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part)
         omega, jacobian = _stepped_map(t, brackets, cdf, density)
-        half = 0.5 / self.panels  # (a panel's half-width in t)
+        half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         return jax.lax.stop_gradient((omega, w_k, w_g))
 
-    def _levels(self, features, V_abs, T_e, T_ph):
-        """The rule's levels t (N,) in [0, 1], each one's bracket (``_brackets``), and the mixture's
-        CDF and density: what ``_stepped_map`` maps the levels with."""
+    def _levels(self, features, V_abs, T_e, T_ph, part=(0.0, 1.0)):
+        """The rule's levels t (N,) in [t₀, t₁] = ``part`` of [0, 1], each one's bracket
+        (``_brackets``), and the mixture's CDF and density: what ``_stepped_map`` maps the levels with."""
         cdf, density, omega_max, quantile_rows = self._mixture(features, V_abs, T_e, T_ph)
-        t = (jnp.arange(self.panels)[:, None] / self.panels + 0.5 / self.panels * (1.0 + _NODES)).ravel()
+        start, length = part[0], part[1] - part[0]
+        t = start + length * (jnp.arange(self.panels)[:, None] / self.panels
+                              + 0.5 / self.panels * (1.0 + _NODES)).ravel()
         # Bracket each level t between neighbours in the union of the components' quantile rows
         # (the CDF is monotone, so they bracket the root of CDF(ω) = t); the ends, CDF(0) = 0 and
         # CDF(ω_max) = 1, are known.
         rows = quantile_rows((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES).ravel()
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
         levels = jnp.concatenate([jnp.zeros(1), cdf(rows), jnp.ones(1)])
-        return t, _brackets(points, levels, density(points)[0], self.panels), cdf, density
+        return t, _brackets(points, levels, density(points)[0], self.panels, start, length), cdf, density
 
 
 def _householder_denominator(r, rho, rho1, rho2):
@@ -374,10 +378,11 @@ def _over_components(term, *coefficients):
     return jax.tree_util.tree_map(lambda *parts: sum(parts), *terms)
 
 
-def _brackets(points, levels, rhos, panels):
-    """For the ascending levels t (15·``panels``,) of ``nodes``, the nearest of ``points`` below and
-    above each root of CDF(ω) = t, with their CDF values ``levels`` and densities ``rhos``:
-    (lo, hi, CDF(lo), CDF(hi), ρ(lo), ρ(hi)), each (15·panels,), CDF(lo) ≤ t < CDF(hi).
+def _brackets(points, levels, rhos, panels, start=0.0, length=1.0):
+    """For the ascending levels t (15·``panels``,) of ``nodes`` on [start, start + length], the
+    nearest of ``points`` below and above each root of CDF(ω) = t, with their CDF values ``levels``
+    and densities ``rhos``: (lo, hi, CDF(lo), CDF(hi), ρ(lo), ρ(hi)), each (15·panels,),
+    CDF(lo) ≤ t < CDF(hi).
 
     Without sorting (see the bins below): point e lies below the roots of the levels
     t_i ≥ CDF(e), i.e. of i ≥ c_e = #{j : t_j < CDF(e)}, so lo_i is the point of largest level
@@ -386,7 +391,7 @@ def _brackets(points, levels, rhos, panels):
     level's bits (monotone for levels ≥ 0) above its index, so that the maximum also names it.
     """
     count = 15 * panels
-    scaled = levels * panels
+    scaled = (levels - start) * (panels / length)  # (a level below the part: bin 0; above: bin ``count``)
     panel = jnp.clip(jnp.floor(scaled), 0, panels - 1)
     c = 15 * panel.astype(jnp.int32) + jnp.sum((scaled - panel)[:, None] > _OFFSETS, axis=-1, dtype=jnp.int32)
     bits = max(1, int(np.ceil(np.log2(points.shape[0]))))

@@ -83,11 +83,15 @@ def with_warnings(call):
     return result, [str(w.message) for w in caught]
 
 
+def misses(result):
+    """Whether ``result`` (a ``Currents``) misses the default tolerance by its estimates."""
+    return bool(currents_miss(result.J, result.J_error, result.I, result.I_error, ehpjax.FrequencyQuadrature().rtol))
+
+
 def assert_accuracy_warnings(messages, result, calls=1):
     """``calls`` accuracy warnings (one per ``currents`` call of the program) if ``result`` (a
     ``Currents``) misses the default tolerance, none otherwise."""
-    misses = bool(currents_miss(result.J, result.J_error, result.I, result.I_error, ehpjax.FrequencyQuadrature().rtol))
-    assert len(messages) == calls * misses and all("estimated error" in m for m in messages), messages
+    assert len(messages) == calls * misses(result) and all("estimated error" in m for m in messages), messages
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,7 +188,10 @@ def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(c))
         assert_accuracy_warnings(messages, c)  # (tiny temperatures: the estimate may miss)
         (_, g), messages = with_warnings(lambda: values_and_jacobian(paper_junction, paper_modes, baths))
-        assert_accuracy_warnings(messages, c, calls=2)  # (from inside the jit: the values' and the Jacobian's call)
+        # one warning from each call that misses: the values' and the Jacobian's, whose values (from inside
+        # the jit) are those of the default rule's derivatives, the fine rule's
+        fine = currents_jit(paper_junction, paper_modes, baths, quadrature=FINE)
+        assert len(messages) == misses(c) + misses(fine) and all("estimated error" in m for m in messages), messages
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
 
 
@@ -256,7 +263,7 @@ def test_node_blocks_change_neither_values_nor_gradients(block):
 # The default rule (AdaptiveQuadrature): 4 panels, 10 where the estimate is not well inside the
 # tolerance; under vmap the refinement is a batch-level pass and the warning one host call.
 # Every batch below has 8 points (nested: 2 × 4), so that each rule compiles once for the module.
-NARROW_AND_WIDE = jnp.array([1e-3, 0.5, 0.2, 2e-3, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 1e-3 and 2e-3 miss 1e-6 even at 10 panels
+NARROW_AND_WIDE = jnp.array([3e-4, 0.5, 0.2, 5e-4, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 3e-4 and 5e-4 miss 1e-6 even at 40 panels
 WIDE = jnp.array([0.5, 0.2, 0.5, 0.2, 0.3, 0.4, 0.5, 0.2])
 
 
@@ -414,11 +421,56 @@ def test_refine_takes_its_derivatives_from_the_given_rule():
     from ehpjax._adaptive import refine
 
     def f(x):
-        return refine(lambda x: x**2, lambda x: x**2 + 1.0, lambda r: r > 4.0, (x,), derivative=lambda x: 3.0 * x)
+        return refine(lambda x: x**2, lambda part, x: x**2 + 1.0, lambda r: r > 4.0, (x,), derivative=lambda x: 3.0 * x)
 
     np.testing.assert_allclose([f(1.0), f(3.0)], [1.0, 10.0])  # (3² = 9 misses: the fine rule)
     np.testing.assert_allclose(jax.grad(f)(1.0), 3.0)
     np.testing.assert_allclose(jax.jit(jax.vmap(jax.grad(f)))(jnp.array([1.0, 3.0])), [3.0, 3.0])
+
+
+def test_refine_recomputes_on_parts_where_the_fine_rule_still_misses():
+    """``refine``'s third pass: where the fine result still misses, the fine rule on each of the
+    parts of its range, their results summed and combined; the same for one point and under vmap,
+    with buffers of one entry (several passes, entries of one point in one buffer) or of all."""
+    from ehpjax._adaptive import Finer, refine
+
+    def coarse(x):
+        return {"value": x, "parts": jnp.zeros(())}
+
+    def fine(part, x):  # additive over parts: (t₁ − t₀) x, and one per part
+        return {"value": (part[1] - part[0]) * x, "parts": jnp.ones(())}
+
+    finer = Finer(3, lambda sums, x: {"value": sums["value"] + 100.0, "parts": sums["parts"]},
+                  lambda result: result["value"] > 2.0)
+    xs = jnp.array([0.5, 1.5, 3.0, 0.7, 4.0, 2.5])
+
+    def f(x, fraction):
+        return refine(coarse, fine, lambda result: result["value"] > 1.0, (x,), fraction, finer=finer)
+
+    expected = {"value": np.where(xs > 2.0, xs + 100.0, xs), "parts": np.select([xs > 2.0, xs > 1.0], [3.0, 1.0], 0.0)}
+    for fraction in (1e-3, 1.0):
+        batched = jax.jit(jax.vmap(lambda x: f(x, fraction)))(xs)
+        single = [jax.jit(lambda x: f(x, fraction))(x) for x in xs]
+        for key in expected:
+            np.testing.assert_allclose(batched[key], expected[key], rtol=1e-15)
+            np.testing.assert_allclose([s[key] for s in single], expected[key], rtol=1e-15)
+
+
+def test_the_default_rule_uses_40_panels_where_10_miss():
+    """Points that the 10-panel rule misses get the 40-panel rule's result (its code on four parts
+    of the map), and the others keep the 4- or 10-panel one, for one point and under vmap."""
+    gammas = jnp.array([0.5, 0.03, 2e-3, 3e-4])  # kept coarse; refined; 10 panels miss; 40 panels miss too
+    rules = {panels: ehpjax.FrequencyQuadrature(panels=panels, warn=False) for panels in (4, 10, 40)}
+    values = {panels: batched_J(rule)(gammas) for panels, rule in rules.items()}
+    quiet = ehpjax.AdaptiveQuadrature(fine=FINE)
+    default = batched_J(quiet)(gammas)
+    single = [jax.jit(_J_of_gamma_ph(quiet))(g) for g in gammas]
+    expected = [values[4][0], values[10][1], values[40][2], values[40][3]]
+    np.testing.assert_allclose(default, expected, rtol=1e-12)
+    np.testing.assert_allclose(single, expected, rtol=1e-12)
+    assert not np.allclose(values[10][2:], values[40][2:], rtol=1e-9, atol=0)  # (the third pass changed them)
+    ref = reference.currents_ref(*reference.paper_model(gamma_ph=2e-3), 10.0, 10.0, 0.5, 0.3)
+    assert_close(default[2], ref["J"])  # (the point the 10-panel rule misses, met by the default rule)
 
 
 def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch):

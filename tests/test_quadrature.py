@@ -119,6 +119,27 @@ def test_settings_are_validated(setting):
         ehpjax.FrequencyQuadrature(**setting)
 
 
+@pytest.mark.parametrize("setting", [dict(parts=0), dict(parts=2.0), dict(parts=True), dict(coarse=4), dict(fine=None)])
+def test_adaptive_settings_are_validated(setting):
+    (name,) = setting
+    with pytest.raises(EhpjaxError, match=f"AdaptiveQuadrature.{name} must be"):
+        ehpjax.AdaptiveQuadrature(**setting)
+
+
+def test_a_rule_on_the_parts_of_its_range_is_the_finer_rule():
+    """The 10-panel rule on the quarters [k/4, (k + 1)/4] of t (``nodes(..., part)``, the default
+    rule's third pass) places the 40-panel rule's nodes with its weights, quarter by quarter:
+    levels below or above a part bracket no node of it."""
+    rng = np.random.default_rng(3)
+    features = random_features(rng, 5, 1e-3)
+    V, T_e, T_ph = 2.0, 0.05, 0.3
+    parts = jax.jit(jax.vmap(lambda start, end: ehpjax.FrequencyQuadrature().nodes(features, V, T_e, T_ph, (start, end))))
+    omega, w_k, w_g = (x.ravel() for x in parts(np.arange(4) / 4, np.arange(1, 5) / 4))
+    finer = ehpjax.FrequencyQuadrature(panels=40).nodes(features, V, T_e, T_ph)
+    for got, expected in zip((omega, w_k, w_g), finer):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14 * float(np.max(np.abs(expected))))
+
+
 def test_a_map_far_from_the_inverse_cdf_still_gives_an_honest_rule(monkeypatch):
     """With no Householder step the map is the Hermite start alone: its nodes sit up to ~1e-3 off
     the levels they aimed at and its second derivative jumps at the bracket knots, so the rule
