@@ -115,23 +115,26 @@ def refinable():
     return _REFINABLE.get()
 
 
-def refine(coarse: Callable, fine: Callable, misses: Callable, args: tuple, fraction: float = 1 / 64,
-           active=True, derivative: Callable | None = None, finer: "Finer | None" = None):
-    """``coarse(*args)``, replaced by ``fine((0, 1), *args)`` where ``misses(coarse(*args))``.
+def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable, args: tuple,
+           fraction: float = 1 / 64, active=True, derivative: Callable | None = None,
+           finer: "Finer | None" = None):
+    """``combine(coarse(*args), *args)``, with ``fine((0, 1), *args)`` for ``coarse(*args)``
+    where ``misses`` of that result.
 
-    coarse: function of the pytrees ``args``; fine: the same of ``part, *args``, a rule whose
-    nodes cover the part (t₀, t₁) of its mapped variable's range [0, 1] (additive over parts);
-    both return the same pytree of arrays; misses: that pytree → boolean scalar. Under vmap the
-    fine rule runs only on the flagged points (module docstring); derivatives are those of
-    ``fine`` on the whole range, taken from ``derivative`` (the same rule, computed another way;
-    default ``fine``). ``finer``: a third pass where the fine rule still misses (``Finer``).
+    coarse: function of the pytrees ``args`` returning sums (a pytree of arrays); fine: the same
+    of ``part, *args``, a rule whose nodes cover the part (t₀, t₁) of its mapped variable's range
+    [0, 1], so that its sums add up over parts; combine: sums, *args → the result; misses: result →
+    boolean scalar. Under vmap the fine rule runs only on the flagged points (module docstring);
+    derivatives are those of ``combine(fine((0, 1), *args), *args)``, taken from ``derivative``
+    (the same, computed another way). ``finer``: a third pass where the fine rule still misses.
     active: boolean scalar (batched like ``args``, or not): where False the coarse result is
     kept however it misses (the padding of a sweep's last chunk, which repeats one point).
     """
-    whole = functools.partial(fine, WHOLE)
-    derivative = whole if derivative is None else derivative
-    rule = _Rule(lambda _, *a: coarse(*a), lambda part, _, *a: fine(part, *a), misses, fraction,
-                 None if finer is None else Finer(finer.parts, lambda s, _, *a: finer.combine(s, *a), finer.misses))
+    if derivative is None:
+        def derivative(*a):
+            return combine(fine(WHOLE, *a), *a)
+    rule = _Rule(lambda _, *a: coarse(*a), lambda part, _, *a: fine(part, *a), lambda sums, _, *a: combine(sums, *a),
+                 misses, fraction, finer)
     return with_derivative(_one_point(rule), lambda _, *a: derivative(*a), (jnp.asarray(active, bool), *args))
 
 
@@ -139,19 +142,17 @@ WHOLE = (np.float64(0.0), np.float64(1.0))  # the part of a rule's range that is
 
 
 class Finer(NamedTuple):
-    """The third pass of ``refine``: where ``misses(fine result)``, the fine rule on each of
-    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), the results summed
-    leaf by leaf and passed, with the point's ``args``, to ``combine``, which returns the result
-    (the sums that are not additive, remade from the summed ones)."""
+    """The third pass of ``refine``: where the fine result ``misses``, the fine rule on each of
+    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), their sums added."""
 
     parts: int
-    combine: Callable
     misses: Callable
 
 
 class _Rule(NamedTuple):
     coarse: Callable
     fine: Callable
+    combine: Callable
     misses: Callable
     fraction: float
     finer: Finer | None
@@ -177,10 +178,26 @@ def _with_derivative_jvp(value, derivative, primals, tangents):
 # Below, the first of ``args`` is ``active`` (``refine``), which the rules ignore.
 def _one_point(rule: _Rule):
     @custom_vmap
-    def one(*args):  # (the batched rule on a batch of one: the same code, one copy of each rule)
-        axes = (0,) + tuple(jax.tree_util.tree_map(lambda _: None, a) for a in args[1:])
-        out = _refined(rule, axes, (jnp.asarray(args[0], bool)[None],) + args[1:])
-        return jax.tree_util.tree_map(lambda x: x[0], out)
+    def one(*args):
+        sums = rule.coarse(*args)
+        todo = rule.misses(rule.combine(sums, *args)) & args[0]
+        if rule.finer is None:
+            return rule.combine(jax.lax.cond(todo, lambda: rule.fine(WHOLE, *args), lambda: sums), *args)
+        # the entries of ``_refined`` one after another, in a loop (one copy of the fine rule):
+        # 0 the whole range, then 1 … parts if the fine rule misses; ``parts + 1`` when done
+        parts = rule.finer.parts
+        starts, ends = _part_edges(parts)
+
+        def step(state):
+            entry, sums = state
+            redone = rule.fine((starts[entry], ends[entry]), *args)
+            whole = entry == 0
+            again = whole & rule.finer.misses(rule.combine(redone, *args))
+            sums = jax.tree_util.tree_map(lambda s, r: jnp.where(whole, jnp.where(again, 0.0, r), s + r), sums, redone)
+            return jnp.where(whole, jnp.where(again, 1, parts + 1), entry + 1), sums
+
+        _, sums = jax.lax.while_loop(lambda state: state[0] <= parts, step, (jnp.where(todo, 0, parts + 1), sums))
+        return rule.combine(sums, *args)
 
     @one.def_vmap
     def batched(axis_size, in_batched, *args):
@@ -259,22 +276,23 @@ def _refined(rule: _Rule, axes, args):
     """Every point of a batch on the coarse rule; the flagged ones again on the fine rule, and those
     it still misses on the fine rule's parts (``Finer``), in buffers: each buffer holds the first
     pending entries (point, part) of the (point, column) table, column 0 the whole range and column
-    k ≥ 1 the k-th part, and the results of its entries are placed, or added to their point's sums
-    (a point's last part then gives its result, ``Finer.combine``)."""
+    k ≥ 1 the k-th part, whose sums replace their point's (the whole range) or are added to them
+    (a part); the results are combined from the sums at the end."""
     size = _batch_size(axes, args)
-    result = jax.vmap(rule.coarse, in_axes=axes)(*args)
-    todo = jax.vmap(rule.misses)(result) & args[0]  # (``active``, batched or not)
+
+    def combined(sums, args):
+        return jax.vmap(rule.combine, in_axes=(0,) + tuple(axes))(sums, *args)
+
+    sums = jax.vmap(rule.coarse, in_axes=axes)(*args)
+    todo = jax.vmap(rule.misses)(combined(sums, args)) & args[0]  # (``active``, batched or not)
     buffer = max(1, min(size, math.ceil(rule.fraction * size)))
     parts = 0 if rule.finer is None else rule.finer.parts
     columns = 1 + parts
-    edges = np.linspace(0.0, 1.0, parts + 1)
-    starts, ends = (jnp.asarray(np.concatenate([[whole], x])) for whole, x in zip(WHOLE, (edges[:-1], edges[1:])))
+    starts, ends = _part_edges(parts)
     pending = jnp.zeros((size, columns), bool).at[:, 0].set(todo)
-    sums = jax.tree_util.tree_map(jnp.zeros_like, result) if parts else ()
-    done = jnp.zeros(size, jnp.int32)  # parts summed per point
 
     def one_buffer(state):
-        result, pending, sums, done = state
+        sums, pending = state
         flat = pending.ravel()
         entry = jnp.nonzero(flat, size=buffer, fill_value=jnp.argmax(flat))[0]
         valid = jnp.arange(buffer) < jnp.sum(flat)  # (the rest repeat the first entry)
@@ -283,28 +301,29 @@ def _refined(rule: _Rule, axes, args):
         redone = jax.vmap(rule.fine, in_axes=(0,) + tuple(axes))((starts[column], ends[column]), *at_points)
         pending = flat.at[entry].set(False).reshape(size, columns)
         whole = valid & (column == 0)
-        result = _placed(result, whole, point, redone)
+        sums = _at_rows(sums, whole, point, lambda at, r: at.set(r, mode="drop"), redone)
         if parts:
-            again = whole & jax.vmap(rule.finer.misses)(redone)
+            again = whole & jax.vmap(rule.finer.misses)(combined(redone, at_points))
             pending = pending.at[jnp.where(again, point, size), 1:].set(True, mode="drop")
-            piece = valid & (column > 0)
-            into = jnp.where(piece, point, size)
-            sums = jax.tree_util.tree_map(lambda s, r: s.at[into].add(r, mode="drop"), sums, redone)
-            done = done.at[into].add(1, mode="drop")
-            combined = jax.vmap(rule.finer.combine, in_axes=(0,) + tuple(axes))(
-                jax.tree_util.tree_map(lambda s: s[point], sums), *at_points)
-            result = _placed(result, piece & (done[point] == parts), point, combined)
-        return result, pending, sums, done
+            sums = _at_rows(sums, again, point, lambda at, r: at.set(0.0, mode="drop"), redone)
+            sums = _at_rows(sums, valid & (column > 0), point, lambda at, r: at.add(r, mode="drop"), redone)
+        return sums, pending
 
-    result, *_ = jax.lax.while_loop(lambda state: jnp.any(state[1]), one_buffer, (result, pending, sums, done))
-    return result
+    sums, _ = jax.lax.while_loop(lambda state: jnp.any(state[1]), one_buffer, (sums, pending))
+    return combined(sums, args)
 
 
-def _placed(result, where, point, values):
-    """``result`` with ``values``' rows placed at the rows ``point`` where ``where`` (the others
-    dropped: a point may appear twice in a buffer, once for real)."""
-    index = jnp.where(where, point, jax.tree_util.tree_leaves(result)[0].shape[0])
-    return jax.tree_util.tree_map(lambda r, v: r.at[index].set(v, mode="drop"), result, values)
+def _at_rows(sums, where, point, update, values):
+    """``update(s.at[rows], v)`` for each leaf s of ``sums`` and v of ``values``, the rows ``point``
+    where ``where`` (the others out of range, dropped: a buffer may hold a point twice, once for real)."""
+    index = jnp.where(where, point, jax.tree_util.tree_leaves(sums)[0].shape[0])
+    return jax.tree_util.tree_map(lambda s, v: update(s.at[index], v), sums, values)
+
+
+def _part_edges(parts):
+    """(t₀, t₁) of the entries: 0 the whole range, k = 1 … ``parts`` the k-th of its equal parts."""
+    edges = np.linspace(0.0, 1.0, parts + 1)
+    return tuple(jnp.asarray(np.concatenate([[whole], x])) for whole, x in zip(WHOLE, (edges[:-1], edges[1:])))
 
 
 def _in_chunks(rule, axes, args, size):

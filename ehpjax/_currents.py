@@ -544,11 +544,14 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         computed = dataclasses.replace(rule, warn=QUIET.warn, rtol=QUIET.rtol, **({} if blocks else {"block": None}))
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
-    def on_part(rule, blocks=True):  # the same on a part of the rule's range (``_adaptive.refine``)
-        return lambda part, *a: on(rule, blocks)(*a, part=part)
+    def sums_on(rule, blocks=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
+        def sums(part, *a):
+            c = on(rule, blocks)(*a, part=part)
+            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error])])
+        return sums
 
-    def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the parts' sums: one result
-        return _assemble(sums.J_channels, sums.N_channels, I_elastic, baths, sums.J_error, sums.I_error)
+    def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the currents from those sums
+        return _assemble(sums[:4], sums[4:8], I_elastic, baths, sums[8], sums[9])
 
     # A known junction's few pairs on every node at once where nothing is differentiated, the
     # derivatives in blocks: blocks pay off for the per-node arrays of every pair (a traced junction:
@@ -558,10 +561,11 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     values_in_blocks = pairs is None
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
-        finer = Finer(quadrature.parts, combined, functools.partial(_misses, rtol=quadrature.rtol))
-        result = refine(on(quadrature.coarse, values_in_blocks), on_part(fixed, values_in_blocks),
-                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol),
-                        args, quadrature.refine_fraction, active, derivative=functools.partial(on_part(fixed), WHOLE),
+        finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol))
+        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
+                        sums_on(fixed, values_in_blocks), combined,
+                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,
+                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE),
                         finer=finer if quadrature.parts > 1 else None)
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature

@@ -421,7 +421,8 @@ def test_refine_takes_its_derivatives_from_the_given_rule():
     from ehpjax._adaptive import refine
 
     def f(x):
-        return refine(lambda x: x**2, lambda part, x: x**2 + 1.0, lambda r: r > 4.0, (x,), derivative=lambda x: 3.0 * x)
+        return refine(lambda x: x**2, lambda part, x: x**2 + 1.0, lambda sums, x: sums, lambda r: r > 4.0, (x,),
+                      derivative=lambda x: 3.0 * x)
 
     np.testing.assert_allclose([f(1.0), f(3.0)], [1.0, 10.0])  # (3² = 9 misses: the fine rule)
     np.testing.assert_allclose(jax.grad(f)(1.0), 3.0)
@@ -430,8 +431,8 @@ def test_refine_takes_its_derivatives_from_the_given_rule():
 
 def test_refine_recomputes_on_parts_where_the_fine_rule_still_misses():
     """``refine``'s third pass: where the fine result still misses, the fine rule on each of the
-    parts of its range, their results summed and combined; the same for one point and under vmap,
-    with buffers of one entry (several passes, entries of one point in one buffer) or of all."""
+    parts of its range, their sums added and combined; the same for one point and under vmap,
+    with buffers of one entry (several passes) or of all."""
     from ehpjax._adaptive import Finer, refine
 
     def coarse(x):
@@ -440,12 +441,14 @@ def test_refine_recomputes_on_parts_where_the_fine_rule_still_misses():
     def fine(part, x):  # additive over parts: (t₁ − t₀) x, and one per part
         return {"value": (part[1] - part[0]) * x, "parts": jnp.ones(())}
 
-    finer = Finer(3, lambda sums, x: {"value": sums["value"] + 100.0, "parts": sums["parts"]},
-                  lambda result: result["value"] > 2.0)
+    def combine(sums, x):
+        return {"value": sums["value"] + 100.0 * (sums["parts"] == 3), "parts": sums["parts"]}
+
     xs = jnp.array([0.5, 1.5, 3.0, 0.7, 4.0, 2.5])
 
     def f(x, fraction):
-        return refine(coarse, fine, lambda result: result["value"] > 1.0, (x,), fraction, finer=finer)
+        return refine(coarse, fine, combine, lambda result: result["value"] > 1.0, (x,), fraction,
+                      finer=Finer(3, lambda result: result["value"] > 2.0))
 
     expected = {"value": np.where(xs > 2.0, xs + 100.0, xs), "parts": np.select([xs > 2.0, xs > 1.0], [3.0, 1.0], 0.0)}
     for fraction in (1e-3, 1.0):
