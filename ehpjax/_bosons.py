@@ -38,14 +38,18 @@ def boson_spectral(modes: Modes, omega):
 def mode_poles(modes: Modes):
     """Poles ω of D^r with Re ω ≥ 0 (one per mode): roots of det(ω² − K + iωη) = 0.
 
-    From the linearisation [[0, 1], [K, −iη]] (v, ωv) = ω (v, ωv). Shape (N_b,).
+    From the linearisation [[0, 1], [K, −iη]] (v, ωv) = ω (v, ωv), the roots reflected to
+    Re ω ≥ 0 (ω → −ω*), sorted and paired: an underdamped mode's pole appears with its mirror, so its
+    pair holds one pole twice; an overdamped one (η > 2Ω for one mode) has two on the imaginary axis,
+    and the narrower is kept, the slow relaxation that makes the spectral function's peak near ω = 0
+    (−i(η − √(η² − 4Ω²))/2 for one mode; which one of the pair came first was up to rounding). Shape (N_b,).
     """
     nb = modes.n_modes
     companion = jnp.block([[jnp.zeros((nb, nb)), jnp.eye(nb)], [modes.K, -1j * modes.eta]])
     roots = eig(companion.astype(jnp.complex128))[0]  # (derivatives of every order: ``_green.eig``)
-    roots = jnp.sort_complex(jnp.where(jnp.real(roots) >= 0, roots, -jnp.conj(roots)))
-    # Each pole appears with its mirror −ω*; keep one of each pair (sorted: pairs adjacent).
-    return roots[::2]
+    pairs = jnp.sort_complex(jnp.where(jnp.real(roots) >= 0, roots, -jnp.conj(roots))).reshape(nb, 2)
+    narrower = jnp.argmin(jnp.abs(jnp.imag(pairs)), axis=1)
+    return jnp.take_along_axis(pairs, narrower[:, None], axis=1)[:, 0]
 
 
 def normal_modes(modes: Modes):

@@ -114,3 +114,14 @@ def test_mode_poles_have_second_derivatives():
         return jnp.sum(jnp.real(omega) * jnp.array([1.0, 2.0])) + jnp.sum(jnp.imag(omega) ** 2)
 
     assert_hessian_matches_central_differences(poles, jnp.array([1.0, 2.2, 0.3, 0.4, 0.2]))
+
+
+def test_an_overdamped_mode_gives_its_slow_pole():
+    """η > 2Ω: both poles lie on the imaginary axis, and ``mode_poles`` gives the slow one,
+    −i(η − √(η² − 4Ω²))/2, whichever rounding orders them (it gave the fast one at 3 of these 19)."""
+    for omega in (0.05, 0.1, 0.13, 0.2, 0.3):
+        for eta in (0.5, 0.85, 1.3, 2.0):
+            if eta > 2 * omega:
+                pole = complex(ehpjax.mode_poles(ehpjax.Modes.single(omega, eta))[0])
+                slow = (eta - np.sqrt(eta**2 - 4 * omega**2)) / 2
+                assert abs(pole.real) < 1e-12 and abs(pole.imag + slow) <= 1e-9 * slow, (omega, eta, pole)

@@ -66,6 +66,45 @@ def test_random_models_match_quadrature(seed, n, nb):
     check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph)
 
 
+def _hermitian(a, d, b):
+    return np.array([[a, b], [np.conj(b), d]], dtype=complex)
+
+
+# Points of the promise's range (widths, η and temperatures >= 0.05) where the 10-panel rule misses
+# the tolerance, from a random sample of 10 000 at |V| <= 10 and Ω of 0.1–5 (docs/physics.md §8),
+# rounded: cold electrons with a hot phonon bath at a large bias, with an overdamped slow mode
+# (10-panel error 169× the tolerance), two-level (41×), general 2×2 at V < 0 (25×).
+# (H, Γ_L, Γ_R, M, Ω², η, μ_L, μ_R, T_e, T_ph)
+BEYOND_TEN_PANELS = [
+    (np.diag([7.07699, 12.424585]).astype(complex), np.diag([0.092829, 0.0]).astype(complex),
+     np.diag([0.0, 0.796616]).astype(complex), _hermitian(0.0, 0.0, 0.278663)[None],
+     0.015825, 0.865808, 11.711893, 8.288107, 0.050992, 0.918506),
+    (np.diag([13.709331, 14.685471]).astype(complex), np.diag([0.344039, 0.0]).astype(complex),
+     np.diag([0.0, 0.751619]).astype(complex), _hermitian(0.0, 0.0, 0.930475)[None],
+     0.047367, 0.365657, 12.226047, 7.773953, 0.065771, 0.837039),
+    (_hermitian(9.727128, 9.619885, -0.056907 - 0.007485j), _hermitian(0.316509, 0.160927, -0.15298 - 0.05811j),
+     _hermitian(0.298712, 0.730929, -0.268962 + 0.117161j), _hermitian(0.080525, 0.421766, -0.121278 - 0.115365j)[None],
+     11.01138, 0.05923, 7.992022, 12.007978, 0.050503, 0.912004),
+]
+
+
+@pytest.mark.parametrize("point", range(len(BEYOND_TEN_PANELS)))
+def test_the_default_rule_meets_the_promise_where_10_panels_do_not(point):
+    """The default rule's third pass (40 panels) at points of the promise's range that 10 panels
+    miss: J and I within the tolerance of scipy's quadrature."""
+    H, gamma_L, gamma_R, M, K, eta, mu_L, mu_R, T_e, T_ph = BEYOND_TEN_PANELS[point]
+    arrays = (H, gamma_L, gamma_R, M, np.array([[K]]), np.array([[eta]]))
+    junction, modes, baths = ehpjax.Junction(*arrays[:4]), ehpjax.Modes(*arrays[4:]), ehpjax.Baths(mu_L, mu_R, T_e, T_ph)
+    ref = reference.currents_ref(*arrays, mu_L, mu_R, T_e, T_ph)
+    ten = currents_jit(junction, modes, baths, quadrature=FINE)
+    assert any(abs(float(x) - ref[key]) > 1e-6 * max(abs(ref[key]), 1e-4) for key, x in (("J", ten.J), ("I", ten.I)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (an estimate may still be pessimistic)
+        got = currents_jit(junction, modes, baths)
+    assert_close(got.J, ref["J"])
+    assert_close(got.I, ref["I"])
+
+
 def test_equilibrium_carries_no_current():
     junction, modes = build(random_arrays(34, 3, 2))
     c = currents_jit(junction, modes, ehpjax.Baths(0.3, 0.3, 0.25, 0.25))
