@@ -60,7 +60,7 @@ class AdaptiveQuadrature(eqx.Module):
         every point is flagged (107 ms with 1/8, 112 ms with 1/64).
     parts: the finer rule's parts (1: no third rule). With 4 (40 panels), the default rule met
         the tolerance at every point of two random samples of 10 000 in the promise's range,
-        where the 10-panel rule missed it at 0.9 % (docs/physics.md §8); with 3, one result far
+        where the 10-panel rule missed it at 0.7–0.8 % (docs/physics.md §8); with 3, one result far
         outside that range (T_e = 1.7e-3) missed it by 1.09× while its estimate said 0.51×.
     """
 
