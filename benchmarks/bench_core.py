@@ -165,7 +165,7 @@ def bench_fig3():
     row("", "time [s]", "vs NumPy 2-level", "max err (spots)")
     row("NumPy, general (numpy_baseline, h = 0.09)", f"{np_s:.3f}", f"{np2_s / np_s:.2f}x", f"{rel_err(J_np[spots], refs):.1e}")
     row("NumPy, two-level only (h = 0.09)", f"{np2_s:.3f}", "1.0x", f"{rel_err(J_np2[spots], refs):.1e}")
-    row("ehpjax default (adaptive 4/10 panels)", f"{jax_s:.3f}", f"{np2_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
+    row("ehpjax default (adaptive 4/10/40 panels)", f"{jax_s:.3f}", f"{np2_s / jax_s:.1f}x", f"{rel_err(J_jax[spots], refs):.1e}")
     row("ehpjax FrequencyQuadrature() (10, warns)", f"{fixed_s:.3f}", f"{np2_s / fixed_s:.1f}x", "")
     row("ehpjax FrequencyQuadrature(warn=False)", f"{quiet_s:.3f}", f"{np2_s / quiet_s:.1f}x", "")
     row("ehpjax panels=4 (60 nodes)", f"{coarse_s:.3f}", f"{np2_s / coarse_s:.1f}x", "")
