@@ -118,6 +118,11 @@ def build(arrays):
     return ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta)
 
 
+def hermitian(a, d, b):
+    """The 2×2 Hermitian matrix [[a, b], [b*, d]]."""
+    return np.array([[a, b], [np.conj(b), d]], dtype=complex)
+
+
 def assert_close(actual, ref, rtol=1e-6, floor=1e-4):
     """docs/physics.md §8 accuracy: |x − ref| ≤ rtol · max(|ref|, floor) (matrices: relative to the largest element)."""
     actual, ref = np.asarray(actual), np.asarray(ref)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import ehpjax
 import reference
 from ehpjax._currents import currents_miss
-from conftest import PAPER, assert_close, build, paper_arrays, random_arrays
+from conftest import PAPER, assert_close, build, hermitian, paper_arrays, random_arrays
 
 # Plain calls: one compiled kernel per shape and rule, shared by every test (and, having no
 # host callback, kept by the persistent compilation cache across test processes).
@@ -66,10 +66,6 @@ def test_random_models_match_quadrature(seed, n, nb):
     check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph)
 
 
-def _hermitian(a, d, b):
-    return np.array([[a, b], [np.conj(b), d]], dtype=complex)
-
-
 # Points of the promise's range (widths, η and temperatures >= 0.05) where the 10-panel rule misses
 # the tolerance, from a random sample of 10 000 at |V| <= 10 and Ω of 0.1–5 (docs/physics.md §8),
 # rounded: cold electrons with a hot phonon bath at a large bias, with an overdamped slow mode
@@ -77,13 +73,13 @@ def _hermitian(a, d, b):
 # (H, Γ_L, Γ_R, M, Ω², η, μ_L, μ_R, T_e, T_ph)
 BEYOND_TEN_PANELS = [
     (np.diag([7.07699, 12.424585]).astype(complex), np.diag([0.092829, 0.0]).astype(complex),
-     np.diag([0.0, 0.796616]).astype(complex), _hermitian(0.0, 0.0, 0.278663)[None],
+     np.diag([0.0, 0.796616]).astype(complex), hermitian(0.0, 0.0, 0.278663)[None],
      0.015825, 0.865808, 11.711893, 8.288107, 0.050992, 0.918506),
     (np.diag([13.709331, 14.685471]).astype(complex), np.diag([0.344039, 0.0]).astype(complex),
-     np.diag([0.0, 0.751619]).astype(complex), _hermitian(0.0, 0.0, 0.930475)[None],
+     np.diag([0.0, 0.751619]).astype(complex), hermitian(0.0, 0.0, 0.930475)[None],
      0.047367, 0.365657, 12.226047, 7.773953, 0.065771, 0.837039),
-    (_hermitian(9.727128, 9.619885, -0.056907 - 0.007485j), _hermitian(0.316509, 0.160927, -0.15298 - 0.05811j),
-     _hermitian(0.298712, 0.730929, -0.268962 + 0.117161j), _hermitian(0.080525, 0.421766, -0.121278 - 0.115365j)[None],
+    (hermitian(9.727128, 9.619885, -0.056907 - 0.007485j), hermitian(0.316509, 0.160927, -0.15298 - 0.05811j),
+     hermitian(0.298712, 0.730929, -0.268962 + 0.117161j), hermitian(0.080525, 0.421766, -0.121278 - 0.115365j)[None],
      11.01138, 0.05923, 7.992022, 12.007978, 0.050503, 0.912004),
 ]
 

@@ -23,6 +23,7 @@ import pytest
 
 import ehpjax
 import reference
+from conftest import hermitian
 from ehpjax._currents import misses_tolerance
 
 POINTS = 200
@@ -64,11 +65,6 @@ def two_level_point(eps, gamma_L, gamma_R, m, K, eta, mu_L, mu_R, T_e, T_ph):
     gL, gR = np.diag([gamma_L, 0.0]).astype(complex), np.diag([0.0, gamma_R]).astype(complex)
     M = (m * np.array([[[0.0, 1.0], [1.0, 0.0]]])).astype(complex)
     return H, gL, gR, M, np.array([[K]]), np.array([[eta]]), mu_L, mu_R, T_e, T_ph
-
-
-def hermitian(a, d, b):
-    """The 2×2 Hermitian matrix [[a, b], [b*, d]]."""
-    return np.array([[a, b], [np.conj(b), d]], dtype=complex)
 
 
 # Points of the domain above (from 30 000 random ones, seeds 7, 9 and 10 of ``random_point``), each
