@@ -34,7 +34,7 @@ import numpy as np
 from jax.custom_batching import custom_vmap
 
 from ._errors import EhpjaxError
-from ._quadrature import FrequencyQuadrature
+from ._quadrature import WHOLE, FrequencyQuadrature
 
 
 class AdaptiveQuadrature(eqx.Module):
@@ -136,9 +136,6 @@ def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable
     rule = _Rule(lambda _, *a: coarse(*a), lambda part, _, *a: fine(part, *a), lambda sums, _, *a: combine(sums, *a),
                  misses, fraction, finer)
     return with_derivative(_one_point(rule), lambda _, *a: derivative(*a), (jnp.asarray(active, bool), *args))
-
-
-WHOLE = (np.float64(0.0), np.float64(1.0))  # the part of a rule's range that is all of it (typed as the parts)
 
 
 class Finer(NamedTuple):

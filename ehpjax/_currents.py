@@ -21,7 +21,7 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, Float
 
-from ._adaptive import (WHOLE, AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine, report,
+from ._adaptive import (AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine, report,
                         with_derivative, with_report)
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
@@ -30,7 +30,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import QUIET, FrequencyQuadrature, kronrod_error, node_sum
+from ._quadrature import QUIET, WHOLE, FrequencyQuadrature, kronrod_error, node_sum
 from ._special import bose, digamma, materialize, x_bose
 
 

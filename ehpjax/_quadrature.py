@@ -77,6 +77,9 @@ _MAP_TOL = 1e-11
 _ERROR_FACTOR = 30.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 # (the exponent p of ``kronrod_error`` is 7/4: QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
+# The part (t₀, t₁) of a rule's range that is all of it (typed as the parts of ``_adaptive``, so that
+# a rule traced on the whole range and on a part shares one trace).
+WHOLE = (np.float64(0.0), np.float64(1.0))
 
 
 class FrequencyQuadrature(eqx.Module):
@@ -233,7 +236,7 @@ class FrequencyQuadrature(eqx.Module):
 
         return cdf, density, omega_max, quantile_rows
 
-    def nodes(self, features, V_abs, T_e, T_ph, part=(0.0, 1.0)):
+    def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE):
         """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels: the rule's levels t in
         [0, 1] mapped by ω = φ(t) (``_stepped_map``), the weights multiplied by φ'(t).
 
@@ -249,7 +252,7 @@ class FrequencyQuadrature(eqx.Module):
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
         return jax.lax.stop_gradient((omega, w_k, w_g))
 
-    def _levels(self, features, V_abs, T_e, T_ph, part=(0.0, 1.0)):
+    def _levels(self, features, V_abs, T_e, T_ph, part=WHOLE):
         """The rule's levels t (N,) in [t₀, t₁] = ``part`` of [0, 1], each one's bracket
         (``_brackets``), and the mixture's CDF and density: what ``_stepped_map`` maps the levels with."""
         cdf, density, omega_max, quantile_rows = self._mixture(features, V_abs, T_e, T_ph)
