@@ -140,10 +140,25 @@ def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable
 
 class Finer(NamedTuple):
     """The third pass of ``refine``: where the fine result ``misses``, the fine rule on each of
-    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), their sums added."""
+    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), their sums added.
+
+    restart: the sums a point's parts are added to, from its sums on the whole range (None: zeros;
+        a rule whose whole-range sums carry more than the parts add keeps that part here).
+    after_coarse: the coarse rule is the fine rule on the whole range (``misses`` of ``refine``
+        then this tolerance), so the points it misses go straight to the parts. Every point's whole
+        range is then an entry of the loop too (under vmap, in buffers of ``fraction`` of the batch):
+        one copy of the rule in the program.
+    """
 
     parts: int
     misses: Callable
+    restart: Callable | None = None
+    after_coarse: bool = False
+
+    def restarted(self, sums):
+        if self.restart is None:
+            return jax.tree_util.tree_map(jnp.zeros_like, sums)
+        return self.restart(sums)
 
 
 class _Rule(NamedTuple):
@@ -176,21 +191,28 @@ def _with_derivative_jvp(value, derivative, primals, tangents):
 def _one_point(rule: _Rule):
     @custom_vmap
     def one(*args):
-        sums = rule.coarse(*args)
-        todo = rule.misses(rule.combine(sums, *args)) & args[0]
-        if rule.finer is None:
+        finer = rule.finer
+        if finer is not None and finer.after_coarse:  # the coarse rule is the loop's first entry
+            starts, ends = _part_edges(finer.parts)
+            sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(rule.fine, (starts[0], ends[0]), *args))
+            todo = jnp.asarray(True)
+        else:
+            sums = rule.coarse(*args)
+            todo = rule.misses(rule.combine(sums, *args)) & args[0]
+        if finer is None:
             return rule.combine(jax.lax.cond(todo, lambda: rule.fine(WHOLE, *args), lambda: sums), *args)
         # the entries of ``_refined`` one after another, in a loop (one copy of the fine rule):
         # 0 the whole range, then 1 … parts if the fine rule misses; ``parts + 1`` when done
-        parts = rule.finer.parts
+        parts = finer.parts
         starts, ends = _part_edges(parts)
 
         def step(state):
             entry, sums = state
             redone = rule.fine((starts[entry], ends[entry]), *args)
             whole = entry == 0
-            again = whole & rule.finer.misses(rule.combine(redone, *args))
-            sums = jax.tree_util.tree_map(lambda s, r: jnp.where(whole, jnp.where(again, 0.0, r), s + r), sums, redone)
+            again = whole & finer.misses(rule.combine(redone, *args)) & args[0]
+            sums = jax.tree_util.tree_map(lambda s, r, z: jnp.where(whole, jnp.where(again, z, r), s + r),
+                                          sums, redone, finer.restarted(redone))
             return jnp.where(whole, jnp.where(again, 1, parts + 1), entry + 1), sums
 
         _, sums = jax.lax.while_loop(lambda state: state[0] <= parts, step, (jnp.where(todo, 0, parts + 1), sums))
@@ -280,13 +302,20 @@ def _refined(rule: _Rule, axes, args):
     def combined(sums, args):
         return jax.vmap(rule.combine, in_axes=(0,) + tuple(axes))(sums, *args)
 
-    sums = jax.vmap(rule.coarse, in_axes=axes)(*args)
-    todo = jax.vmap(rule.misses)(combined(sums, args)) & args[0]  # (``active``, batched or not)
     buffer = max(1, min(size, math.ceil(rule.fraction * size)))
-    parts = 0 if rule.finer is None else rule.finer.parts
+    finer = rule.finer
+    parts = 0 if finer is None else finer.parts
     columns = 1 + parts
     starts, ends = _part_edges(parts)
-    pending = jnp.zeros((size, columns), bool).at[:, 0].set(todo)
+    if parts and finer.after_coarse:  # every point's whole range in the buffers too (one copy of the rule)
+        whole = jnp.zeros(size, int)  # (shaped as the loop's entries: one trace of the rule for both)
+        sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(
+            jax.vmap(rule.fine, in_axes=(0,) + tuple(axes)), (starts[whole], ends[whole]), *args))
+        pending = jnp.zeros((size, columns), bool).at[:, 0].set(True)
+    else:
+        sums = jax.vmap(rule.coarse, in_axes=axes)(*args)
+        todo = jax.vmap(rule.misses)(combined(sums, args)) & args[0]  # (``active``, batched or not)
+        pending = jnp.zeros((size, columns), bool).at[:, 0].set(todo)
 
     def one_buffer(state):
         sums, pending = state
@@ -300,9 +329,9 @@ def _refined(rule: _Rule, axes, args):
         whole = valid & (column == 0)
         sums = _at_rows(sums, whole, point, lambda at, r: at.set(r, mode="drop"), redone)
         if parts:
-            again = whole & jax.vmap(rule.finer.misses)(combined(redone, at_points))
+            again = whole & jax.vmap(finer.misses)(combined(redone, at_points)) & at_points[0]
             pending = pending.at[jnp.where(again, point, size), 1:].set(True, mode="drop")
-            sums = _at_rows(sums, again, point, lambda at, r: at.set(0.0, mode="drop"), redone)
+            sums = _at_rows(sums, again, point, lambda at, r: at.set(r, mode="drop"), jax.vmap(finer.restarted)(redone))
             sums = _at_rows(sums, valid & (column > 0), point, lambda at, r: at.add(r, mode="drop"), redone)
         return sums, pending
 

@@ -476,7 +476,7 @@ def currents(
 
     order: "lowest" (the paper's Eq. 8, the default) or "dressed" (modes dressed by the
     e-bath, docs/physics.md §9; returns a ``DressedCurrents`` with the same fields and more;
-    it uses the fine rule of an ``AdaptiveQuadrature``).
+    of an ``AdaptiveQuadrature`` it uses the fine rule and its parts, not the coarse rule).
 
     Pure, jit-able, vmap-able and differentiable in every field of the inputs; compiled
     on the first call (a plain call does not retrace).
@@ -486,8 +486,7 @@ def currents(
     if order == "dressed":
         from ._dressed import dressed_currents
 
-        fixed = quadrature.fine if isinstance(quadrature, AdaptiveQuadrature) else quadrature
-        return dressed_currents(junction, modes, baths, quadrature=fixed)
+        return dressed_currents(junction, modes, baths, quadrature=quadrature)
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     # The η = 0 sharp-line nodes (_LINE_NODES per mode) are left out when η is known not to vanish.

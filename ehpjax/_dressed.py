@@ -20,21 +20,27 @@ whose dressed poles reach the upper half-plane has no steady state: a plain call
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from typing import NamedTuple
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
+from ._adaptive import AdaptiveQuadrature, Finer, batching_context, refinable, refine
 from ._bosons import mode_poles
 from ._compiled import compiled
-from ._currents import (_MODE_WEIGHT, ResultsByName, _occupation_difference, _warn_inaccurate, elastic_current,
-                        integral_errors, report_accuracy)
+from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, _occupation_difference, _warn_inaccurate,
+                        elastic_current, integral_errors, report_accuracy)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import FrequencyQuadrature, node_sum
+from ._quadrature import QUIET, WHOLE, FrequencyQuadrature, node_sum
 from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
@@ -159,20 +165,25 @@ def dressed_currents(
     modes: Modes,
     baths: Baths,
     *,
-    quadrature: FrequencyQuadrature = FrequencyQuadrature(),
+    quadrature: AdaptiveQuadrature | FrequencyQuadrature = AdaptiveQuadrature(),
 ) -> DressedCurrents:
     """Currents of docs/physics.md §9: the lowest-order fields plus the 5×5 and per-terminal
     fluxes, with the modes dressed by the e-bath (module docstring).
 
-    Pure, jit-able, vmap-able and differentiable in every field of the inputs. Accuracy as the
-    lowest order (errors estimated in J_error, I_error; a warning when above
-    quadrature.rtol · max(|value|, 1e-4)). Raises ``DressedInstabilityError`` (naming the
-    growth rate) for an unstable junction when called on concrete values; under jit/vmap
-    the result carries ``stable = False`` instead.
+    quadrature: a ``FrequencyQuadrature`` is used as given; an ``AdaptiveQuadrature`` computes
+    every point with its fine rule and, where that misses the tolerance, again with the fine
+    rule on each of its ``parts`` (its coarse rule is not used: ``_whole_and_parts``).
+
+    Pure, jit-able, vmap-able and differentiable in every field of the inputs (derivatives, and
+    the values that come with them, are the fine rule's on the whole range). Errors estimated
+    in J_error, I_error; a warning when above quadrature.rtol · max(|value|, 1e-4). Raises
+    ``DressedInstabilityError`` (naming the growth rate) for an unstable junction when called
+    on concrete values; under jit/vmap the result carries ``stable = False`` instead.
     """
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
-    result = _dressed_currents(junction, modes, baths, quadrature)
+    traced = is_traced((junction, modes, baths))
+    result = _dressed_currents(junction, modes, baths, quadrature, refinable() if traced else True)
     J, J_error, I, I_error = result.J, result.J_error, result.I, result.I_error
     if is_traced(result):
         if quadrature.warn:
@@ -186,58 +197,111 @@ def dressed_currents(
 
 
 @compiled
-def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature: FrequencyQuadrature):
+def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature, active=True):
     """The fields of ``dressed_currents`` (no stability error, no warning)."""
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
-    V = baths.V
     estimate = pole_search(junction, modes, baths, ramp_steps=3, newton_steps=2, implicit=False)
-    features = dressed_resonances(poles.z, estimate)
-    omega, w_kronrod, w_gauss = quadrature.nodes(features, jnp.abs(V), baths.T_e, baths.T_ph)
+    args = (weights, poles, estimate, modes, baths, elastic_current(junction, baths, poles))
+    with batching_context():
+        if isinstance(quadrature, AdaptiveQuadrature):
+            return _whole_and_parts(quadrature, args, active)
+        return _combine(_sums(quadrature, WHOLE, *args), *args)
 
+
+def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
+    """The dressed currents on ``quadrature.fine``, and where they miss its tolerance on the fine rule
+    in each of ``quadrature.parts`` parts of its range (``_adaptive.refine``): the parts' fluxes and
+    errors added, the stability (the argument principle on the whole range's nodes) kept."""
+    fine = dataclasses.replace(quadrature.fine, warn=QUIET.warn, rtol=QUIET.rtol)  # (values do not depend on these)
+    misses = functools.partial(_misses, rtol=quadrature.rtol)
+
+    def whole(*a):
+        return _sums_once(fine, WHOLE, *a)
+
+    if quadrature.parts == 1:
+        return _combine(whole(*args), *args)
+    finer = Finer(quadrature.parts, misses, restart=_restart, after_coarse=True)
+    return refine(whole, functools.partial(_sums_once, fine), _combine, misses, args, _BUFFER_FRACTION, active,
+                  derivative=lambda *a: _combine(whole(*a), *a), finer=finer)
+
+
+# Under vmap every point's whole range and the flagged points' parts go through buffers of this
+# fraction of the batch (``_adaptive.Finer.after_coarse``).
+_BUFFER_FRACTION = 1 / 4
+
+
+class _Sums(NamedTuple):
+    """What a rule on (a part of) the ω range adds up: the 5×5 fluxes and the error estimates, and
+    (on the whole range only; 0 on a part) the argument principle's count of unstable zeros."""
+
+    J_matrix: Float[Array, "5 5"]
+    N_matrix: Float[Array, "5 5"]
+    errors: Float[Array, "2"]
+    unstable_count: Int[Array, ""]
+
+
+def _restart(sums: _Sums) -> _Sums:
+    """The sums a point's parts are added to: its whole-range count, nothing else."""
+    zero = jnp.zeros_like
+    return _Sums(zero(sums.J_matrix), zero(sums.N_matrix), zero(sums.errors), sums.unstable_count)
+
+
+def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes: Modes, baths: Baths,
+          I_elastic) -> _Sums:
+    """``_Sums`` on the rule's nodes in ``part`` of its range (``FrequencyQuadrature.nodes``), with
+    the count from det F on them and on the tail nodes beyond when ``part`` is the whole range (the
+    parts of a finer rule run the same code: one copy of it in a program for one point)."""
+    features = dressed_resonances(poles.z, estimate)
+    omega, w_kronrod, w_gauss = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
     tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))
-    everywhere = jnp.concatenate([omega, tail])
-    transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om), everywhere,
-                                 quadrature.block)
+    transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om),
+                                 jnp.concatenate([omega, tail]), quadrature.block)
     transmission = transmission[..., : omega.shape[0]]
-    count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
-    growth = jnp.max(jnp.imag(estimate))
-    stable = (count == 0) & (growth < 0)
+    whole = (part[0] == WHOLE[0]) & (part[1] == WHOLE[1])
+    count = jnp.where(whole, unstable_count(jax.lax.stop_gradient(det), modes.n_modes), 0)
 
     occ = _occupation_difference(omega, baths.mu_channels, baths.T_e, baths.T_ph)  # n_a − n_ph
     occ = jnp.concatenate([occ, jnp.zeros_like(occ[:1])])  # (5, P)
     number_pairs = transmission * (occ[:, None, :] - occ[None, :, :]) / (2 * jnp.pi)  # (5, 5, P)
     energy_pairs = omega * number_pairs
-    N_matrix = node_sum(number_pairs, w_kronrod)
-    J_matrix = node_sum(energy_pairs, w_kronrod)
+    densities = jnp.stack([jnp.sum(energy_pairs[4], axis=0), jnp.asarray(_SIGN_I) @ jnp.sum(number_pairs, axis=1)])
+    errors = integral_errors(densities, w_kronrod, w_gauss, poles)  # (J's and I's)
+    return _Sums(node_sum(energy_pairs, w_kronrod), node_sum(number_pairs, w_kronrod), errors, count)
+
+
+# One trace of the rule for the whole range, its parts and its derivatives (JAX's trace cache).
+_sums_once = jax.jit(_sums, static_argnums=0)
+
+_SIGN_I = np.array([0.0, 0.0, -1.0, 1.0, 0.0])  # I = N_LR − N_RL (NumPy: importing starts no JAX backend)
+
+
+def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, I_elastic) -> DressedCurrents:
+    """``DressedCurrents`` from the sums: J = −J_ph, I = N_LR − N_RL, P = IV, σ, the stability."""
+    J_matrix, N_matrix = sums.J_matrix, sums.N_matrix
     N_terminals, J_terminals = jnp.sum(N_matrix, axis=1), jnp.sum(J_matrix, axis=1)
-
     J = -J_terminals[4]
-    sign_I = jnp.array([0.0, 0.0, -1.0, 1.0, 0.0])
-    I = sign_I @ N_terminals
-
-    J_error, I_error = integral_errors(jnp.stack([jnp.sum(energy_pairs[4], axis=0),
-                                                  sign_I @ jnp.sum(number_pairs, axis=1)]), w_kronrod, w_gauss, poles)
-    P = I * V
-    sigma = (P - J) / baths.T_e + J / baths.T_ph
+    I = jnp.asarray(_SIGN_I) @ N_terminals
+    P = I * baths.V
+    growth = jnp.max(jnp.imag(estimate))
     return DressedCurrents(
         J=J,
         J_channels=J_terminals[:4],
         N_channels=N_terminals[:4],
         I=I,
-        I_elastic=elastic_current(junction, baths, poles),
+        I_elastic=I_elastic,
         P=P,
-        entropy_production=sigma,
-        J_error=J_error,
-        I_error=I_error,
+        entropy_production=(P - J) / baths.T_e + J / baths.T_ph,
+        J_error=sums.errors[0],
+        I_error=sums.errors[1],
         J_terminals=J_terminals,
         N_terminals=N_terminals,
         J_matrix=J_matrix,
         N_matrix=N_matrix,
-        stable=stable,
+        stable=(sums.unstable_count == 0) & (growth < 0),
         growth_rate=growth,
-        unstable_count=count,
+        unstable_count=sums.unstable_count,
     )
 
 

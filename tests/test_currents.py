@@ -500,6 +500,47 @@ def test_refine_recomputes_on_parts_where_the_fine_rule_still_misses():
             np.testing.assert_allclose([s[key] for s in single], expected[key], rtol=1e-15)
 
 
+def test_refine_from_the_whole_range_straight_to_parts_keeps_what_restart_keeps():
+    """``Finer.after_coarse`` (the dressed currents): the coarse rule is the fine rule on the whole
+    range, so the points it misses go straight to its parts, whose sums are added to what
+    ``restart`` keeps of the whole range's (the dressed rule's stability count); points not
+    ``active`` keep the whole range's result. The same for one point and under vmap, with buffers
+    of one entry (several passes) or of all."""
+    from ehpjax._adaptive import Finer, refine
+    from ehpjax._quadrature import WHOLE
+
+    def fine(part, x):  # additive over parts: (t₁ − t₀) x, one per part; "kept" on the whole range only
+        whole = (part[0] == 0.0) & (part[1] == 1.0)
+        return {"value": (part[1] - part[0]) * x, "parts": jnp.where(whole, 0.0, 1.0),
+                "kept": jnp.where(whole, 7.0 * x, 0.0)}
+
+    def combine(sums, x):
+        return {"value": sums["value"] + 100.0 * (sums["parts"] == 3), "parts": sums["parts"], "kept": sums["kept"]}
+
+    def restart(sums):
+        return {"value": jnp.zeros_like(sums["value"]), "parts": jnp.zeros_like(sums["parts"]), "kept": sums["kept"]}
+
+    def misses(result):
+        return result["value"] > 2.0
+
+    xs = jnp.array([0.5, 2.5, 1.5, 3.0, 4.0, 0.7])
+    active = xs != 4.0
+
+    def f(x, on, fraction):
+        return refine(lambda x: fine(WHOLE, x), fine, combine, misses, (x,), fraction, on,
+                      finer=Finer(3, misses, restart=restart, after_coarse=True))
+
+    refined = (xs > 2.0) & active
+    expected = {"value": np.where(refined, xs + 100.0, xs), "parts": np.where(refined, 3.0, 0.0), "kept": 7.0 * xs}
+    for fraction in (1e-3, 1.0):
+        batched = jax.jit(jax.vmap(lambda x, on: f(x, on, fraction)))(xs, active)
+        one = jax.jit(lambda x, on: f(x, on, fraction))
+        single = [one(x, on) for x, on in zip(xs, active)]
+        for key in expected:
+            np.testing.assert_allclose(batched[key], expected[key], rtol=1e-15)
+            np.testing.assert_allclose([s[key] for s in single], expected[key], rtol=1e-15)
+
+
 def test_a_plain_call_is_compiled_once(paper_junction, paper_modes, monkeypatch):
     import ehpjax._currents as module
 
