@@ -164,7 +164,7 @@ class _Plan:
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
             self.evaluate = make(quadrature=AdaptiveQuadrature(fine=quadrature))
             self.refine = [(make(quadrature=FINE), RTOL)]
-        else:  # the dressed currents have no in-program refinement: both passes from here
+        else:  # the dressed currents' own rule has no 4-panel pass: the sweep's passes, from here
             self.evaluate = make(quadrature=COARSE)
             self.refine = [(make(quadrature=quadrature), RTOL * COARSE_ACCEPT), (make(quadrature=FINE), RTOL)]
         self.outputs = self._outputs()
