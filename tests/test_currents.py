@@ -735,10 +735,13 @@ def test_known_pairs_get_the_polygammas_their_taylor_series_needs():
     gap = float(np.abs(np.real(z[0] - z[1])))
     omega = jnp.array([gap, gap * (1 + 1e-9), gap * (1 - 3e-7), 0.3, 2.0])  # the first three on the Taylor branch
     terms = tuple((b, *_PAIRS[c], p // n, p % n) for c, b, p in pairs)
-    args = (z, omega, 10.2, 9.9, 0.3)
-    some = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3, points), terms)
-    every = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3), terms)
+
+    def with_polygammas_at(at):  # (one program each: op by op, some 250 operations compile one by one)
+        return jax.jit(lambda z, omega: pair_terms(z, omega, 10.2, 9.9, 0.3, pole_polygammas(z, 10.2, 9.9, 0.3, at),
+                                                   terms))(z, omega)
+
+    some, every = with_polygammas_at(points), with_polygammas_at(None)
     # (ψ itself from the digamma instead of the polygamma series: rounding, seen where terms cancel)
     np.testing.assert_allclose(some, every, rtol=1e-12, atol=1e-13 * float(np.max(np.abs(every))))
-    missing = pair_terms(*args, pole_polygammas(z, 10.2, 9.9, 0.3, frozenset()), terms)
+    missing = with_polygammas_at(frozenset())
     assert not np.allclose(missing[:, :3], every[:, :3], rtol=1e-6)  # (the test sees the Taylor branch)

@@ -191,7 +191,7 @@ def test_pair_terms_equal_the_pair_integrals_they_select():
     omega = jnp.array([0.0, 1e-9, 0.37, 0.5, 0.5 + 1e-7, 2.0, 7.5])
     terms = tuple((block, a, b, k, kp) for block in (0, 1) for a in (0, 1) for b in (0, 1)
                   for k in range(2) for kp in range(2))
-    at_poles = pole_polygammas(z, mu_L, mu_R, T)
+    at_poles = jax.jit(pole_polygammas)(z, mu_L, mu_R, T)  # (one program, not some 50 operations)
     got = np.asarray(jax.jit(lambda om: pair_terms(z, om, mu_L, mu_R, T, at_poles, terms))(omega))
     el, hole = jax.jit(lambda om: pair_integrals(z, om, mu_L, mu_R, T, at_poles))(omega)
     want = np.stack([np.asarray(el[block][a] - hole[block][b])[k, kp] for block, a, b, k, kp in terms])
