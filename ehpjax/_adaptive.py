@@ -156,6 +156,7 @@ class Finer(NamedTuple):
     after_coarse: bool = False
 
     def restarted(self, sums):
+        """``restart(sums)``, or zeros like ``sums``."""
         if self.restart is None:
             return jax.tree_util.tree_map(jnp.zeros_like, sums)
         return self.restart(sums)
@@ -308,9 +309,9 @@ def _refined(rule: _Rule, axes, args):
     columns = 1 + parts
     starts, ends = _part_edges(parts)
     if parts and finer.after_coarse:  # every point's whole range in the buffers too (one copy of the rule)
-        whole = jnp.zeros(size, int)  # (shaped as the loop's entries: one trace of the rule for both)
+        column = jnp.zeros(size, int)  # (the sums' shapes from the rule as the loop calls it: one trace of it)
         sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(
-            jax.vmap(rule.fine, in_axes=(0,) + tuple(axes)), (starts[whole], ends[whole]), *args))
+            jax.vmap(rule.fine, in_axes=(0,) + tuple(axes)), (starts[column], ends[column]), *args))
         pending = jnp.zeros((size, columns), bool).at[:, 0].set(True)
     else:
         sums = jax.vmap(rule.coarse, in_axes=axes)(*args)
