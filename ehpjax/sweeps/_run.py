@@ -40,9 +40,10 @@ from ._store import ChunkStore
 # The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
 # the points whose error estimate misses the tolerance again with the default rule (inside the
 # same program for the lowest order, as ``currents``' default ``AdaptiveQuadrature`` does, which
-# goes on to 40 panels), and those still missing it with a 100-panel rule (narrow features: small
-# widths or temperatures; on random models with widths and temperatures down to 1e-3, 100 panels
-# cleared 5 of 6 points that 40 left flagged, 64 panels 3 of 5).
+# goes on to 40 panels; for the dressed order in a second program, whose rule also goes on to 40
+# panels), and those still missing it with a 100-panel rule (narrow features: small widths or
+# temperatures; on random models with widths and temperatures down to 1e-3, 100 panels cleared 5
+# of 6 points that 40 left flagged, 64 panels 3 of 5).
 COARSE = AdaptiveQuadrature().coarse  # 4 panels, no warning
 FINE = FrequencyQuadrature(panels=100, warn=False)
 RTOL = FrequencyQuadrature().rtol
@@ -164,9 +165,10 @@ class _Plan:
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
             self.evaluate = make(quadrature=AdaptiveQuadrature(fine=quadrature))
             self.refine = [(make(quadrature=FINE), RTOL)]
-        else:  # the dressed currents' own rule has no 4-panel pass: the sweep's passes, from here
+        else:  # the dressed currents' own rule has no 4-panel pass: that one from here, then their rule
             self.evaluate = make(quadrature=COARSE)
-            self.refine = [(make(quadrature=quadrature), RTOL * COARSE_ACCEPT), (make(quadrature=FINE), RTOL)]
+            self.refine = [(make(quadrature=AdaptiveQuadrature(fine=quadrature)), RTOL * COARSE_ACCEPT),
+                           (make(quadrature=FINE), RTOL)]
         self.outputs = self._outputs()
         self._identity = (fn, name, quadrature)
 
