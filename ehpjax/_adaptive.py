@@ -193,19 +193,20 @@ def _one_point(rule: _Rule):
     @custom_vmap
     def one(*args):
         finer = rule.finer
-        if finer is not None and finer.after_coarse:  # the coarse rule is the loop's first entry
-            starts, ends = _part_edges(finer.parts)
-            sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(rule.fine, (starts[0], ends[0]), *args))
-            todo = jnp.asarray(True)
-        else:
+        if finer is None:
             sums = rule.coarse(*args)
             todo = rule.misses(rule.combine(sums, *args)) & args[0]
-        if finer is None:
             return rule.combine(jax.lax.cond(todo, lambda: rule.fine(WHOLE, *args), lambda: sums), *args)
         # the entries of ``_refined`` one after another, in a loop (one copy of the fine rule):
         # 0 the whole range, then 1 … parts if the fine rule misses; ``parts + 1`` when done
         parts = finer.parts
         starts, ends = _part_edges(parts)
+        if finer.after_coarse:  # the coarse rule is the loop's first entry
+            sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(rule.fine, (starts[0], ends[0]), *args))
+            todo = jnp.asarray(True)
+        else:
+            sums = rule.coarse(*args)
+            todo = rule.misses(rule.combine(sums, *args)) & args[0]
 
         def step(state):
             entry, sums = state

@@ -30,7 +30,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import QUIET, WHOLE, FrequencyQuadrature, kronrod_error, node_sum
+from ._quadrature import WHOLE, FrequencyQuadrature, kronrod_error, node_sum, same_values
 from ._special import bose, digamma, materialize, x_bose
 
 
@@ -540,7 +540,7 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
 
     def on(rule, blocks=True):  # the currents on the fixed ``rule``, optionally without its blocks
         # (the warning's settings do not change the rule's values: left out of the trace's key)
-        computed = dataclasses.replace(rule, warn=QUIET.warn, rtol=QUIET.rtol, **({} if blocks else {"block": None}))
+        computed = same_values(rule) if blocks else dataclasses.replace(same_values(rule), block=None)
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
     def sums_on(rule, blocks=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)

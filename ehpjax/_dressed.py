@@ -20,7 +20,6 @@ whose dressed poles reach the upper half-plane has no steady state: a plain call
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import NamedTuple
 
@@ -40,7 +39,7 @@ from ._errors import EhpjaxError
 from ._checks import is_traced
 from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import QUIET, WHOLE, FrequencyQuadrature, node_sum
+from ._quadrature import WHOLE, FrequencyQuadrature, node_sum, same_values
 from ._selfenergy import self_energy_parts
 from ._stability import (
     DressedModes,
@@ -213,7 +212,7 @@ def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
     """The dressed currents on ``quadrature.fine``, and where they miss its tolerance on the fine rule
     in each of ``quadrature.parts`` parts of its range (``_adaptive.refine``): the parts' fluxes and
     errors added, the stability (the argument principle on the whole range's nodes) kept."""
-    fine = dataclasses.replace(quadrature.fine, warn=QUIET.warn, rtol=QUIET.rtol)  # (values do not depend on these)
+    fine = same_values(quadrature.fine)
     misses = functools.partial(_misses, rtol=quadrature.rtol)
 
     def whole(*a):
