@@ -393,3 +393,31 @@ def test_one_trace_for_the_whole_run_and_any_optax_transformation():
     assert r.value >= r.start_value
     design.optimize(objective, steps=3, **kw)
     assert len(traces) == first
+
+
+def test_runs_that_differ_only_in_numbers_share_the_compiled_step():
+    """A scan over operating points (V, T_e, T_ph given or left to T_e, a fixed μ0 among the
+    start values) and bounds compiles the step once: those numbers are data. Each run's value is
+    that of its own numbers: −J from ``ehpjax.currents`` at the design and the run's baths, on 40
+    panels. (Bounds of another kind, a box for a lower bound say, shape the step, as do the
+    model's fixed parameters: they compile anew.)"""
+    traces = []
+
+    def fn(c):
+        traces.append(1)  # runs only while tracing
+        return -c.J
+
+    kw = dict(free=("eps_L", "gamma_L"), starts=2, steps=3, seed=0, progress=False)
+    design.optimize(design.Custom(fn=fn, V=-1.0, T_e=0.2), start={"mu0": 10.0}, **kw)
+    first = len(traces)
+    fine = ehpjax.FrequencyQuadrature(panels=40, warn=False)
+    for V, T_e, T_ph, mu0, bounds in ((-0.8, 0.3, None, 10.0, None),
+                                      (-1.2, 0.25, 0.2, 10.3, {"eps_L": (10.2, 11.5), "gamma_L": (0.1, math.inf)})):
+        r = design.optimize(design.Custom(fn=fn, V=V, T_e=T_e, T_ph=T_ph), start={"mu0": mu0}, bounds=bounds, **kw)
+        baths = ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_e if T_ph is None else T_ph)
+        J = ehpjax.currents(r.junction, r.modes, baths, quadrature=fine).J
+        assert abs(r.value + float(J)) <= 1e-9 * abs(float(J))
+        assert r.parameters["mu0"] == mu0 and r.parameters["V"] == V
+        if bounds:
+            assert all(lo < r.free[name] < hi for name, (lo, hi) in bounds.items())
+    assert len(traces) == first

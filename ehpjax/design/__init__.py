@@ -16,7 +16,8 @@ Objectives are values: ``Cooling``, ``COP``, ``Rectification``, ``Thermocurrent`
 ``get_objective``). Free numbers are a model's parameters and the bath names μ0, V, T_e,
 T_ph, with bounds (``default_bounds``), and whole matrices under a mask (``Hermitian``
 for H, M^k, K; ``PSD`` for Γ_L, Γ_R, η as L L†). Smooth bijections keep every iterate
-physical; all starts run at once through one jitted step with exact gradients.
+physical; all starts run at once through one jitted step with exact gradients, compiled once
+for every operating point and bounds (their numbers are data: a scan over biases compiles once).
 """
 
 from ._files import (

@@ -338,6 +338,20 @@ def get_objective(name: str, **settings) -> Objective:
     return _FACTORIES[name](**settings)
 
 
+_OPERATING_POINT = ("V", "mu0", "T", "T0", "delta_T", "T_e", "T_ph")
+
+
+def keyed(objective: Objective) -> Objective:
+    """``objective`` with the numbers of its operating point at their defaults, if it is one of
+    the built-in classes, whose methods read the baths they are given and never these numbers
+    (so one compiled step serves every operating point; the numbers travel as data). Any other
+    objective is returned as it is: its methods may read its numbers."""
+    if type(objective) not in (Cooling, COP, Rectification, Thermocurrent, Custom):
+        return objective
+    return dataclasses.replace(objective, **{f.name: f.default for f in dataclasses.fields(objective)
+                                             if f.name in _OPERATING_POINT})
+
+
 def objective_label(objective: Objective) -> str:
     """The objective's name for reports (a custom objective's label)."""
     return objective.label if isinstance(objective, Custom) else objective.name

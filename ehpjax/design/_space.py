@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models import Model
+from ..models import Model, baths_from
 from ._objectives import DesignError, Objective
 
 INF = math.inf
@@ -344,10 +344,13 @@ class DesignSpace:
     def kinds(self) -> tuple[str, ...]:
         return tuple(_kind(lo, hi) for lo, hi in self.bounds)
 
-    def to_physical(self, u):
-        """Physical values x of the free numbers from the unconstrained u (traceable)."""
+    def to_physical(self, u, bounds=None):
+        """Physical values x of the free numbers from the unconstrained u (traceable; ``bounds``
+        an array of the space's bounds, e.g. traced, or None: its own)."""
+        bounds = self.bounds if bounds is None else bounds
         out = []
-        for i, (kind, (lo, hi)) in enumerate(zip(self.kinds, self.bounds)):
+        for i, kind in enumerate(self.kinds):
+            lo, hi = bounds[i][0], bounds[i][1]
             if kind == "box":
                 out.append(lo + (hi - lo) * jax.nn.sigmoid(u[i]))
             elif kind == "lower":
@@ -395,25 +398,52 @@ class DesignSpace:
 
     # -- from free numbers to a system ---------------------------------------------------
 
-    def scalars(self, x) -> dict:
-        """Every model parameter and bath override at the free values x (traceable)."""
+    def numbers(self, objective: Objective) -> dict[str, np.ndarray]:
+        """The numbers a compiled step takes as data, not as constants: the operating point
+        (the objective's μ0, V, T_e, T_ph and the fixed values of bath names) and the bounds
+        (infinite ones too). With ``keyed``, a scan over any of them compiles once. The fixed
+        values of the model's parameters stay constants: what they tell the compiled currents
+        (a vanishing η, a junction known in full) shapes the program."""
+        point = objective.bath_values
+        return {"point": np.array([point[k] for k in DESIGNABLE_BATHS], dtype=np.float64),
+                "baths": np.array([v for _, v in self.baths], dtype=np.float64),
+                "bounds": np.array(self.bounds, dtype=np.float64).reshape(len(self.bounds), 2)}
+
+    def keyed(self) -> "DesignSpace":
+        """The space with the numbers of ``numbers`` (and the start, used only on the host)
+        replaced by placeholders: equal for every value of them, so that it keys one compiled
+        step. The kinds of the bounds (which are finite) stay; they shape the bijections."""
+        placeholders = {"box": (0.0, 1.0), "lower": (0.0, INF), "upper": (-INF, 0.0), "none": (-INF, INF)}
+        return dataclasses.replace(self, bounds=tuple(placeholders[k] for k in self.kinds),
+                                   start=(0.0,) * len(self.start), baths=tuple((n, 0.0) for n, _ in self.baths))
+
+    def scalars(self, x, numbers=None) -> dict:
+        """Every model parameter and bath override at the free values x (traceable; ``numbers``
+        as from ``numbers``, or None: the space's own)."""
         values = dict(self.fixed)
-        values.update(self.baths)
+        if numbers is None:
+            values.update(self.baths)
+        else:
+            values.update({n: numbers["baths"][i] for i, (n, _) in enumerate(self.baths)})
         for i, name in enumerate(self.free):
             values[name] = x[i]
         return values
 
-    def system(self, objective: Objective, x):
-        """(Junction, Modes, Baths) at the free values x (traceable)."""
-        values = self.scalars(x)
+    def system(self, objective: Objective, x, numbers=None):
+        """(Junction, Modes, Baths) at the free values x (traceable). ``numbers``: as from
+        ``numbers`` (then the objective's own numbers are not read: it may be a placeholder),
+        or None: the space's and the objective's own."""
+        values = self.scalars(x, numbers)
         junction, modes = self.model.build({k: v for k, v in values.items() if k in self.model.names})
         offset = len(self.free)
         for spec in self.matrices:
             k = len(spec.slots())
             junction, modes = spec.apply(junction, modes, x[offset:offset + k])
             offset += k
-        baths = objective.baths({k: v for k, v in values.items() if k in DESIGNABLE_BATHS})
-        return junction, modes, baths
+        overrides = {k: v for k, v in values.items() if k in DESIGNABLE_BATHS}
+        if numbers is None:
+            return junction, modes, objective.baths(overrides)
+        return junction, modes, baths_from({**dict(zip(DESIGNABLE_BATHS, numbers["point"])), **overrides})
 
     def parameters(self, objective: Objective, x) -> dict[str, float]:
         """Every scalar (model parameters, then μ0, V, T_e, T_ph) at the free values x."""
