@@ -208,6 +208,12 @@ def test_a_step_in_slices_of_starts_is_the_vmapped_step():
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(np.asarray(sliced[0][1]), np.asarray(u[1]))
     assert not np.array_equal(np.asarray(sliced[0][0]), np.asarray(u[0]))
+    # No host callback in the step, so that JAX's persistent compilation cache keeps it: its
+    # value checks come back as flags, raised on the host with the count of failing starts.
+    lowered = _loop._step_batch.lower(problem.keyed(), _loop._as_data(problem.numbers()), u, state, active, None)
+    assert "callback" not in lowered.as_text()
+    with pytest.raises(ehpjax.EhpjaxError, match=r"H contains NaN or inf \(at 1 of 2 points\)"):
+        _loop.step_batch(problem, u.at[0, 0].set(jnp.nan), state, active, slice_size=None)
 
 
 def test_bijections_round_trip_and_stay_inside_bounds():

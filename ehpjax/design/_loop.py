@@ -27,6 +27,7 @@ import numpy as np
 import optax
 
 from .._adaptive import one_cpu_device
+from .._checks import deferring, raise_deferred
 from .._compiled import quick_jit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
@@ -111,7 +112,7 @@ def _strong(tree):
 
 
 def _as_data(numbers: dict) -> dict:
-    return {k: jnp.asarray(v, dtype=jnp.float64) for k, v in numbers.items()}
+    return jax.device_put({k: np.asarray(v, dtype=np.float64) for k, v in numbers.items()})
 
 
 def init_batch(problem: Problem, u):
@@ -128,17 +129,37 @@ def step_batch(problem: Problem, u, state, active, slice_size: int | None = GRAD
     {value, guide, sigma, error, x, grad_norm, currents}. Inactive starts (converged) and
     starts with a non-finite loss or gradient keep u and their state. More starts than
     ``slice_size`` (None: no limit) are stepped in vmapped slices of that many, one after another.
-    Compiled once for every problem with the same ``keyed()``."""
-    return _step_batch(problem.keyed(), _as_data(problem.numbers()), u, state, active, slice_size)
+    Compiled once for every problem with the same ``keyed()``, without host callbacks (the
+    value checks of the system come back as flags, raised here as ``EhpjaxError``), so that
+    JAX's persistent compilation cache keeps it: the command line's next run reuses it."""
+    return _stepper(problem)(u, state, active, slice_size)
+
+
+def _stepper(problem: Problem):
+    """``step_batch`` of ``problem``, its key and numbers made once (a run's loop)."""
+    keyed, numbers = problem.keyed(), _as_data(problem.numbers())
+
+    def step(u, state, active, slice_size: int | None = GRADIENT_SLICE):
+        new_u, new_state, out, messages = _step_batch(keyed, numbers, u, state, active, slice_size)
+        raise_deferred(out.pop("failed"), messages)
+        return new_u, new_state, out
+
+    return step
 
 
 @eqx.filter_jit
 def _step_batch(problem: Problem, numbers, u, state, active, slice_size):
+    checked, messages = deferring(lambda u: problem.loss(u, numbers))
+    # A line search's trial points (lbfgs) drop their flags: a point it accepts is the next
+    # step's, whose checks are raised.
+    trial, _ = deferring(lambda u: problem.loss(u, numbers)[0])
+
     def loss(u):
-        return problem.loss(u, numbers)
+        (loss_value, aux), flags = checked(u)
+        return loss_value, (aux, flags)
 
     def one(u, state, active):
-        (loss_value, aux), grad = jax.value_and_grad(loss, has_aux=True)(u)
+        (loss_value, (aux, flags)), grad = jax.value_and_grad(loss, has_aux=True)(u)
         value, guide, sigma, error, x, c = aux
         finite = jnp.all(jnp.isfinite(grad)) & jnp.isfinite(loss_value)
         # A non-finite gradient must not reach the optimiser (a line search would then
@@ -146,20 +167,20 @@ def _step_batch(problem: Problem, numbers, u, state, active, slice_size):
         grad = jnp.where(finite, grad, 0.0)
         loss_value = jnp.where(finite, loss_value, 0.0)
         updates, new_state = problem.optimizer.update(grad, state, u, value=loss_value, grad=grad,
-                                                      value_fn=lambda v: loss(v)[0])
+                                                      value_fn=lambda v: trial(v)[0])
         new_u = optax.apply_updates(u, updates)
         ok = active & finite & jnp.all(jnp.isfinite(new_u))
         new_u = jnp.where(ok, new_u, u)
         new_state = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new_state, state)
         out = dict(value=value, guide=guide, sigma=sigma, error=error, x=x,
-                   grad_norm=jnp.sqrt(jnp.sum(grad**2)), currents=c)
+                   grad_norm=jnp.sqrt(jnp.sum(grad**2)), currents=c, failed=flags)
         return new_u, new_state, out
 
     if slice_size is not None and u.shape[0] > slice_size and one_cpu_device():  # vmapped slices, one after another
         new_u, new_state, out = jax.lax.map(lambda args: one(*args), (u, state, active), batch_size=slice_size)
     else:
         new_u, new_state, out = jax.vmap(one)(u, state, active)
-    return new_u, _strong(new_state), out
+    return new_u, _strong(new_state), out, tuple(messages)
 
 
 def evaluate_batch(problem: Problem, u):
@@ -305,6 +326,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
     rng = np.random.default_rng(seed)
     u = _shard(jnp.asarray(space.to_unconstrained(space.sample(rng, starts))))
     state = init_batch(problem, u)
+    step = _stepper(problem)  # (the key and numbers made once)
     active = np.ones(starts, dtype=bool)
     best = np.full(starts, -np.inf)  # best of −sign·value (higher is better) per start
     since = np.zeros(starts, dtype=int)
@@ -317,7 +339,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
     steps_run = 0
     try:
         for k in range(steps):
-            u, state, out = step_batch(problem, u, state, jnp.asarray(active))
+            u, state, out = step(u, state, jnp.asarray(active))
             row = {key: np.asarray(out[key]) for key in ("value", "guide", "sigma", "x", "grad_norm")}
             rows.append(row)
             steps_run = k + 1
@@ -335,7 +357,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
     finally:
         bar.close()
     # The final iterate: the same compiled step with every start inactive (u does not move).
-    _, _, out = step_batch(problem, u, state, jnp.zeros(starts, dtype=bool))
+    _, _, out = step(u, state, jnp.zeros(starts, dtype=bool))
     rows.append({key: np.asarray(out[key]) for key in ("value", "guide", "sigma", "x", "grad_norm")})
     stack = {key: np.stack([r[key] for r in rows]) for key in rows[0]}
     history = History(stack["value"], stack["guide"], stack["sigma"], stack["grad_norm"], stack["x"],
@@ -350,7 +372,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
     u_best = space.to_unconstrained(x_best)
     # Re-evaluate the best iterate with the run's (compiled) step; refine the quadrature only
     # if its error estimate asks for it.
-    _, _, out = step_batch(problem, _shard(jnp.tile(jnp.asarray(u_best), (starts, 1))), state,
+    _, _, out = step(_shard(jnp.tile(jnp.asarray(u_best), (starts, 1))), state,
                            jnp.zeros(starts, dtype=bool))
     value, error = float(out["value"][0]), float(out["error"][0])
     c = jax.tree.map(lambda a: a[0], out["currents"])

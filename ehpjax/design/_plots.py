@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._checks import deferring, raise_deferred
 from .._compiled import quick_jit
 from .._currents import currents
 from .._model import Baths
@@ -64,17 +65,26 @@ def free_values_text(result: DesignResult, limit: int = 8) -> str:
     return "\n".join(lines)
 
 
-@quick_jit
 def _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature):
     """J and I of one concrete system at every set of baths (1-D arrays of equal length):
     the curve of a design, not of a model's parameters, so the design's matrices enter as
-    traced arrays and one compilation serves both the design and the start."""
+    traced arrays and one compilation serves both the design and the start. The value checks
+    come back as flags (raised here): a program without host callbacks, which JAX's persistent
+    compilation cache keeps."""
+    (J, I), flags, messages = _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature)
+    raise_deferred(flags, messages)
+    return J, I
 
-    def one(mu_l, mu_r, t_e, t_ph):
+
+@quick_jit
+def _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature):
+    def currents_at(mu_l, mu_r, t_e, t_ph):
         c = currents(junction, modes, Baths(mu_l, mu_r, t_e, t_ph), quadrature=quadrature)
         return c.J, c.I
 
-    return jax.vmap(one)(mu_L, mu_R, T_e, T_ph)
+    one, messages = deferring(currents_at)
+    out, flags = jax.vmap(one)(mu_L, mu_R, T_e, T_ph)
+    return out, flags, tuple(messages)
 
 
 def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> dict:
