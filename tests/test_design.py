@@ -379,9 +379,13 @@ def test_cli_help_has_units():
         assert "ħΩ" in helps[option], option
 
 
-def test_one_trace_for_the_whole_run_and_any_optax_transformation():
-    """The step is traced once (not per step), whatever the optax transformation; a second
-    run of the same problem reuses it."""
+def test_one_trace_for_the_whole_run_any_optax_transformation_and_operating_point():
+    """The step is traced once (not per step), whatever the optax transformation; later runs of
+    the same problem reuse it, and so do runs at other operating points (V, T_e, T_ph given or
+    left to T_e, a fixed μ0 among the start values) and bounds' values: those numbers are data.
+    Each run's value is that of its own numbers: −J from ``ehpjax.currents`` at the design and
+    the run's baths, on 40 panels. (Bounds of another kind, a box for a lower bound say, shape
+    the step, as do the model's fixed parameters: they compile anew.)"""
     import optax
 
     traces = []
@@ -390,36 +394,17 @@ def test_one_trace_for_the_whole_run_and_any_optax_transformation():
         traces.append(1)  # runs only while tracing
         return -c.J
 
-    objective = design.Custom(fn=fn, V=-1.0, T_e=0.2)
     sgd = optax.sgd(1e-2, momentum=0.5)
     kw = dict(free=("eps_L", "gamma_L"), starts=2, seed=0, patience=100, optimizer=sgd, progress=False)
-    r = design.optimize(objective, steps=6, **kw)
+    r = design.optimize(design.Custom(fn=fn, V=-1.0, T_e=0.2), start={"mu0": 10.0}, steps=6, **kw)
     first = len(traces)
     assert r.steps_run == 6 and first <= 2  # the step, and at most one accurate re-evaluation
     assert r.value >= r.start_value
-    design.optimize(objective, steps=3, **kw)
-    assert len(traces) == first
-
-
-def test_runs_that_differ_only_in_numbers_share_the_compiled_step():
-    """A scan over operating points (V, T_e, T_ph given or left to T_e, a fixed μ0 among the
-    start values) and bounds compiles the step once: those numbers are data. Each run's value is
-    that of its own numbers: −J from ``ehpjax.currents`` at the design and the run's baths, on 40
-    panels. (Bounds of another kind, a box for a lower bound say, shape the step, as do the
-    model's fixed parameters: they compile anew.)"""
-    traces = []
-
-    def fn(c):
-        traces.append(1)  # runs only while tracing
-        return -c.J
-
-    kw = dict(free=("eps_L", "gamma_L"), starts=2, steps=3, seed=0, progress=False)
-    design.optimize(design.Custom(fn=fn, V=-1.0, T_e=0.2), start={"mu0": 10.0}, **kw)
-    first = len(traces)
     fine = ehpjax.FrequencyQuadrature(panels=40, warn=False)
-    for V, T_e, T_ph, mu0, bounds in ((-0.8, 0.3, None, 10.0, None),
+    for V, T_e, T_ph, mu0, bounds in ((-1.0, 0.2, None, 10.0, None), (-0.8, 0.3, None, 10.0, None),
                                       (-1.2, 0.25, 0.2, 10.3, {"eps_L": (10.2, 11.5), "gamma_L": (0.1, math.inf)})):
-        r = design.optimize(design.Custom(fn=fn, V=V, T_e=T_e, T_ph=T_ph), start={"mu0": mu0}, bounds=bounds, **kw)
+        r = design.optimize(design.Custom(fn=fn, V=V, T_e=T_e, T_ph=T_ph), start={"mu0": mu0}, bounds=bounds,
+                            steps=3, **kw)
         baths = ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_e if T_ph is None else T_ph)
         J = ehpjax.currents(r.junction, r.modes, baths, quadrature=fine).J
         assert abs(r.value + float(J)) <= 1e-9 * abs(float(J))
