@@ -69,7 +69,7 @@ def make_optimizer(name: str, learning_rate: float = 0.05) -> optax.GradientTran
 @dataclasses.dataclass(frozen=True)
 class Problem:
     """Everything about a run. The compiled step is cached on ``keyed()`` (hashable) and takes
-    ``numbers()`` (the operating point, fixed values and bounds) as data: runs that differ only
+    ``numbers()`` (the operating point and the bounds' values) as data: runs that differ only
     in those numbers share one compiled step."""
 
     objective: Objective

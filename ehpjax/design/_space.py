@@ -433,6 +433,7 @@ class DesignSpace:
         """(Junction, Modes, Baths) at the free values x (traceable). ``numbers``: as from
         ``numbers`` (then the objective's own numbers are not read: it may be a placeholder),
         or None: the space's and the objective's own."""
+        numbers = self.numbers(objective) if numbers is None else numbers
         values = self.scalars(x, numbers)
         junction, modes = self.model.build({k: v for k, v in values.items() if k in self.model.names})
         offset = len(self.free)
@@ -441,8 +442,6 @@ class DesignSpace:
             junction, modes = spec.apply(junction, modes, x[offset:offset + k])
             offset += k
         overrides = {k: v for k, v in values.items() if k in DESIGNABLE_BATHS}
-        if numbers is None:
-            return junction, modes, objective.baths(overrides)
         return junction, modes, baths_from({**dict(zip(DESIGNABLE_BATHS, numbers["point"])), **overrides})
 
     def parameters(self, objective: Objective, x) -> dict[str, float]:
