@@ -6,6 +6,7 @@ convergence, no ratio to a value ≤ 0); COP as cooling_cop; bad input; best.jso
 trip; the command line."""
 
 import csv
+import dataclasses
 import json
 import math
 
@@ -21,6 +22,7 @@ import reference
 from conftest import PAPER, assert_close, values_and_jacobians
 from ehpjax import design
 from ehpjax.design import VARIABLES, DesignError, _loop
+from ehpjax.design._objectives import keyed as keyed_objective
 
 QUAD = ehpjax.FrequencyQuadrature(warn=False)
 COOLING = design.Cooling(V=-1.0, mu0=10.0, T=0.2)
@@ -99,8 +101,14 @@ def test_objective_value_and_gradient(name, values_and_gradients):
     values, grad = values_and_gradients[0][:, k], values_and_gradients[1][k]
     assert_close(values[-1], reference_value(objective, POINT))
     junction, modes = TWO_LEVEL.build({k: POINT[k] for k in TWO_LEVEL.names})
-    own = objective(junction, modes, objective.baths({"V": POINT["V"]}), quadrature=QUAD)
+    baths = objective.baths({"V": POINT["V"]})
+    own = objective(junction, modes, baths, quadrature=QUAD)
     np.testing.assert_allclose(float(own), values[-1], rtol=1e-12)
+    # The design's compiled step is keyed on the objective without its operating point's numbers
+    # (they are data): at other numbers it has the same key and, at the same baths, the same value.
+    other = dataclasses.replace(objective, mu0=objective.mu0 + 0.5, V=objective.V - 0.3)
+    assert keyed_objective(other) == keyed_objective(objective) and other != objective
+    assert float(other(junction, modes, baths, quadrature=QUAD)) == float(own)
     fd = (values[:8] - values[8:16]) / (2 * H)
     scale = np.max(np.abs(grad))
     assert scale > 0
