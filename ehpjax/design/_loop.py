@@ -202,9 +202,10 @@ def accurate_value(problem: Problem, u, rtol: float = 1e-8, max_panels: int = 16
     """(value, error, Currents) at u, doubling the quadrature's panels until the estimated
     error is ≤ rtol·|value| (+1e-15) or ``max_panels`` is reached."""
     panels = problem.quadrature.panels
+    keyed, numbers, u = problem.keyed(), _as_data(problem.numbers()), jnp.asarray(u)
     while True:
         q = dataclasses.replace(problem.quadrature, panels=panels, warn=False)
-        value, _, _, error, _, c = _evaluate_one(problem.keyed(), _as_data(problem.numbers()), jnp.asarray(u), q)
+        value, _, _, error, _, c = _evaluate_one(keyed, numbers, u, q)
         value, error = float(value), float(error)
         if error <= rtol * abs(value) + 1e-15 or 2 * panels > max_panels:
             return value, error, c
