@@ -8,7 +8,7 @@ x = bijection(u); see ``_objectives`` for the guide and ``_space`` for the bijec
 
 The step is compiled once per ``Problem.keyed()``: the operating point and the bounds' values
 enter it as data (``Problem.numbers()``), so runs that differ only in them share one program
-(compiling it took 6.6–9.4 s per bias before). As data they cost the step of 64 two-level starts
+(as constants, each new bias would cost a compile: 6.6–9.4 s). As data they cost the step of 64 two-level starts
 ~4 % (XLA folds no constants into them). The model's fixed parameters stay constants: a known
 η ≠ 0, say, leaves the sharp-line limit out of the program (traced, the step was 7 % slower).
 """
