@@ -251,7 +251,10 @@ def _moved(pts, dmu, dp, tau, inv_c):
     terms = [x * inv_c for x in (dmu, None if dp is None else -dp) if x is not None]
     if tau is not None:
         terms.append(-(pts - 0.5) * tau)
-    return sum(terms[1:], terms[0]) if terms else jnp.zeros_like(pts)
+    if not terms:
+        return jnp.zeros_like(pts)
+    total = sum(terms[1:], terms[0])  # (δμ alone is one number per lead or term: as wide as the points)
+    return jnp.broadcast_to(total, jnp.broadcast_shapes(jnp.shape(total), jnp.shape(pts)))
 
 
 def _plus(x, y):

@@ -320,3 +320,38 @@ def test_pair_terms_derivative_is_the_chain_rules(blocks):
         scale = np.max(np.abs(y))
         assert scale > 0, row
         np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-12 * scale, err_msg=f"tangent {row}")
+
+
+def test_derivatives_in_the_chemical_potentials_or_the_nodes_alone_are_the_chain_rules():
+    """The written-out derivatives when only μ_L, μ_R or only ω move (or both): the other arguments
+    closed over, so that their tangents are JAX's symbolic zeros (as where only the bias, or only a
+    mode, is designed), not zeros (the tests above). A point's tangent is then one number per lead,
+    or one row of nodes, and must still be as wide as the points. Against the chain rule through
+    the same formulas."""
+    from ehpjax._ehp import _pair_terms_parts, pair_terms, pole_polygammas
+
+    (z, omega, mu_L, mu_R, T), tangents = _pair_point()
+    terms = ((0, 0, 1, 0, 1), (0, 1, 0, 1, 0), (1, 0, 1, 0, 1), (1, 1, 0, 0, 1))
+
+    def integrals(fn):
+        return lambda mu, om: fn(z, om, mu[0], mu[1], T)
+
+    def pair_terms_of(mu, om):
+        return pair_terms(z[:2], om, mu[0], mu[1], T, pole_polygammas(z[:2], mu[0], mu[1], T, {(0, 0), (1, 1)}), terms)
+
+    def pair_terms_formulas(mu, om):
+        real = [jnp.asarray(x, dtype=jnp.float64) for x in (om, mu[0], mu[1], T)]
+        return _pair_terms_parts(z[:2], *real, tuple(pole_polygammas(z[:2], mu[0], mu[1], T)), terms, slopes=False)
+
+    mu, dmu = jnp.array([mu_L, mu_R]), jnp.array([tangents[2], tangents[3]])
+    for ours, chain in ((integrals(_stacked_pair_integrals), integrals(_stacked_pair_formulas)),
+                        (pair_terms_of, pair_terms_formulas)):
+        def derivatives(fn):  # μ alone, ω alone, both
+            return (jax.jvp(lambda m: fn(m, omega), (mu,), (dmu,))[1],
+                    jax.jvp(lambda om: fn(mu, om), (omega,), (tangents[1],))[1],
+                    jax.jvp(fn, (mu, omega), (dmu, tangents[1]))[1])
+
+        got, expected = jax.jit(lambda: derivatives(ours))(), jax.jit(lambda: derivatives(chain))()
+        for x, y in zip(got, expected):
+            assert x.shape == y.shape
+            np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-12 * np.max(np.abs(y)))
