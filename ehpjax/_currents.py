@@ -355,6 +355,21 @@ def known_pairs(pairs):
         _KNOWN_PAIRS.reset(token)
 
 
+_KNOWN_DAMPED = contextvars.ContextVar("ehpjax_known_damped", default=False)
+
+
+@contextlib.contextmanager
+def known_damped(damped: bool = True):
+    """Inside the block, ``currents`` traced with a traced η leaves the sharp-line limit (η = 0)
+    out of the program if ``damped``: the caller knows that η does not vanish at any point the
+    trace stands for (a design whose modes are fixed, with η ≠ 0)."""
+    token = _KNOWN_DAMPED.set(bool(damped))
+    try:
+        yield
+    finally:
+        _KNOWN_DAMPED.reset(token)
+
+
 # Nodes per normal mode of the sharp-line limit: Ω_k − 2δ, Ω_k, Ω_k + 2δ.
 _LINE_NODES = 3
 
@@ -490,7 +505,10 @@ def currents(
     if junction.n_modes != modes.n_modes:
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     # The η = 0 sharp-line nodes (_LINE_NODES per mode) are left out when η is known not to vanish.
-    line = is_traced(modes.eta) or bool(np.all(np.asarray(modes.eta) == 0))
+    if is_traced(modes.eta):
+        line = not _KNOWN_DAMPED.get()
+    else:
+        line = bool(np.all(np.asarray(modes.eta) == 0))
     if is_traced((junction, modes, baths)):
         # a junction known here (closed over, as in a sweep of the baths): only its nonzero pole pairs
         pairs = _KNOWN_PAIRS.get() if is_traced(junction) else nonzero_pairs(junction)

@@ -397,13 +397,42 @@ def test_cli_help_has_units():
         assert "ħΩ" in helps[option], option
 
 
+def test_what_the_fixed_values_tell_the_step_is_read_from_the_data_flow():
+    """``DesignSpace.structure``: the junction's nonzero pole pairs where no free number reaches it,
+    and η ≠ 0 known where none reaches the modes (and η is not 0): each read from the data flow of
+    the system's build, not from tracers (inside the step every array is one). The keyed space
+    carries them, in place of the fixed values it drops."""
+    from ehpjax._currents import nonzero_pairs
+
+    paper_pairs = nonzero_pairs(ehpjax.models.get("two-level").build({})[0])
+    assert paper_pairs is not None and len(paper_pairs) == 4
+    cases = [  # free, start, matrices → (pairs, damped)
+        (("eps_L", "gamma_L"), {}, (), (None, True)),
+        (("omega",), {}, (), (paper_pairs, True)),
+        (("V", "T_e"), {}, (), (paper_pairs, True)),
+        (("gamma_ph",), {}, (), (paper_pairs, False)),
+        (("omega",), {"gamma_ph": 0.0}, (), (paper_pairs, False)),
+        ((), {}, (design.Hermitian("H", [[False, True], [True, False]]),), (None, True)),
+        ((), {}, (design.PSD("eta", [[True]]),), (paper_pairs, False)),
+    ]
+    for free, start, matrices, expected in cases:
+        space = design.prepare(COOLING, free=free, start=start, matrices=matrices).space
+        assert space.structure() == expected, (free, start, matrices)
+        keyed = space.keyed()
+        assert keyed.known == expected and all(value == 0.0 for _, value in keyed.fixed)
+    # a fixed value that makes a pair vanish keys another step
+    zero_m = design.prepare(COOLING, free=("omega",), start={"m": 0.0}).space
+    assert zero_m.structure()[0] != paper_pairs
+
+
 def test_one_trace_for_the_whole_run_any_optax_transformation_and_operating_point():
     """The step is traced once (not per step), whatever the optax transformation; later runs of
     the same problem reuse it, and so do runs at other operating points (V, T_e, T_ph given or
-    left to T_e, a fixed μ0 among the start values) and bounds' values: those numbers are data.
-    Each run's value is that of its own numbers: −J from ``ehpjax.currents`` at the design and
-    the run's baths, on 40 panels. (Bounds of another kind, a box for a lower bound say, shape
-    the step, as do the model's fixed parameters: they compile anew.)"""
+    left to T_e, a fixed μ0 among the start values), bounds' values and values of the model's
+    fixed parameters: those numbers are data. Each run's value is that of its own numbers: −J
+    from ``ehpjax.currents`` at the design and the run's baths, on 40 panels. (Bounds of another
+    kind, a box for a lower bound say, shape the step and compile anew; so does a fixed η = 0,
+    whose sharp-line limit the step must then hold: its value checks that it does.)"""
     import optax
 
     traces = []
@@ -419,14 +448,23 @@ def test_one_trace_for_the_whole_run_any_optax_transformation_and_operating_poin
     assert r.steps_run == 6 and first <= 2  # the step, and at most one accurate re-evaluation
     assert r.value >= r.start_value
     fine = ehpjax.FrequencyQuadrature(panels=40, warn=False)
-    for V, T_e, T_ph, mu0, bounds in ((-1.0, 0.2, None, 10.0, None), (-0.8, 0.3, None, 10.0, None),
-                                      (-1.2, 0.25, 0.2, 10.3, {"eps_L": (10.2, 11.5), "gamma_L": (0.1, math.inf)})):
-        r = design.optimize(design.Custom(fn=fn, V=V, T_e=T_e, T_ph=T_ph), start={"mu0": mu0}, bounds=bounds,
-                            steps=3, **kw)
+    other_fixed = {"eps_R": 9.7, "gamma_R": 0.6, "m": 0.4, "omega": 1.3, "gamma_ph": 0.35}
+
+    def run(V, T_e, T_ph, mu0, bounds=None, fixed=None):
+        r = design.optimize(design.Custom(fn=fn, V=V, T_e=T_e, T_ph=T_ph), start={"mu0": mu0, **(fixed or {})},
+                            bounds=bounds, steps=3, **kw)
         baths = ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_e if T_ph is None else T_ph)
         J = ehpjax.currents(r.junction, r.modes, baths, quadrature=fine).J
         assert abs(r.value + float(J)) <= 1e-9 * abs(float(J))
         assert r.parameters["mu0"] == mu0 and r.parameters["V"] == V
+        assert all(r.parameters[name] == value for name, value in (fixed or {}).items())
         if bounds:
             assert all(lo < r.free[name] < hi for name, (lo, hi) in bounds.items())
+
+    run(-1.0, 0.2, None, 10.0)
+    run(-0.8, 0.3, None, 10.0)
+    run(-1.2, 0.25, 0.2, 10.3, {"eps_L": (10.2, 11.5), "gamma_L": (0.1, math.inf)})
+    run(-1.0, 0.2, None, 10.0, fixed=other_fixed)
     assert len(traces) == first
+    run(-1.0, 0.2, None, 10.0, fixed={**other_fixed, "gamma_ph": 0.0})  # η = 0: the sharp-line limit
+    assert len(traces) > first

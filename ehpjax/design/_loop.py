@@ -6,11 +6,11 @@ transformation.
 The loss of a start is ∓guide (minus for objectives to maximise) at the physical point
 x = bijection(u); see ``_objectives`` for the guide and ``_space`` for the bijections.
 
-The step is compiled once per ``Problem.keyed()``: the operating point and the bounds' values
-enter it as data (``Problem.numbers()``), so runs that differ only in them share one program
-(as constants, each new bias would cost a compile: 6.6–9.4 s). As data they cost the step of 64 two-level starts
-~4 % (XLA folds no constants into them). The model's fixed parameters stay constants: a known
-η ≠ 0, say, leaves the sharp-line limit out of the program (traced, the step was 7 % slower).
+The step is compiled once per ``Problem.keyed()``: the operating point, the bounds' values and
+the model's fixed parameters enter it as data (``Problem.numbers()``), so runs that differ only
+in them share one program (as constants, each new bias would cost a compile: 6.6–9.4 s). What
+the fixed values tell ``currents`` (a junction's vanishing pole pairs, η ≠ 0) keys the step
+instead (``DesignSpace.structure``).
 """
 
 from __future__ import annotations
@@ -97,8 +97,9 @@ class Problem:
         numbers = self.numbers() if numbers is None else numbers
         x = self.space.to_physical(u, numbers["bounds"])
         junction, modes, baths = self.space.system(self.objective, x, numbers)
-        value, guide, sigma, error, c = self.objective.evaluate(
-            junction, modes, baths, quadrature=quadrature or self.quadrature, order=self.order)
+        with self.space.known_system():  # (the fixed values may be traced: ``DesignSpace.structure``)
+            value, guide, sigma, error, c = self.objective.evaluate(
+                junction, modes, baths, quadrature=quadrature or self.quadrature, order=self.order)
         return value, guide, sigma, error, x, c
 
     def loss(self, u, numbers=None):
