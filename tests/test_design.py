@@ -178,6 +178,21 @@ def test_lbfgs_steps_through_its_line_search_and_beats_the_paper():
     assert_close(r.value, reference_value(COOLING, r.parameters))
 
 
+def test_accurate_value_doubles_the_panels_until_its_estimate_is_tight():
+    """``design.accurate_value`` at the paper's junction (a design's best point is re-evaluated so
+    when its estimate is not tight), from a 3-panel rule: the panels double until the estimated
+    error is within rtol; the value is the scipy quadrature's to that error. At ``max_panels`` it
+    stops and reports the estimate it has, which bounds the actual error."""
+    problem = design.prepare(COOLING, quadrature=ehpjax.FrequencyQuadrature(panels=3))
+    u = problem.space.to_unconstrained(problem.space.start)
+    expected = reference_value(COOLING, dict(PAPER, V=-1.0))
+    coarse, coarse_error, _ = design.accurate_value(problem, u, rtol=1e-9, max_panels=3)
+    value, error, c = design.accurate_value(problem, u, rtol=1e-9)
+    assert coarse_error > 1e-9 * abs(coarse) and abs(coarse - expected) <= coarse_error
+    assert error <= 1e-9 * abs(value) + 1e-15 < coarse_error
+    assert abs(value - expected) <= 1e-9 * abs(expected) and float(-c.J) == value
+
+
 def test_report_convergence_ratio_and_bounds(cooling_run):
     r = cooling_run
     text = str(r)
