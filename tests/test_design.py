@@ -243,8 +243,12 @@ def test_a_step_in_slices_of_starts_is_the_vmapped_step():
     assert not np.array_equal(np.asarray(sliced[0][0]), np.asarray(u[0]))
     # No host callback in the step, so that JAX's persistent compilation cache keeps it: its
     # value checks come back as flags, raised on the host with the count of failing starts.
-    lowered = _loop._step_batch.lower(problem.keyed(), _loop._as_data(problem.numbers()), u, state, active, None)
-    assert "callback" not in lowered.as_text()
+    keyed, numbers = problem.keyed(), _loop._as_data(problem.numbers())
+    assert "callback" not in _loop._step_batch.lower(keyed, numbers, u, state, active, None).as_text()
+    # nor in the forward pass of every start, nor in the accurate re-evaluation of the best one
+    assert "callback" not in _loop._evaluate_batch.lower(keyed, numbers, u).as_text()
+    one = jax.jit(lambda v: _loop._evaluate_one.__wrapped__(keyed, numbers, v, QUAD)[:2])  # (its function, jitted)
+    assert "callback" not in one.lower(u[0]).as_text()
     with pytest.raises(ehpjax.EhpjaxError, match=r"H contains NaN or inf \(at 1 of 2 points\)"):
         _loop.step_batch(problem, u.at[0, 0].set(jnp.nan), state, active, slice_size=None)
 

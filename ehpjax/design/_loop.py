@@ -185,18 +185,27 @@ def _step_batch(problem: Problem, numbers, u, state, active, slice_size):
 
 
 def evaluate_batch(problem: Problem, u):
-    """(value, guide, σ, error, x, Currents) of every start, without gradients."""
-    return _evaluate_batch(problem.keyed(), _as_data(problem.numbers()), u)
+    """(value, guide, σ, error, x, Currents) of every start, without gradients (value checks
+    raised as ``EhpjaxError``, as by ``step_batch``)."""
+    out, flags, messages = _evaluate_batch(problem.keyed(), _as_data(problem.numbers()), u)
+    raise_deferred(flags, messages)
+    return out
 
 
+# Both without host callbacks (the checks come back as flags), like the step: JAX's persistent
+# compilation cache keeps them.
 @eqx.filter_jit
 def _evaluate_batch(problem: Problem, numbers, u):
-    return jax.vmap(lambda u: problem.evaluate(u, numbers=numbers))(u)
+    checked, messages = deferring(lambda u: problem.evaluate(u, numbers=numbers))
+    out, flags = jax.vmap(checked)(u)
+    return out, flags, tuple(messages)
 
 
 @quick_jit
 def _evaluate_one(problem: Problem, numbers, u, quadrature):
-    return problem.evaluate(u, quadrature, numbers)
+    checked, messages = deferring(lambda u: problem.evaluate(u, quadrature, numbers))
+    out, flags = checked(u)
+    return out, flags, tuple(messages)
 
 
 def accurate_value(problem: Problem, u, rtol: float = 1e-8, max_panels: int = 160):
@@ -206,7 +215,8 @@ def accurate_value(problem: Problem, u, rtol: float = 1e-8, max_panels: int = 16
     keyed, numbers, u = problem.keyed(), _as_data(problem.numbers()), jnp.asarray(u)
     while True:
         q = dataclasses.replace(problem.quadrature, panels=panels, warn=False)
-        value, _, _, error, _, c = _evaluate_one(keyed, numbers, u, q)
+        (value, _, _, error, _, c), flags, messages = _evaluate_one(keyed, numbers, u, q)
+        raise_deferred(flags, messages)
         value, error = float(value), float(error)
         if error <= rtol * abs(value) + 1e-15 or 2 * panels > max_panels:
             return value, error, c
