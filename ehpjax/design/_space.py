@@ -29,10 +29,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import Var
 
 from .._checks import deferring
 from .._currents import known_damped, known_pairs, nonzero_pairs
+from .._dataflow import depends_on_input
 from ..models import Model, baths_from
 from ._objectives import DesignError, Objective
 
@@ -511,23 +511,10 @@ def _structure(space: DesignSpace) -> tuple:
     # (the value checks collected, not attached: a check of one parameter, attached to every
     # array the builder returns, would make each depend on it)
     checked = deferring(space.junction_and_modes)[0]
-    depends = _depends_on_input(lambda x: checked(x)[0], jnp.zeros(len(space.names)))
+    depends = depends_on_input(lambda x: checked(x)[0], jnp.zeros(len(space.names)))
     pairs = None if any(jax.tree_util.tree_leaves(depends[0])) else nonzero_pairs(junction)
     damped = not depends[1].eta and not bool(np.all(np.asarray(modes.eta) == 0))
     return pairs, damped
-
-
-def _depends_on_input(fn, x):
-    """Whether each output leaf of ``fn(x)`` depends on ``x`` (a pytree like the output): an
-    equation's outputs depend on x where any of its inputs does (conservative: a nested call's
-    outputs all depend on x if any of its inputs does)."""
-    closed, shape = jax.make_jaxpr(fn, return_shape=True)(x)
-    dependent = set(closed.jaxpr.invars)
-    for eqn in closed.jaxpr.eqns:
-        if any(isinstance(v, Var) and v in dependent for v in eqn.invars):
-            dependent.update(eqn.outvars)
-    flags = [isinstance(v, Var) and v in dependent for v in closed.jaxpr.outvars]
-    return jax.tree_util.tree_unflatten(jax.tree_util.tree_structure(shape), flags)
 
 
 def _known(model: Model) -> tuple[str, ...]:
