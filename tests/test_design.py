@@ -441,6 +441,21 @@ def test_what_the_fixed_values_tell_the_step_is_read_from_the_data_flow():
     # a fixed value that makes a pair vanish keys another step
     zero_m = design.prepare(COOLING, free=("omega",), start={"m": 0.0}).space
     assert zero_m.structure()[0] != paper_pairs
+    # told to ``currents`` only where the objective evaluates the system it is given: a custom
+    # objective of the system may build other systems from it (η = 0, say)
+    from ehpjax._currents import _KNOWN_DAMPED, _KNOWN_PAIRS
+
+    seen = []
+
+    def record(*_):
+        seen.append((_KNOWN_PAIRS.get(), _KNOWN_DAMPED.get()))
+        return 0.0
+
+    for system in (False, True):
+        objective = design.custom(record, V=-1.0, T_e=0.2, system=system)
+        problem = design.prepare(objective, free=("omega",))
+        jax.eval_shape(lambda u: problem.loss(u)[0], jnp.zeros(1))
+    assert seen == [(paper_pairs, True), (None, False)]
 
 
 def test_one_trace_for_the_whole_run_any_optax_transformation_and_operating_point():

@@ -15,6 +15,7 @@ instead (``DesignSpace.structure``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -32,6 +33,7 @@ from .._compiled import quick_jit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
 from ._objectives import DesignError, Objective, get_objective, objective_label, OBJECTIVES
+from ._objectives import evaluates_only_its_system
 from ._objectives import keyed as keyed_objective
 from ._results import DesignResult, History
 from ._space import DesignSpace
@@ -97,7 +99,9 @@ class Problem:
         numbers = self.numbers() if numbers is None else numbers
         x = self.space.to_physical(u, numbers["bounds"])
         junction, modes, baths = self.space.system(self.objective, x, numbers)
-        with self.space.known_system():  # (the fixed values may be traced: ``DesignSpace.structure``)
+        # (the fixed values may be traced: ``DesignSpace.structure``)
+        known = self.space.known_system() if evaluates_only_its_system(self.objective) else contextlib.nullcontext()
+        with known:
             value, guide, sigma, error, c = self.objective.evaluate(
                 junction, modes, baths, quadrature=quadrature or self.quadrature, order=self.order)
         return value, guide, sigma, error, x, c

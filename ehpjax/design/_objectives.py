@@ -352,6 +352,16 @@ def keyed(objective: Objective) -> Objective:
                                              if f.name in _OPERATING_POINT})
 
 
+def evaluates_only_its_system(objective: Objective) -> bool:
+    """Whether ``objective.evaluate`` calls ``currents`` only on the system it is given (the
+    built-in classes; not a ``Custom`` with ``system=True``, whose ``fn`` may build other systems
+    from it, nor any other class): what is known of that system may then be told to ``currents``
+    (``DesignSpace.known_system``)."""
+    if type(objective) is Custom:
+        return not objective.system
+    return type(objective) in (Cooling, COP, Rectification, Thermocurrent)
+
+
 def objective_label(objective: Objective) -> str:
     """The objective's name for reports (a custom objective's label)."""
     return objective.label if isinstance(objective, Custom) else objective.name
