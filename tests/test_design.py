@@ -178,11 +178,11 @@ def test_lbfgs_steps_through_its_line_search_and_beats_the_paper():
     assert_close(r.value, reference_value(COOLING, r.parameters))
 
 
-def test_accurate_value_doubles_the_panels_until_its_estimate_is_tight():
+def test_accurate_value_goes_to_max_panels_where_the_estimate_is_not_tight():
     """``design.accurate_value`` at the paper's junction (a design's best point is re-evaluated so
-    when its estimate is not tight), from a 3-panel rule: the panels double until the estimated
-    error is within rtol; the value is the scipy quadrature's to that error. At ``max_panels`` it
-    stops and reports the estimate it has, which bounds the actual error."""
+    when its estimate is not tight), from a 3-panel rule: where the estimate misses rtol, the
+    value on ``max_panels`` panels, the scipy quadrature's to that error. With ``max_panels`` no
+    more than the rule's, the rule's value and the estimate it has, which bounds the actual error."""
     problem = design.prepare(COOLING, quadrature=ehpjax.FrequencyQuadrature(panels=3))
     u = problem.space.to_unconstrained(problem.space.start)
     expected = reference_value(COOLING, dict(PAPER, V=-1.0))
