@@ -65,7 +65,7 @@ gc.freeze()
 
 # The modules that take longest (seconds of one worker in a clean run on the 2-core KVM Xeon,
 # 2026-12-06: 98, 65, 48, 40, 38, 34, 30, 27, 25), run first: with each module one unit of work
-# (--dist loadfile), the longest first lets the short ones even out the workers' ends. Only the
+# (an xdist group, below), the longest first lets the short ones even out the workers' ends. Only the
 # order of modules changes (not of the tests in one); a module missing here runs after these.
 SLOWEST_FIRST = ("test_currents.py", "test_notebooks.py", "test_fuzz.py", "test_adaptive.py", "test_sweeps.py",
                  "test_design.py", "test_design_models.py", "test_ehp.py", "test_dressed.py")

@@ -71,8 +71,8 @@ def make_optimizer(name: str, learning_rate: float = 0.05) -> optax.GradientTran
 @dataclasses.dataclass(frozen=True)
 class Problem:
     """Everything about a run. The compiled step is cached on ``keyed()`` (hashable) and takes
-    ``numbers()`` (the operating point and the bounds' values) as data: runs that differ only
-    in those numbers share one compiled step."""
+    ``numbers()`` (the operating point, the bounds' values and the fixed parameters) as data:
+    runs that differ only in those numbers share one compiled step."""
 
     objective: Objective
     space: DesignSpace
@@ -215,8 +215,8 @@ def _evaluate_one(problem: Problem, numbers, u, quadrature):
 def accurate_value(problem: Problem, u, rtol: float = 1e-8, max_panels: int = 160):
     """(value, error, Currents) at u on the problem's quadrature, and where its estimated error
     exceeds rtol·|value| (+1e-15), on ``max_panels`` panels instead (if more). One point on 160
-    panels takes milliseconds, while each panel count is a program of its own to compile (~1.4 s):
-    one jump, not a doubling per program (on a chain's design, four compiles, 9 s)."""
+    panels takes milliseconds, while each panel count is a program of its own to compile (~1.4 s),
+    so the rule goes there in one step rather than through every doubling."""
     keyed, numbers, u = problem.keyed(), _as_data(problem.numbers()), jnp.asarray(u)
 
     def on(panels):

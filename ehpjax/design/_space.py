@@ -437,14 +437,13 @@ class DesignSpace:
             return self.known
         return _structure(self)
 
+    @contextlib.contextmanager
     def known_system(self):
         """A context in which ``currents`` knows ``structure`` of the systems the keyed step builds
         from traced fixed values (``_currents.known_pairs``, ``known_damped``)."""
         pairs, damped = self.structure()
-        stack = contextlib.ExitStack()
-        stack.enter_context(known_pairs(pairs))
-        stack.enter_context(known_damped(damped))
-        return stack
+        with known_pairs(pairs), known_damped(damped):
+            yield
 
     def scalars(self, x, numbers=None) -> dict:
         """Every model parameter and bath override at the free values x (traceable; ``numbers``
@@ -476,8 +475,7 @@ class DesignSpace:
         or None: the space's and the objective's own."""
         numbers = self.numbers(objective) if numbers is None else numbers
         junction, modes = self.junction_and_modes(x, numbers)
-        values = self.scalars(x, numbers)
-        overrides = {k: v for k, v in values.items() if k in DESIGNABLE_BATHS}
+        overrides = {k: v for k, v in self.scalars(x, numbers).items() if k in DESIGNABLE_BATHS}
         return junction, modes, baths_from({**dict(zip(DESIGNABLE_BATHS, numbers["point"])), **overrides})
 
     def parameters(self, objective: Objective, x) -> dict[str, float]:
