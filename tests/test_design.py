@@ -9,6 +9,7 @@ import csv
 import dataclasses
 import json
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -298,6 +299,16 @@ def test_bad_input_names_the_culprit(call, culprit):
         call()
     assert culprit in str(info.value)
     assert isinstance(info.value, ehpjax.EhpjaxError) and "\n" not in str(info.value)
+
+
+def test_free_names_from_numpy_are_plain_strings():
+    """Names from a NumPy array (np.str_) are kept as ``str``: equinox takes an np.str_ in a
+    static field (``History.names``) for an array and warns at the end of every run."""
+    problem = design.prepare(COOLING, free=np.array(["eps_L", "gamma_L"]))
+    assert problem.space.names == ("eps_L", "gamma_L") and all(type(n) is str for n in problem.space.names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        design.History(*(np.zeros((1, 1)),) * 5, problem.space.names, np.zeros(1))
 
 
 def test_best_json_round_trip(cooling_run, tmp_path):

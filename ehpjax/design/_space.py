@@ -262,7 +262,8 @@ class DesignSpace:
               start: Mapping | None = None, matrices=()) -> "DesignSpace":
         if isinstance(free, str):
             free = tuple(s.strip() for s in free.split(",") if s.strip())
-        free = tuple(free)
+        # (plain str: a NumPy string, np.str_, is an array to equinox, which warns about it as a static field)
+        free = tuple(str(name) if isinstance(name, str) else name for name in free)
         matrices = tuple(matrices or ())
         if not free and not matrices:
             raise DesignError("free: choose at least one design variable (" + ", ".join(_known(model)) + ")")
