@@ -64,7 +64,7 @@ def test_sweeps_skip_the_pole_pairs_that_vanish_at_every_point(product, monkeypa
     (``_evaluate.junction_pairs``; the paper model's 4 of 32, at every eps_L): the product sweep
     over (V, eps_L) and one over V alone (one junction) agree to rounding with the same sweep over
     every pair. A pair nonzero in one junction only is kept for all (here: every pair, so none is skipped)."""
-    from ehpjax._evaluate import junction_pairs
+    from ehpjax._evaluate import junction_pairs, modes_damped
 
     model = resolve_model("two-level")
     constants = {**model.defaults, "eps_L": 10.5}
@@ -81,9 +81,19 @@ def test_sweeps_skip_the_pole_pairs_that_vanish_at_every_point(product, monkeypa
         baths={"T_e": 0.3})
     assert len(junction_pairs(hopping, {"eps": 10.0}, {"t": [0.0]})) == 4
     assert junction_pairs(hopping, {"eps": 10.0}, {"t": [0.0, 0.2]}) is None  # (with t: every pair, at both points)
+    # η known not to vanish (``modes_damped``: then no sharp-line code) where no swept name reaches
+    # the modes and η ≠ 0; not at η = 0, nor where η is swept (the sweeps above and below compare
+    # values with the sharp-line code left out against direct calls)
+    assert modes_damped(model, constants, ("V", "eps_L", "m")) and modes_damped(model, {}, ())
+    assert not modes_damped(model, {**constants, "gamma_ph": 0.0}, ("V",))
+    assert not modes_damped(model, constants, ("V", "gamma_ph"))
+    damped = []  # ... and the sweeps' batches are told (all but the flag as the product's: no new program)
+    real = ehpjax.sweeps._run.batched
+    monkeypatch.setattr(ehpjax.sweeps._run, "batched", lambda *a, **k: damped.append(k["damped"]) or real(*a, **k))
     monkeypatch.setattr(ehpjax.sweeps._run, "junction_pairs", lambda *args: None)
     every_pair = ehpjax.sweep(AXES, fixed=FIXED, chunk_size=CHUNK, progress=False)
     monkeypatch.undo()
+    assert damped and all(damped)
     one_junction = ehpjax.sweep({"V": AXES["V"]}, fixed={**FIXED, "eps_L": 10.5}, chunk_size=CHUNK, progress=False)
     scale = float(np.max(np.abs(every_pair.J.values)))  # (the error estimates: to rounding of the currents)
     for name in ("J", "I", "J_LR", "N_RL", "J_error", "I_error", "entropy_production"):

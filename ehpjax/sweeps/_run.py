@@ -28,7 +28,7 @@ from .. import __version__
 from .._adaptive import AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
-from .._evaluate import PADDING, batched, junction_pairs
+from .._evaluate import PADDING, batched, junction_pairs, modes_damped
 from .._quadrature import QUIET, FrequencyQuadrature
 from .._quantities import QUANTITIES, UNITS_NOTE
 from ..models import BATH_NAMES
@@ -159,7 +159,9 @@ class _Plan:
         self.adaptive = fn is None and quadrature is None
         quadrature = QUIET if quadrature is None else quadrature
         make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
-                                 in_shardings=self.sharding, pairs=self._junction_pairs(fn, order))
+                                 in_shardings=self.sharding, pairs=self._junction_pairs(fn, order),
+                                 damped=fn is None and order == "lowest" and self.point.build is None
+                                 and modes_damped(self.model, self.constants, tuple(self.spec.axes)))
         if not self.adaptive:
             self.evaluate, self.refine = make(quadrature=quadrature), []
         elif order == "lowest":  # coarse, then the default rule, in one program (``AdaptiveQuadrature``)
