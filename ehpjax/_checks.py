@@ -213,6 +213,13 @@ def check_positive_definite(arr, name: str):
     return check(arr, ~(lowest > 0), message)
 
 
+def check_nonnegative(arr, name: str):
+    """Finite and >= 0 everywhere (a broadening, a friction given as a number), to the rounding
+    that ``check_psd`` allows a matrix (a value ≥ −1e-10)."""
+    xp, a = _host_or_traced(arr)
+    return check(arr, ~xp.all(xp.isfinite(a) & (a >= -1e-10)), f"{name} must be finite and >= 0 (got a value < 0, inf or NaN)")
+
+
 def check_positive(arr, name: str):
     xp, a = _host_or_traced(arr)
     return check(arr, ~xp.all(a > 0), f"{name} must be > 0 (got a value <= 0 or NaN)")

@@ -10,8 +10,8 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Inexact
 
-from ._checks import (as_array, as_real, check_finite, check_hermitian, check_positive, check_positive_definite,
-                      check_psd, checks_combined)
+from ._checks import (as_array, as_real, check_finite, check_hermitian, check_nonnegative, check_positive,
+                      check_positive_definite, check_psd, checks_combined)
 from ._errors import EhpjaxError
 
 
@@ -59,12 +59,15 @@ class Junction(eqx.Module):
             as_real(x, name, shape=())
             for x, name in zip((eps_L, eps_R, gamma_L, gamma_R, m), ("eps_L", "eps_R", "gamma_L", "gamma_R", "m"))
         )
-        zero = jnp.zeros(())
-        H = jnp.array([[eps_L, zero], [zero, eps_R]])
-        gL = jnp.array([[gamma_L, zero], [zero, zero]])
-        gR = jnp.array([[zero, zero], [zero, gamma_R]])
-        M = jnp.array([[[zero, m], [m, zero]]])
-        return cls(H, gL, gR, M, spin_degeneracy)
+        with checks_combined() as attach:  # (the numbers by their names first, then the matrices' checks)
+            eps_L, eps_R, m = (check_finite(x, name) for x, name in ((eps_L, "eps_L"), (eps_R, "eps_R"), (m, "m")))
+            gamma_L, gamma_R = (check_nonnegative(x, name) for x, name in ((gamma_L, "gamma_L"), (gamma_R, "gamma_R")))
+            zero = jnp.zeros(())
+            H = jnp.array([[eps_L, zero], [zero, eps_R]])
+            gL = jnp.array([[gamma_L, zero], [zero, zero]])
+            gR = jnp.array([[zero, zero], [zero, gamma_R]])
+            M = jnp.array([[[zero, m], [m, zero]]])
+            return attach(cls(H, gL, gR, M, spin_degeneracy))
 
     @property
     def n_levels(self) -> int:
@@ -101,7 +104,7 @@ class Modes(eqx.Module):
         """One mode of frequency Ω (K = Ω²) and bath friction γ_ph (η = γ_ph)."""
         with checks_combined() as attach:
             omega = check_positive(as_real(omega, "omega", shape=()), "omega")
-            gamma_ph = as_real(gamma_ph, "gamma_ph", shape=())
+            gamma_ph = check_nonnegative(as_real(gamma_ph, "gamma_ph", shape=()), "gamma_ph")
             return attach(cls(jnp.reshape(omega**2, (1, 1)), jnp.reshape(gamma_ph, (1, 1))))
 
     @property

@@ -249,7 +249,7 @@ def test_a_step_in_slices_of_starts_is_the_vmapped_step():
     # nor in the accurate re-evaluation of the best start (``_evaluate_batch`` is made alike)
     one = jax.jit(lambda v: _loop._evaluate_one.__wrapped__(keyed, numbers, v, QUAD)[:2])  # (its function, jitted)
     assert "callback" not in one.lower(u[0]).as_text()
-    with pytest.raises(ehpjax.EhpjaxError, match=r"H contains NaN or inf \(at 1 of 2 points\)"):
+    with pytest.raises(ehpjax.EhpjaxError, match=r"eps_L contains NaN or inf \(at 1 of 2 points\)"):
         _loop.step_batch(problem, u.at[0, 0].set(jnp.nan), state, active, slice_size=None)
 
 

@@ -50,12 +50,15 @@ BAD_INPUTS = [
     (lambda: ehpjax.Junction(np.eye(2), -np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "gamma_L must be positive"),
     (lambda: ehpjax.Junction(np.eye(2), np.eye(2), np.eye(2), [[[0, 1j], [1j, 0]]]), "M must be Hermitian"),
     (lambda: ehpjax.Junction(np.eye(2) * np.nan, np.eye(2), np.eye(2), np.zeros((1, 2, 2))), "H contains NaN"),
-    (lambda: ehpjax.Junction.two_level(1.0, 0.0, -0.5, 0.5, 0.5), "gamma_L must be positive"),
+    (lambda: ehpjax.Junction.two_level(1.0, 0.0, -0.5, 0.5, 0.5), r"gamma_L must be finite and >= 0"),
+    (lambda: ehpjax.Junction.two_level(1.0, np.nan, 0.5, 0.5, 0.5), "eps_R contains NaN or inf"),
+    (lambda: ehpjax.Junction.two_level(1.0, 0.0, 0.5, 0.5, np.inf), "m contains NaN or inf"),
     (lambda: ehpjax.Modes([[1.0, 0.2], [0.0, 1.0]], np.eye(2)), "K must be Hermitian"),
     (lambda: ehpjax.Modes(np.eye(2), np.eye(3)), "eta must have shape"),
     (lambda: ehpjax.Modes(np.eye(2), -np.eye(2)), "eta must be positive"),
     (lambda: ehpjax.Modes.single(1.0 + 0j, 0.1), "omega must be real"),
     (lambda: ehpjax.Modes.single(-1.0, 0.1), "omega must be > 0"),
+    (lambda: ehpjax.Modes.single(1.0, -0.1), "gamma_ph must be finite and >= 0"),
     (lambda: ehpjax.Baths(0.0, 0.0, -0.1, 0.1), "T_e must be > 0"),
     (lambda: ehpjax.Baths(0.0, 0.0, 0.1, 0.0), "T_ph must be > 0"),
     (lambda: ehpjax.Baths(np.inf, 0.0, 0.1, 0.1), "mu_L contains NaN or inf"),
@@ -116,7 +119,7 @@ def test_traced_checks_of_an_input_are_one_check_that_guards_every_field(monkeyp
         mu_L(-1.0, 0.5).block_until_ready()
     with pytest.raises(Exception, match="T_e contains NaN or inf"):  # the first of its two failed conditions
         mu_L(np.nan, 0.5).block_until_ready()
-    with pytest.raises(Exception, match="M contains NaN or inf"):
+    with pytest.raises(Exception, match="m contains NaN or inf"):  # (two_level's numbers by their names)
         mu_L(0.3, np.inf).block_until_ready()
     with pytest.raises(Exception, match="omega must be > 0"):
         jax.jit(lambda w: ehpjax.Modes.single(w, 0.1).eta)(-1.0).block_until_ready()
