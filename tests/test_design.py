@@ -140,6 +140,31 @@ def cooling_run():
     return design.optimize(COOLING, starts=2, steps=25, seed=0, progress=False)
 
 
+def test_comparison_curves_are_the_currents_of_the_design_and_the_start(cooling_run, paper_junction, paper_modes,
+                                                                      monkeypatch):
+    """``design.comparison_data``: J(V) of the best design and of the start (the paper's model)
+    at the objective's μ0 and temperatures, each ``ehpjax.currents`` there on the curves' rule;
+    one program for both, told that η vanishes in neither (no sharp-line code)."""
+    import ehpjax.design._plots as plots
+
+    damped = []
+    real = plots._damped
+    monkeypatch.setattr(plots, "_damped", lambda systems: damped.append(real(list(systems))) or damped[-1])
+    data = design.comparison_data(cooling_run)
+    assert damped == [True]
+    sharp = ehpjax.Modes.single(1.0, 0.0)  # (η = 0 in either system keeps the sharp-line limit)
+    assert not real([(paper_junction, paper_modes), (paper_junction, sharp)])
+    p, rule = cooling_run.parameters, ehpjax.FrequencyQuadrature(warn=False)  # (comparison_data's: 10 panels)
+    assert data["marker"] == p["V"] == -1.0 and data["x"][0] < -1.0 < data["x"][-1]
+    for key, (junction, modes) in {"design": (cooling_run.junction, cooling_run.modes),
+                                   "start": (paper_junction, paper_modes)}.items():
+        for i in (0, 60, 120):
+            V = float(data["x"][i])
+            baths = ehpjax.Baths(p["mu0"] + V / 2, p["mu0"] - V / 2, p["T_e"], p["T_ph"])
+            expected = float(ehpjax.currents(junction, modes, baths, quadrature=rule).J)
+            assert abs(data[key][i] - expected) <= 1e-12 * abs(expected) + 1e-16, (key, V)
+
+
 def test_cooling_design_beats_the_paper_and_respects_the_second_law(cooling_run):
     r = cooling_run
     paper = reference_value(COOLING, dict(PAPER, V=-1.0))

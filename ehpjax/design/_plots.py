@@ -11,7 +11,7 @@ import numpy as np
 
 from .._checks import deferring, raise_deferred
 from .._compiled import quick_jit
-from .._currents import currents
+from .._currents import currents, known_damped
 from .._model import Baths
 from .._quadrature import FrequencyQuadrature
 from .._quantities import label, symbol
@@ -65,26 +65,37 @@ def free_values_text(result: DesignResult, limit: int = 8) -> str:
     return "\n".join(lines)
 
 
-def _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature):
+def _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature, damped):
     """J and I of one concrete system at every set of baths (1-D arrays of equal length):
     the curve of a design, not of a model's parameters, so the design's matrices enter as
     traced arrays and one compilation serves both the design and the start. The value checks
     come back as flags (raised here): a program without host callbacks, which JAX's persistent
-    compilation cache keeps."""
-    (J, I), flags, messages = _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature)
+    compilation cache keeps. damped: η vanishes in none of the systems the program serves
+    (``_damped``)."""
+    (J, I), flags, messages = _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature, damped)
     raise_deferred(flags, messages)
     return J, I
 
 
 @quick_jit
-def _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature):
+def _checked_curves(junction, modes, mu_L, mu_R, T_e, T_ph, quadrature, damped):
     def currents_at(mu_l, mu_r, t_e, t_ph):
-        c = currents(junction, modes, Baths(mu_l, mu_r, t_e, t_ph), quadrature=quadrature)
+        with known_damped(damped):
+            c = currents(junction, modes, Baths(mu_l, mu_r, t_e, t_ph), quadrature=quadrature)
         return c.J, c.I
 
     one, messages = deferring(currents_at)
     out, flags = jax.vmap(one)(mu_L, mu_R, T_e, T_ph)
     return out, flags, tuple(messages)
+
+
+def _damped(systems) -> bool:
+    """Whether η vanishes in none of ``systems`` ((junction, modes) on the host): ``currents`` then
+    leaves the sharp-line limit out of their curves' program (``_currents.known_damped``; a
+    two-level design's curves took 1.7–1.8 s to compile and run instead of 2.3–2.5 s). Their
+    nonzero pole pairs are not passed: the program then traces each pair on its own, and took
+    longer to make than it saved (2.7–2.9 s; warm, 36 ms instead of 56 ms)."""
+    return all(bool(np.any(np.asarray(modes.eta) != 0)) for _, modes in systems)
 
 
 def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> dict:
@@ -100,6 +111,7 @@ def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> d
     quad = FrequencyQuadrature(panels=panels, warn=False)
     start_system = space.system(o, jnp.asarray(space.start))
     systems = {"design": (result.junction, result.modes), "start": start_system[:2]}
+    damped = _damped(systems.values())
     p = result.parameters
     if o.name in ("rectification", "thermocurrent"):
         T0, dT = 0.5 * (p["T_e"] + p["T_ph"]), p["T_e"] - p["T_ph"]
@@ -110,7 +122,7 @@ def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> d
         T_e, T_ph = T0 + 0.5 * grid, T0 - 0.5 * grid
         curves = {}
         for key, (junction, modes) in systems.items():
-            J, I = (np.asarray(a) for a in _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quad))
+            J, I = (np.asarray(a) for a in _curves(junction, modes, mu_L, mu_R, T_e, T_ph, quad, damped))
             if o.name == "rectification":
                 a, b = np.abs(J), np.abs(J[::-1])
                 curves[key] = np.where(a + b > 0, (a - b) / np.where(a + b > 0, a + b, 1.0), 0.0)
@@ -126,7 +138,7 @@ def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> d
     grid = np.linspace(-top, 0.5, num) if V <= 0 else np.linspace(-0.5, top, num)
     mu_L, mu_R = p["mu0"] + 0.5 * grid, p["mu0"] - 0.5 * grid
     T_e, T_ph = np.full_like(grid, p["T_e"]), np.full_like(grid, p["T_ph"])
-    curves = {key: np.asarray(_curves(j, m, mu_L, mu_R, T_e, T_ph, quad)[0]) for key, (j, m) in systems.items()}
+    curves = {key: np.asarray(_curves(j, m, mu_L, mu_R, T_e, T_ph, quad, damped)[0]) for key, (j, m) in systems.items()}
     temps = (f"{symbol('T')} = {p['T_e']:.4g}" if p["T_e"] == p["T_ph"]
              else f"{symbol('T_e')} = {p['T_e']:.4g}, {symbol('T_ph')} = {p['T_ph']:.4g}")
     return {"x": grid, "x_label": label("V"), "y_label": label("J") + "; $J < 0$ cools the modes",
