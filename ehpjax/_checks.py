@@ -45,8 +45,9 @@ def _host_or_traced(x):
     return xp, xp.asarray(x)
 
 
-def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
-    """Convert to a float64 (or complex128) JAX array and check its shape."""
+def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None, host: bool = False):
+    """Convert to a float64 (or complex128) JAX array and check its shape (``host``: a concrete
+    value stays a NumPy array)."""
     xp, arr = _host_or_traced(x)
     if not (xp.issubdtype(arr.dtype, xp.floating) or xp.issubdtype(arr.dtype, xp.complexfloating)):
         arr = arr.astype(xp.float64)
@@ -55,11 +56,11 @@ def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None):
         raise EhpjaxError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
     if shape is not None and arr.shape != tuple(shape):
         raise EhpjaxError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
-    return arr if xp is jnp else jax.device_put(arr)  # (jnp.asarray would compile a program per shape)
+    return arr if xp is jnp or host else jax.device_put(arr)  # (jnp.asarray would compile a program per shape)
 
 
-def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None):
-    arr = as_array(x, name, shape, ndim)
+def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None, host: bool = False):
+    arr = as_array(x, name, shape, ndim, host)
     if jnp.issubdtype(arr.dtype, jnp.complexfloating):
         raise EhpjaxError(f"{name} must be real, got dtype {arr.dtype}")
     return arr

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float, Inexact
 
 from ._checks import (as_array, as_real, check_finite, check_hermitian, check_nonnegative, check_positive,
-                      check_positive_definite, check_psd, checks_combined)
+                      check_positive_definite, check_psd, checks_combined, is_traced)
 from ._errors import EhpjaxError
+
+
+def _scalars(values, names):
+    """(namespace, real scalars): NumPy ones when every value is concrete, so that the
+    convenience constructors build their matrices on the host (no XLA program compiled for
+    each operation), else traced JAX ones."""
+    host = not is_traced(values)
+    return (np if host else jnp), [as_real(x, name, shape=(), host=host) for x, name in zip(values, names)]
 
 
 class Junction(eqx.Module):
@@ -55,18 +64,16 @@ class Junction(eqx.Module):
     def two_level(cls, eps_L, eps_R, gamma_L, gamma_R, m, spin_degeneracy=1.0) -> "Junction":
         """The paper's model (Fig. 2): H = diag(ε_L, ε_R), Γ_L = γ_L|1⟩⟨1|, Γ_R = γ_R|2⟩⟨2|,
         one mode with M = m(|1⟩⟨2| + |2⟩⟨1|), no direct hopping."""
-        eps_L, eps_R, gamma_L, gamma_R, m = (
-            as_real(x, name, shape=())
-            for x, name in zip((eps_L, eps_R, gamma_L, gamma_R, m), ("eps_L", "eps_R", "gamma_L", "gamma_R", "m"))
-        )
+        xp, (eps_L, eps_R, gamma_L, gamma_R, m) = _scalars(
+            (eps_L, eps_R, gamma_L, gamma_R, m), ("eps_L", "eps_R", "gamma_L", "gamma_R", "m"))
         with checks_combined() as attach:  # (the numbers by their names first, then the matrices' checks)
             eps_L, eps_R, m = (check_finite(x, name) for x, name in ((eps_L, "eps_L"), (eps_R, "eps_R"), (m, "m")))
             gamma_L, gamma_R = (check_nonnegative(x, name) for x, name in ((gamma_L, "gamma_L"), (gamma_R, "gamma_R")))
-            zero = jnp.zeros(())
-            H = jnp.array([[eps_L, zero], [zero, eps_R]])
-            gL = jnp.array([[gamma_L, zero], [zero, zero]])
-            gR = jnp.array([[zero, zero], [zero, gamma_R]])
-            M = jnp.array([[[zero, m], [m, zero]]])
+            zero = xp.zeros(())
+            H = xp.array([[eps_L, zero], [zero, eps_R]])
+            gL = xp.array([[gamma_L, zero], [zero, zero]])
+            gR = xp.array([[zero, zero], [zero, gamma_R]])
+            M = xp.array([[[zero, m], [m, zero]]])
             return attach(cls(H, gL, gR, M, spin_degeneracy))
 
     @property
@@ -102,10 +109,11 @@ class Modes(eqx.Module):
     @classmethod
     def single(cls, omega, gamma_ph) -> "Modes":
         """One mode of frequency Ω (K = Ω²) and bath friction γ_ph (η = γ_ph)."""
+        xp, (omega, gamma_ph) = _scalars((omega, gamma_ph), ("omega", "gamma_ph"))
         with checks_combined() as attach:
-            omega = check_positive(as_real(omega, "omega", shape=()), "omega")
-            gamma_ph = check_nonnegative(as_real(gamma_ph, "gamma_ph", shape=()), "gamma_ph")
-            return attach(cls(jnp.reshape(omega**2, (1, 1)), jnp.reshape(gamma_ph, (1, 1))))
+            omega = check_positive(omega, "omega")
+            gamma_ph = check_nonnegative(gamma_ph, "gamma_ph")
+            return attach(cls(xp.reshape(omega**2, (1, 1)), xp.reshape(gamma_ph, (1, 1))))
 
     @property
     def n_modes(self) -> int:
@@ -132,7 +140,8 @@ class Baths(eqx.Module):
     @classmethod
     def biased(cls, V, mu0=0.0, T_e=0.1, T_ph=None) -> "Baths":
         """Symmetric split μ_L = μ0 + V/2, μ_R = μ0 − V/2; T_ph defaults to T_e."""
-        return cls(mu0 + 0.5 * jnp.asarray(V), mu0 - 0.5 * jnp.asarray(V), T_e, T_e if T_ph is None else T_ph)
+        _, (V, mu0) = _scalars((V, mu0), ("V", "mu0"))
+        return cls(mu0 + 0.5 * V, mu0 - 0.5 * V, T_e, T_e if T_ph is None else T_ph)
 
     @property
     def V(self):

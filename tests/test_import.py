@@ -8,8 +8,22 @@ import sys
 IMPORTS = "import ehpjax, ehpjax.cli, ehpjax.design, ehpjax.figures, ehpjax.models, ehpjax.sweeps"
 
 
-def test_importing_ehpjax_starts_no_backend():
-    probe = f"{IMPORTS}\nfrom jax._src import xla_bridge\nprint(xla_bridge.backends_are_initialized())"
+# Then, in the same fresh process (where nothing is compiled yet), the convenience constructors
+# from numbers compile no XLA program: they build their matrices on the host.
+BUILD = """
+from jax._src import monitoring
+compiled = []
+monitoring.register_event_duration_secs_listener(
+    lambda event, duration, **kw: compiled.append(kw.get("fun_name")) if event.endswith("backend_compile_duration") else None)
+ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5)
+ehpjax.Modes.single(1.0, 0.5)
+ehpjax.Baths.biased(0.7, 10.0, 0.2)
+print(compiled)
+"""
+
+
+def test_importing_ehpjax_starts_no_backend_and_building_compiles_nothing():
+    probe = f"{IMPORTS}\nfrom jax._src import xla_bridge\nprint(xla_bridge.backends_are_initialized())\n{BUILD}"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["False", "[]"], out.stdout
