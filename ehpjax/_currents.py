@@ -358,6 +358,12 @@ def known_pairs(pairs):
 _KNOWN_DAMPED = contextvars.ContextVar("ehpjax_known_damped", default=False)
 
 
+def eta_vanishes(modes: Modes) -> bool:
+    """Whether η of ``modes`` (known on the host) is exactly zero: the sharp-line limit, whose
+    nodes ``currents`` adds to its program unless η is known not to vanish (``known_damped``)."""
+    return bool(np.all(np.asarray(modes.eta) == 0))
+
+
 @contextlib.contextmanager
 def known_damped(damped: bool = True):
     """Inside the block, ``currents`` traced with a traced η leaves the sharp-line limit (η = 0)
@@ -508,7 +514,7 @@ def currents(
     if is_traced(modes.eta):
         line = not _KNOWN_DAMPED.get()
     else:
-        line = bool(np.all(np.asarray(modes.eta) == 0))
+        line = eta_vanishes(modes)
     if is_traced((junction, modes, baths)):
         # a junction known here (closed over, as in a sweep of the baths): only its nonzero pole pairs
         pairs = _KNOWN_PAIRS.get() if is_traced(junction) else nonzero_pairs(junction)

@@ -20,7 +20,7 @@ import numpy as np
 from ._adaptive import AdaptiveQuadrature, refined_only_where
 from ._checks import deferred_checks, deferring, raise_deferred
 from ._compiled import quick_compile
-from ._currents import currents, known_damped, known_pairs, pair_mask, pairs_of_mask
+from ._currents import currents, eta_vanishes, known_damped, known_pairs, pair_mask, pairs_of_mask
 from ._dataflow import depends_on_input
 from ._errors import EhpjaxError
 from ._quadrature import QUIET, FrequencyQuadrature
@@ -119,7 +119,7 @@ def _modes_damped(model, constants: tuple[tuple[str, np.float64], ...], names: t
         if names and depends_on_input(eta, jnp.zeros(len(names))):
             return False
         with jax.ensure_compile_time_eval():
-            return not bool(np.all(np.asarray(model.build(constants)[1].eta) == 0))
+            return not eta_vanishes(model.build(constants)[1])
     except (EhpjaxError, ValueError):
         return False  # (reported by the batch's own checks)
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._checks import deferring, raise_deferred
 from .._compiled import quick_jit
-from .._currents import currents, known_damped
+from .._currents import currents, eta_vanishes, known_damped
 from .._model import Baths
 from .._quadrature import FrequencyQuadrature
 from .._quantities import label, symbol
@@ -95,7 +95,7 @@ def _damped(systems) -> bool:
     two-level design's curves took 1.7–1.8 s to compile and run instead of 2.3–2.5 s). Their
     nonzero pole pairs are not passed: the program then traces each pair on its own, and took
     longer to make than it saved (2.7–2.9 s; warm, 36 ms instead of 56 ms)."""
-    return all(bool(np.any(np.asarray(modes.eta) != 0)) for _, modes in systems)
+    return not any(eta_vanishes(modes) for _, modes in systems)
 
 
 def comparison_data(result: DesignResult, num: int = 121, panels: int = 10) -> dict:

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import deferring
-from .._currents import known_damped, known_pairs, nonzero_pairs
+from .._currents import eta_vanishes, known_damped, known_pairs, nonzero_pairs
 from .._dataflow import depends_on_input
 from ..models import Model, baths_from
 from ._objectives import DesignError, Objective
@@ -512,7 +512,7 @@ def _structure(space: DesignSpace) -> tuple:
     checked = deferring(space.junction_and_modes)[0]
     depends = depends_on_input(lambda x: checked(x)[0], jnp.zeros(len(space.names)))
     pairs = None if any(jax.tree_util.tree_leaves(depends[0])) else nonzero_pairs(junction)
-    damped = not depends[1].eta and not bool(np.all(np.asarray(modes.eta) == 0))
+    damped = not depends[1].eta and not eta_vanishes(modes)
     return pairs, damped
 
 
