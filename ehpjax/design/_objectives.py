@@ -359,7 +359,7 @@ def evaluates_only_its_system(objective: Objective) -> bool:
     (``DesignSpace.known_system``)."""
     if type(objective) is Custom:
         return not objective.system
-    return type(objective) in (Cooling, COP, Rectification, Thermocurrent)
+    return type(objective) in CLASSES.values()
 
 
 def objective_label(objective: Objective) -> str:
