@@ -251,14 +251,18 @@ MAP_BATCH = 128  # points per slice of the lax.map rows (128–256 were alike; 6
 
 
 def bench_gradient():
-    print("\n== 3. Gradient of J w.r.t. all junction and mode parameters ==")
+    print("\n== 3. Gradient of J w.r.t. all junction and mode parameters (fixed 10-panel rule, no warning) ==")
     baths = ehpjax.Baths(9.7, 10.4, 0.3, 0.2)
     quiet = ehpjax.FrequencyQuadrature(warn=False)
 
-    def J(params):
-        eL, eR, gL, gR, m, om, gph = params
-        return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), ehpjax.Modes.single(om, gph), baths,
-                               quadrature=quiet).J
+    def J_on(quadrature):
+        def J(params):
+            eL, eR, gL, gR, m, om, gph = params
+            return ehpjax.currents(ehpjax.Junction.two_level(eL, eR, gL, gR, m), ehpjax.Modes.single(om, gph),
+                                   baths, quadrature=quadrature).J
+        return J
+
+    J = J_on(quiet)
 
     x = jnp.array([10.5, 9.5, 0.5, 0.5, 0.5, 1.0, 0.5])
     batch = x + 0.01 * jnp.asarray(np.random.default_rng(1).normal(size=(505, 7)))
@@ -287,6 +291,23 @@ def bench_gradient():
         f"{t_mgrad / t_mvalue:.2f}", "")
     row("one J / one gradient (jit)", f"{t1v * 1e3:.2f} ms", f"{t1g / t1v:.2f}", f"{t1g * 1e3:.2f} ms")
     SUMMARY["grad"] = dict(vmap=t_grad / t_value, mapped=t_mgrad / t_mvalue, one=t1g / t1v)
+
+    # The default rule: J is its coarse pass (4 panels; 10 or 40 where needed), its derivatives are the
+    # 10-panel rule's, and a program that uses only the gradient still runs the values for the warning.
+    default_J, default_quiet = J_on(ehpjax.AdaptiveQuadrature()), J_on(ehpjax.AdaptiveQuadrature(fine=quiet))
+    fns = {"J": value, "grad": grad, "dJ": jax.jit(jax.vmap(default_J)),
+           "dgrad": jax.jit(jax.vmap(jax.grad(default_J))), "dvg": jax.jit(jax.vmap(jax.value_and_grad(default_J))),
+           "dqgrad": jax.jit(jax.vmap(jax.grad(default_quiet)))}
+    for fn in fns.values():
+        jax.block_until_ready(fn(batch))
+    t = interleaved({k: (lambda f=f: f(batch)) for k, f in fns.items()}, rounds=5, repeats=dict.fromkeys(fns, 3))
+    print("the default rule (505 points, vmap)")
+    row("J (default) / J (10-panel rule)", f"{t['dJ']:.3f} / {t['J']:.3f}", f"{t['dJ'] / t['J']:.2f}", "")
+    row("gradient (default) / J (default)", f"{t['dgrad']:.3f}", f"{t['dgrad'] / t['dJ']:.2f}", "")
+    row("gradient (default) / J (10-panel rule)", "", f"{t['dgrad'] / t['J']:.2f}", "")
+    row("value_and_grad (default) / J (default)", f"{t['dvg']:.3f}", f"{t['dvg'] / t['dJ']:.2f}", "")
+    row("gradient: default / its rule without warning", f"{t['dqgrad']:.3f}", f"{t['dgrad'] / t['dqgrad']:.2f}", "")
+    SUMMARY["grad_default"] = dict(per_J=t["dgrad"] / t["dJ"], per_fine_J=t["dgrad"] / t["J"])
 
 
 def bench_scaling(quick):
@@ -331,6 +352,10 @@ def summary():
         g = SUMMARY["grad"]
         row("gradient of J (7 parameters) / J", f"{g['vmap']:.2f} (vmap)", f"{g['mapped']:.2f} (lax.map)",
             f"{g['one']:.2f} (one)", "<= 2.5")
+    if "grad_default" in SUMMARY:
+        g = SUMMARY["grad_default"]
+        row("  the same, default rule (vmap): / its J; / 10-panel J", f"{g['per_J']:.2f}", f"{g['per_fine_J']:.2f}", "",
+            "(derivatives: 10 panels)")
     if "n32" in SUMMARY:
         row("one J, n = 32, N_b = 8", f"{SUMMARY['n32'] * 1e3:.1f} ms", "", "", "<= 25 ms")
     if "plain" in SUMMARY:
