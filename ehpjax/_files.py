@@ -74,7 +74,7 @@ def atomic_path(path, overwrite: bool = False, *, what: str = "output", error: t
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
         check_target(path, overwrite, what=what, error=error)  # something may have appeared meanwhile
-        os.replace(tmp, path)
+        _commit(tmp, path, overwrite, what, error)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.remove(tmp)
@@ -83,6 +83,24 @@ def atomic_path(path, overwrite: bool = False, *, what: str = "output", error: t
         raise
     if durable:
         fsync_dir(path.parent)
+
+
+def _commit(tmp, path: Path, overwrite: bool, what: str, error: type) -> None:
+    """Move the finished ``tmp`` to ``path``. Without ``overwrite`` by a hard link, which fails
+    if ``path`` exists: a file that appeared after the last check is never replaced (where the
+    file system has no hard links, by ``os.replace`` after that check)."""
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise error(f"{what} '{path}' exists; pass --overwrite (overwrite=True) to replace it") from None
+    except OSError:  # no hard links here (some network and FAT file systems)
+        os.replace(tmp, path)
+        return
+    with contextlib.suppress(OSError):
+        os.remove(tmp)
 
 
 def write_atomic(path, data: Union[bytes, str, Callable], overwrite: bool = False, *, what: str = "output",

@@ -353,6 +353,29 @@ def test_write_atomic_rules(tmp_path):
         _options.write_atomic(tmp_path / "missing" / "x.csv", "x")
 
 
+def test_write_atomic_never_replaces_a_file_that_appears_after_its_last_check(tmp_path, monkeypatch):
+    """Without overwrite, the finished file is moved by a hard link, which fails if the target
+    exists: another writer's file that appears between the last check and the move is kept."""
+    import ehpjax._files as files
+
+    target = tmp_path / "out.csv"
+    real = files.check_target
+    calls = []
+
+    def check_then_another_writer(path, overwrite=False, **kw):
+        out = real(path, overwrite, **kw)
+        calls.append(1)
+        if len(calls) == 2:  # the check just before the move
+            target.write_text("theirs\n")
+        return out
+
+    monkeypatch.setattr(files, "check_target", check_then_another_writer)
+    with pytest.raises(ehpjax.EhpjaxError, match="--overwrite"):
+        files.write_atomic(target, "ours\n")
+    assert target.read_text() == "theirs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left
+
+
 # ---------------------------------------------------------------------------- reproduce
 
 
