@@ -13,9 +13,7 @@ On one CPU device, a batch of more than ``_CHUNK`` points is cut into equal chun
 so, one after another.
 
 Derivatives (``jax.custom_jvp``) are those of the fine rule on the whole range, so that a
-gradient's accuracy does not depend on which other points share the batch (``custom_vmap`` has
-no reverse mode, so the refinement itself cannot be differentiated). The values that come with
-them are the refined ones or the fine rule's (``refine``'s ``own_values``).
+gradient's accuracy does not depend on which other points share the batch.
 
 ``report`` runs a host check once per call, with the whole batch, however many vmaps
 surround it (a host callback alone would run once per point).
@@ -119,7 +117,7 @@ def refinable():
 
 def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable, args: tuple,
            fraction: float = 1 / 64, active=True, derivative: Callable | None = None,
-           finer: "Finer | None" = None, own_values: bool = False):
+           finer: "Finer | None" = None):
     """``combine(coarse(*args), *args)``, with ``fine((0, 1), *args)`` for ``coarse(*args)``
     where ``misses`` of that result.
 
@@ -131,16 +129,13 @@ def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable
     (the same, computed another way). ``finer``: a third pass where the fine rule still misses.
     active: boolean scalar (batched like ``args``, or not): where False the coarse result is
     kept however it misses (the padding of a sweep's last chunk, which repeats one point).
-    own_values: under differentiation, the values are the refined ones (those of the call
-    without derivatives), not ``derivative``'s (``with_derivative``).
     """
     if derivative is None:
         def derivative(*a):
             return combine(fine(WHOLE, *a), *a)
     rule = _Rule(lambda _, *a: coarse(*a), lambda part, _, *a: fine(part, *a), lambda sums, _, *a: combine(sums, *a),
                  misses, fraction, finer)
-    return with_derivative(_one_point(rule), lambda _, *a: derivative(*a), (jnp.asarray(active, bool), *args),
-                           own_values=own_values)
+    return with_derivative(_one_point(rule), lambda _, *a: derivative(*a), (jnp.asarray(active, bool), *args))
 
 
 class Finer(NamedTuple):
@@ -176,28 +171,20 @@ class _Rule(NamedTuple):
     finer: Finer | None
 
 
-def with_derivative(value: Callable, derivative: Callable, args: tuple, own_values: bool = False):
+def with_derivative(value: Callable, derivative: Callable, args: tuple):
     """``value(*args)``, differentiated as ``derivative(*args)``: the same function computed
     another way (the adaptive rule, differentiated as its fine rule; a rule without blocks of
-    nodes, differentiated in blocks).
-
-    own_values: under differentiation the values are ``value``'s too, and only the tangents
-    ``derivative``'s; otherwise both are ``derivative``'s. With them, a program that uses only
-    the derivatives does not compute ``derivative``'s values at all (reverse mode recomputes
-    what the backward pass needs, block by block): the vmapped gradient of the default rule's J
-    over 505 random junctions 1.13x faster."""
-    return _with_derivative(value, derivative, bool(own_values), *args)
+    nodes, differentiated in blocks)."""
+    return _with_derivative(value, derivative, *args)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1, 2))
-def _with_derivative(value, derivative, own_values, *args):
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _with_derivative(value, derivative, *args):
     return value(*args)
 
 
 @_with_derivative.defjvp
-def _with_derivative_jvp(value, derivative, own_values, primals, tangents):
-    if own_values:  # (the values through this function again: a derivative of them is ``derivative``'s too)
-        return _with_derivative(value, derivative, True, *primals), jax.jvp(derivative, primals, tangents)[1]
+def _with_derivative_jvp(value, derivative, primals, tangents):
     return jax.jvp(derivative, primals, tangents)
 
 
@@ -429,13 +416,11 @@ def report(check: Callable, needed: Callable, *arrays):
     return _report(check, needed, *(jax.lax.stop_gradient(x) for x in arrays))
 
 
-def with_report(result, zero, values: bool = True, derivatives: bool = True):
-    """``result`` (a pytree) with the float ``zero`` of ``report`` added to its floating leaves
-    (``values``), and their derivatives multiplied by 1 + zero (``derivatives``): the host call
-    is kept by a program that uses the values, or the derivatives (``jax.grad``), or either;
-    a program that uses neither of those it is tied to leaves it out."""
-    tie = {(True, True): _tied, (True, False): _tied_values, (False, True): _tied_derivatives}[values, derivatives]
-    return jax.tree_util.tree_map(lambda x: tie(x, zero) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x,
+def with_report(result, zero):
+    """``result`` (a pytree) with the float ``zero`` of ``report`` added to its floating leaves, and
+    their derivatives multiplied by 1 + zero: a program that uses only derivatives of the result
+    (``jax.grad``) keeps the host call too."""
+    return jax.tree_util.tree_map(lambda x: _tied(x, zero) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x,
                                   result)
 
 
@@ -448,28 +433,6 @@ def _tied(x, zero):
 def _tied_jvp(primals, tangents):
     (x, zero), (dx, _) = primals, tangents
     return x + zero, dx * (1.0 + zero)  # (exactly dx: zero is 0; linear in dx)
-
-
-@jax.custom_jvp
-def _tied_values(x, zero):
-    return x + zero
-
-
-@_tied_values.defjvp
-def _tied_values_jvp(primals, tangents):
-    (x, zero), (dx, _) = primals, tangents
-    return x + zero, dx
-
-
-@jax.custom_jvp
-def _tied_derivatives(x, zero):
-    return x
-
-
-@_tied_derivatives.defjvp
-def _tied_derivatives_jvp(primals, tangents):
-    (x, zero), (dx, _) = primals, tangents
-    return x, dx * (1.0 + zero)
 
 
 def _report(check, needed, *arrays):

@@ -452,29 +452,16 @@ def _any_misses(J, J_err, I, I_err, rtol):
     return jnp.any(currents_miss(J, J_err, I, I_err, rtol, jnp))
 
 
-def report_accuracy(result, rtol, derivatives: bool = True):
+def report_accuracy(result, rtol):
     """Inside a trace: ``result`` (``Currents`` or ``DressedCurrents``), with ``_warn_inaccurate``
     called once per call with the whole batch, on the host only when some point misses the
-    tolerance (``_adaptive.report``; tied to the result's values, so kept while they are used,
-    and with ``derivatives`` to their derivatives too: the rule's derivatives are its values')."""
+    tolerance (``_adaptive.report``; tied to the result's values, so kept while they are used)."""
     zero = report(functools.partial(_warn_inaccurate, rtol=rtol), functools.partial(_any_misses, rtol=rtol),
                   result.J, result.J_error, result.I, result.I_error)
-    return with_report(result, zero, derivatives=derivatives)
+    return with_report(result, zero)
 
 
-def report_derivative_accuracy(result, errors, rtol, panels):
-    """``result`` of the default rule, whose derivatives are its ``panels``-panel rule's, with a
-    warning tied to its derivatives only (kept by a program that uses them): once per call,
-    where that rule's estimates ``errors`` (…, 2: J, I; zero where it did not run, the points its
-    coarse rule settled) miss the tolerance."""
-    check = functools.partial(_warn_inaccurate, rtol=rtol,
-                              what=f"the derivatives (those of the default rule's {panels}-panel rule)")
-    zero = report(check, functools.partial(_any_misses, rtol=rtol), result.J, errors[..., 0], result.I,
-                  errors[..., 1])
-    return with_report(result, zero, values=False)
-
-
-def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2, what="the frequency quadrature"):
+def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
     """Host side of the accuracy warning: one call per batch (arrays of any shape)."""
     J, J_err, I, I_err = (np.asarray(x) for x in (J, J_err, I, I_err))
     missed = currents_miss(J, J_err, I, I_err, rtol)
@@ -482,7 +469,7 @@ def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2, what="the frequency
         worst_J = np.max(J_err / np.maximum(np.abs(J), ERROR_FLOOR))
         worst_I = np.max(I_err / np.maximum(np.abs(I), ERROR_FLOOR))
         warnings.warn(
-            f"ehpjax.currents: {what} may miss the requested accuracy at "
+            f"ehpjax.currents: the frequency quadrature may miss the requested accuracy at "
             f"{int(np.sum(missed))} of {missed.size} points (worst estimated error of J "
             f"{worst_J:.1e}, of I {worst_I:.1e}, relative to max(|value|, {ERROR_FLOOR:g}); tolerance {rtol:g}). "
             "Use more panels, e.g. quadrature=FrequencyQuadrature(panels=100).",
@@ -505,9 +492,8 @@ def currents(
     a 4-panel rule, recomputes with the 10-panel rule those whose error estimate is not
     well below 1e-6 · max(|x|, 1e-4), and with 40 panels those whose 10-panel estimate misses
     it; a ``FrequencyQuadrature`` is used as given. A warning names the points whose final
-    estimate misses the tolerance. (Derivatives are the 10-panel rule's, and a program that
-    uses them warns where that rule misses the tolerance; the values that come with them, as
-    in ``jax.value_and_grad``, are the default rule's, as without derivatives.)
+    estimate misses the tolerance. (Derivatives, and the values that come with them, are
+    the 10-panel rule's.)
 
     order: "lowest" (the paper's Eq. 8, the default) or "dressed" (modes dressed by the
     e-bath, docs/physics.md §9; returns a ``DressedCurrents`` with the same fields and more;
@@ -538,7 +524,7 @@ def currents(
         return _traced_currents(junction, modes, baths, quadrature, line, pairs, active)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
-    result, _ = _plain_currents(junction, modes, baths, quadrature, line)
+    result = _plain_currents(junction, modes, baths, quadrature, line)
     if quadrature.warn:
         _warn_inaccurate(result.J, result.J_error, result.I, result.I_error, quadrature.rtol, stacklevel=3)
     return result
@@ -563,11 +549,7 @@ def _currents_kernel(junction, modes, baths, quadrature, line=True, pairs=None, 
     sharp-line limit, which need no ω rule, are made once, here, for both rules of the adaptive
     one (``line=False``: η is known not to vanish, so the sharp-line limit is left out;
     ``pairs``: the junction's ``nonzero_pairs``, or None for all; ``active``: False where the
-    adaptive rule must not refine, ``_adaptive.refined_only_where``).
-
-    Returns (currents, derivative errors): for the adaptive rule, whose derivatives are its fine
-    rule's, that rule's error estimates of J and I (…, 2) where it ran on the whole range (zero
-    where the coarse rule settled the point; ``report_derivative_accuracy``), else None."""
+    adaptive rule must not refine, ``_adaptive.refined_only_where``)."""
     with batching_context():  # (the rules' batched traces then reuse their unbatched ones)
         return _currents_on(junction, modes, baths, quadrature, line, pairs, active)
 
@@ -585,24 +567,14 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         computed = same_values(rule) if blocks else dataclasses.replace(same_values(rule), block=None)
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
-    def sums_on(rule, blocks=True, whole_errors=False):
-        # Its sums on a part of its range, additive over parts (``_adaptive.refine``), and two more:
-        # with ``whole_errors``, its error estimates where the part is the whole range (the fine
-        # rule's, which gives the derivatives; zeros for the coarse rule and for the parts).
+    def sums_on(rule, blocks=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
         def sums(part, *a):
             c = on(rule, blocks)(*a, part=part)
-            errors = jnp.stack([c.J_error, c.I_error])
-            whole = (part[0] == 0.0) & (part[1] == 1.0)
-            return jnp.concatenate([c.J_channels, c.N_channels, errors,
-                                    jnp.where(whole, errors, 0.0) if whole_errors else jnp.zeros(2)])
+            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error])])
         return sums
 
-    def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):
-        # the currents from those sums, and the fine rule's estimates on the whole range (J, I)
-        return _assemble(sums[:4], sums[4:8], I_elastic, baths, sums[8], sums[9]), sums[10:]
-
-    def keep_whole_errors(sums):  # the parts of a point the fine rule misses start from zeros and its estimates
-        return jnp.concatenate([jnp.zeros(10), sums[10:]])
+    def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the currents from those sums
+        return _assemble(sums[:4], sums[4:8], I_elastic, baths, sums[8], sums[9])
 
     # A known junction's few pairs on every node at once where nothing is differentiated, the
     # derivatives in blocks: blocks pay off for the per-node arrays of every pair (a traced junction:
@@ -610,34 +582,23 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     # the Fig-3 sweep is 1.06× faster (the median of 7 A/B rounds), 1.34× with most points refined
     # (γ_ph = 0.05), on the fixed 10-panel rule 1.17×.
     values_in_blocks = pairs is None
-    derivative_errors = None
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
-
-        def misses(rtol):
-            return lambda result: _misses(result[0], rtol)
-
-        def derivative(*a):
-            c = on(fixed)(*a, part=WHOLE)
-            return c, jax.lax.stop_gradient(jnp.stack([c.J_error, c.I_error]))
-
-        finer = Finer(quadrature.parts, misses(quadrature.rtol), restart=keep_whole_errors)
-        result, derivative_errors = refine(
-            functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
-            sums_on(fixed, values_in_blocks, whole_errors=True), combined, misses(quadrature.accept * quadrature.rtol),
-            args, quadrature.refine_fraction, active, derivative=derivative,
-            finer=finer if quadrature.parts > 1 else None, own_values=True)
+        finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol))
+        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
+                        sums_on(fixed, values_in_blocks), combined,
+                        functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,
+                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE),
+                        finer=finer if quadrature.parts > 1 else None)
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
         result = _lowest_order(*args, quadrature, pairs)
     else:  # (under a vmap of many points, the values in chunks: ``_adaptive.chunked``)
         fixed = quadrature
-        result = with_derivative(chunked(on(fixed, blocks=False)), on(fixed), args, own_values=True)
+        result = with_derivative(chunked(on(fixed, blocks=False)), on(fixed), args)
     if line:
         result = _sharp_line_currents(result, sharp, *args, fixed.block, pairs)
-        if derivative_errors is not None:  # (the sharp-line limit's derivatives are its own)
-            derivative_errors = jnp.where(sharp, 0.0, derivative_errors)
-    return result, derivative_errors
+    return result
 
 
 @eqx.filter_jit
@@ -645,12 +606,9 @@ def _traced_currents(junction, modes, baths, quadrature, line=True, pairs=None, 
     """``currents`` inside the caller's jit, vmap or grad: checks compiled in (together,
     ``_checks.checks_combined``), and the accuracy warning one host callback per call
     (``_adaptive.report``)."""
-    result, derivative_errors = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs,
-                                                                    active)
+    result = combining_checks(_currents_kernel)(junction, modes, baths, quadrature, line, pairs, active)
     if quadrature.warn:
-        result = report_accuracy(result, quadrature.rtol, derivatives=derivative_errors is None)
-        if derivative_errors is not None:  # (the adaptive rule: derivatives on its fine rule)
-            result = report_derivative_accuracy(result, derivative_errors, quadrature.rtol, quadrature.fine.panels)
+        result = report_accuracy(result, quadrature.rtol)
     return result
 
 
