@@ -95,7 +95,8 @@ def _commit(tmp, path: Path, overwrite: bool, what: str, error: type) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise error(f"{what} '{path}' exists; pass --overwrite (overwrite=True) to replace it") from None
+        check_target(path, overwrite, what=what, error=error)  # (raises, naming what is there now)
+        raise  # (gone again meanwhile)
     except OSError:  # no hard links here (some network and FAT file systems)
         os.replace(tmp, path)
         return
