@@ -10,15 +10,19 @@ and their complex frequencies are the zeros of det F in the lower half-plane, fo
 
 1. Newton steps on the null vector (nonlinear Rayleigh quotient): with u, v the left and
    right singular vectors of F(ω) for its smallest singular value,
-   ω ← ω − u†F(ω)v / u†F'(ω)v  (dΠ/dω by a central difference, which only sets the
+   ω ← ω − u†F(ω)v / u†F'(ω)v  (dΠ/dω by a forward difference, which only sets the
    convergence rate), while Π^r_e is switched on in equal steps (s Π^r_e, s: 0 → 1), so
-   that each branch is followed from its bare pole, then a few more at s = 1;
-2. one last such step with u, v, ω held fixed and the parameters live: at the root it
-   changes nothing, and its derivative is the implicit-function one,
-   dω/dθ = −u†(∂_θ F)v / u†F'v.
+   that each branch is followed from its bare pole, then more at s = 1 until the steps are
+   small (``follow_poles``);
+2. one last such step (dΠ/dω by a central difference) with u, v, ω held fixed and the
+   parameters live: at the root it changes nothing, and its derivative is the
+   implicit-function one, dω/dθ = −u†(∂_θ F)v / u†F'v.
 
-A steady state exists only if no zero of det F has Im ω > 0. Besides the poles found,
-this is decided by the argument principle along the real axis: with F(−ω) = F(ω)* and
+A steady state exists only if no zero of det F has Im ω > 0. On the positive imaginary axis
+F(iy) is a real matrix, so zeros there (a mode softened through zero frequency; the growing one
+of the two imaginary zeros into which a pole and its mirror split, while the search may follow
+the other) are bracketed by the sign changes of det F(iy) (``axis_zero``). Besides the poles
+found, stability is decided by the argument principle along the real axis: with F(−ω) = F(ω)* and
 det F ~ ω^(2 N_b) at large |ω|, the number of zeros in the upper half-plane is
 
     N_+ = N_b + [arg det F(∞) − arg det F(0)] / π,
@@ -49,11 +53,14 @@ class DressedModes(eqx.Module):
     """Complex mode frequencies dressed by the e-bath (units of ω; ħ = 1).
 
     frequencies: (N_b,) zeros ω of det[ω² − K + iωη − Π^r_e(ω)], Re ω ≥ 0, one per mode
-        (in the order of ``bare``); Im ω < 0 is decay (amplitude ∝ e^(Im ω t)).
+        (in the order of ``bare``); Im ω < 0 is decay (amplitude ∝ e^(Im ω t)). NaN where the
+        search from the bare pole reached no zero (``follow_poles``).
     bare: (N_b,) the lowest-order poles (Π^r_e = 0).
-    growth_rate: max_k Im ω_k (> 0: runaway; the e-bath amplifies the mode). A zero that grows
-        out of no bare pole (a static soft mode on the imaginary axis) shows in
-        ``unstable_count`` and ``stable`` only.
+    growth_rate: the largest Im ω of the zeros found (> 0: runaway; the e-bath amplifies the
+        mode): max_k Im ω_k, or a zero on the positive imaginary axis if larger (a mode softened
+        through zero frequency, or the growing one of the two imaginary zeros into which a pole
+        and its mirror split: ``axis_zero``). An off-axis zero that grows out of no bare pole
+        shows in ``unstable_count`` and ``stable`` only.
     quality_factor: (N_b,) Q = Re ω / (−2 Im ω).
     unstable_count: number of zeros of det F in the upper half-plane (argument principle).
     stable: no zero in the upper half-plane (unstable_count = 0 and growth_rate < 0).
@@ -73,14 +80,19 @@ def inverse_response(modes: Modes, pi, omega):
     return w**2 * jnp.eye(modes.n_modes) - modes.K + 1j * w * modes.eta - pi
 
 
-_STEP = 1e-5  # central-difference step for dΠ/dω in the Newton steps (error ~1e-10 relative)
+_STEP = 1e-5  # difference step for dΠ/dω in the Newton steps
 
 
-def _self_energy_and_slope(junction, baths, omega, poles=None):
-    """Π^r_e(ω) and dΠ/dω at the points ω (P,), from one stacked evaluation at ω, ω ± h."""
+def _self_energy_and_slope(junction, baths, omega, poles=None, central: bool = True):
+    """Π^r_e(ω) and dΠ/dω at the points ω (P,), from one stacked evaluation at ω, ω ± h (central:
+    slope error ~1e-10 relative, for the implicit-function step) or ω, ω + h (~1e-5: the search's
+    steps, whose convergence it only slows to a factor ~1e-5 per step)."""
     h = _STEP * (1.0 + jnp.abs(omega))
-    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]), poles)
     count = omega.shape[0]
+    if not central:
+        pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h]), poles)
+        return pi[:count], (pi[count:] - pi[:count]) / h[:, None, None]
+    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]), poles)
     return pi[:count], (pi[count:2 * count] - pi[2 * count:]) / (2 * h)[:, None, None]
 
 
@@ -97,10 +109,10 @@ def _rayleigh(u, a, v):
     return jnp.einsum("pi,pij,pj->p", jnp.conj(u), a, v)
 
 
-def _newton_step(junction, modes, baths, omega, weight, poles=None):
+def _newton_step(junction, modes, baths, omega, weight, poles=None, central: bool = True):
     """One Newton step for all modes on det[ω² − K + iωη − s Π^r_e(ω)] = 0 (s = ``weight``).
-    Returns the new ω and (u, v, u†F'v) at the old one."""
-    pi, slope = _self_energy_and_slope(junction, baths, omega, poles)
+    Returns the new ω and (u, v, u†F'v) at the old one (F' by ``_self_energy_and_slope``)."""
+    pi, slope = _self_energy_and_slope(junction, baths, omega, poles, central)
     f = inverse_response(modes, weight * pi, omega)
     df = 2 * omega[:, None, None] * jnp.eye(modes.n_modes) + 1j * modes.eta - weight * slope
     u, v = _null_vectors(f)
@@ -108,29 +120,110 @@ def _newton_step(junction, modes, baths, omega, weight, poles=None):
     return omega - _rayleigh(u, f, v) / jnp.where(den == 0, 1.0, den), (u, v, den)
 
 
-def pole_search(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: int = 6, newton_steps: int = 4,
-                implicit: bool = True):
-    """Dressed mode frequencies (N_b,) complex, from the bare poles (module docstring): Newton
-    steps while the self-energy is switched on in ``ramp_steps`` equal steps (s Π^r_e,
-    s → 1; each branch followed from its bare pole), then ``newton_steps`` at s = 1.
+def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: int = 6, newton_steps: int = 16):
+    """(ω, step): the zeros of det F followed from the bare poles (N_b,) complex, without
+    gradients (module docstring): Newton steps while the self-energy is switched on in
+    ``ramp_steps`` equal steps (s Π^r_e, s → 1; each branch followed from its bare pole), then at
+    s = 1 until every step is below ``SETTLED`` (relative) or after ``newton_steps`` of them (one
+    loop: one copy of its code; under vmap the batch goes on until its last point is done); and
+    the last step's size relative to |ω| + √‖K‖ + ‖η‖ (N_b,). A branch has settled on a zero
+    where that is at most ``SETTLED``; one that has not may have wandered off (the search from an
+    overdamped mode's pole on the imaginary axis can) or converged slowly."""
+    junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
+    poles = pole_expansion(junction)  # once, outside the loop
+    omega = mode_poles(modes).astype(jnp.complex128)
+    scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
 
-    With ``implicit`` the result carries implicit-function gradients with respect to every
-    parameter; otherwise it carries none (a node-placement estimate).
-    """
-    junction_sg, modes_sg, baths_sg = jax.lax.stop_gradient((junction, modes, baths))
-    poles = pole_expansion(junction_sg)  # once, outside the loop
-    omega = mode_poles(modes_sg).astype(jnp.complex128)
+    def going(carry):
+        i, _, step = carry
+        return (i < ramp_steps) | ((i < ramp_steps + newton_steps) & jnp.any(step > SETTLED))
 
-    def body(i, w):
+    def body(carry):
+        i, w, _ = carry
         weight = jnp.minimum(1.0, (i + 1.0) / ramp_steps)
-        return _newton_step(junction_sg, modes_sg, baths_sg, w, weight, poles)[0]
+        new = _newton_step(junction, modes, baths, w, weight, poles, central=False)[0]
+        return i + 1, new, jnp.abs(new - w) / (jnp.abs(new) + scale)
 
-    omega = jax.lax.stop_gradient(jax.lax.fori_loop(0, ramp_steps + newton_steps, body, omega))
-    if not implicit:
-        return omega
+    _, omega, step = jax.lax.while_loop(going, body, (0, omega, jnp.full(omega.shape, jnp.inf)))
+    return jnp.where(jnp.real(omega) < 0, -jnp.conj(omega), omega), step  # (a zero's mirror −ω* is one)
+
+
+# (With the forward-difference slope each step shrinks the error by ~1e-5 or better: the zero is
+# then known to ~1e-11.)
+SETTLED = 1e-6
+
+
+def _implicit(junction, modes, baths, omega, poles):
+    """The zeros ``omega`` (P,) of det F again, now with implicit-function gradients: one Newton
+    step with u, v and ω held fixed and the parameters live (at a root it changes nothing)."""
+    junction_sg, modes_sg, baths_sg = jax.lax.stop_gradient((junction, modes, baths))
     _, (u, v, den) = jax.lax.stop_gradient(_newton_step(junction_sg, modes_sg, baths_sg, omega, 1.0, poles))
     f_live = inverse_response(modes, self_energy_complex(junction, baths, omega), omega)
     return omega - _rayleigh(u, f_live, v) / den
+
+
+_AXIS_POINTS = 128  # per scan; the first spans 20 decades of y (neighbours a factor 1.44 apart)
+_AXIS_DECADES = 20.0
+_AXIS_SCANS = 3  # each narrows the bracket's logarithmic width 127-fold; then one secant step
+
+
+def _det_on_axis(junction, modes, baths, y, poles):
+    """det F(iy) for y (P,) > 0, real there (F(−ω*) = F(ω)*, so F(iy) is a real matrix)."""
+    omega = 1j * y
+    return jnp.real(jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega)))
+
+
+def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
+    """(y, found): the largest y > 0 with det F(iy) = 0, a zero on the positive imaginary axis
+    (docs/physics.md §9), and whether there is one; no gradients (``with_growth_rate`` adds them).
+
+    Such a zero is a growth rate that need not be followed from a bare pole: a mode softened
+    through zero frequency, or a pole pair that met on the imaginary axis and split into two
+    imaginary zeros, one of which may grow while the pole search follows the other. det F(iy) is
+    real, so its sign changes bracket the zeros: a geometric grid of ``_AXIS_POINTS`` values of y
+    over ``_AXIS_DECADES`` decades centred on the modes' scale y₀ = √‖K‖ + ‖η‖, then the same grid
+    inside the largest bracket, ``_AXIS_SCANS`` scans in
+    all (one loop: one copy of the self-energy's code), and a secant step in log y across the last
+    bracket (relative error ~1e-9; a Newton step for the gradients makes it exact). Two zeros
+    closer than the first grid's spacing (a factor 1.44) are missed; the argument principle still
+    counts them."""
+    junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
+    poles = jax.lax.stop_gradient(pole_expansion(junction) if poles is None else poles)
+    y0 = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+    log_y0 = jnp.log(jnp.where(y0 > 0, y0, 1.0))
+    fractions = jnp.linspace(0.0, 1.0, _AXIS_POINTS)
+
+    def scan(_, carry):
+        log_lo, log_hi, _, _, found = carry
+        log_y = log_lo + (log_hi - log_lo) * fractions
+        det = _det_on_axis(junction, modes, baths, jnp.exp(log_y), poles)
+        change = jnp.sign(det[:-1]) != jnp.sign(det[1:])
+        k = _AXIS_POINTS - 2 - jnp.argmax(change[::-1])  # the largest bracket [y_k, y_k+1] with a change
+        here = jnp.any(change)
+        return (jnp.where(here, log_y[k], log_lo), jnp.where(here, log_y[k + 1], log_hi),
+                det[k], det[k + 1], found | here)
+
+    half = 0.5 * _AXIS_DECADES * jnp.log(10.0)
+    start = (log_y0 - half, log_y0 + half, 0.0, 0.0, jnp.asarray(False))
+    log_lo, log_hi, det_lo, det_hi, found = jax.lax.fori_loop(0, _AXIS_SCANS, scan, start)
+    step = jnp.where(det_hi != det_lo, det_lo / (det_lo - det_hi), 0.5)
+    return jnp.exp(log_lo + (log_hi - log_lo) * jnp.clip(step, 0.0, 1.0)), found
+
+
+def with_growth_rate(junction: Junction, modes: Modes, baths: Baths, followed, settled, poles=None,
+                     implicit: bool = True):
+    """(frequencies, growth rate): the poles ``followed`` from the bare ones (``follow_poles``,
+    without gradients; NaN where not ``settled``) and the largest Im ω among the zeros of det F
+    found, these poles' and the largest zero on the positive imaginary axis (``axis_zero``); with
+    implicit-function gradients if ``implicit`` (one step for all zeros: one copy of its code)."""
+    y, found = axis_zero(junction, modes, baths, poles)
+    zeros = jax.lax.stop_gradient(jnp.concatenate([followed, (1j * y)[None]]))
+    if implicit:
+        zeros = _implicit(junction, modes, baths, zeros, poles)
+    frequencies = jnp.where(settled, zeros[:-1], jnp.nan)
+    largest = jnp.max(jnp.where(settled, jnp.imag(zeros[:-1]), -jnp.inf), initial=-jnp.inf)
+    axis = jnp.imag(zeros[-1])
+    return frequencies, jnp.where(found & (axis > largest), axis, largest)
 
 
 def unstable_count(det_f, n_modes: int):
@@ -147,20 +240,24 @@ def tail_nodes(omega_max, n_modes_scale, count: int = 16):
     return omega_max * jnp.exp(jnp.linspace(0.0, 1.0, count + 1)[1:] * jnp.log(top / omega_max))
 
 
-def raise_if_unstable(stable, growth_rate, count, where: str, bias=None):
+def raise_if_unstable(stable, growth_rate, count, where: str, bias=None, find_rate=None):
     """For concrete (not traced) results: a clear error instead of a number (``count``: the
-    number of unstable zeros, None if not at hand; ``bias``: V, for the advice). Without bias
-    the e-bath only damps (docs/physics.md §9), so an instability there is static: a mode
-    softened through zero frequency, which neither a lower bias nor more friction cures."""
+    number of unstable zeros, None if not at hand; ``bias``: V, for the advice; ``find_rate``:
+    a function returning the growth rate, called where ``growth_rate`` is not a positive number,
+    e.g. ``dressed_modes``' search). Without bias the e-bath only damps (docs/physics.md §9), so an
+    instability there is static: a mode softened through zero frequency, which neither a lower
+    bias nor more friction cures."""
     if bool(stable):
         return
     zeros = "a zero" if count is None else f"{int(count)} zero(s)"
     rate = float(growth_rate)
+    if not rate > 0 and find_rate is not None:
+        rate = float(find_rate())
     if rate > 0:
         how = f"growth rate Im ω = {rate:.4g}"
-    else:  # the argument principle counts a zero that the followed poles do not reach
-        how = ("found by the argument principle; the poles followed from the bare modes stay below the axis "
-               f"(max Im ω = {rate:.4g}), so its growth rate is not known")
+    else:  # the argument principle counts a zero that neither the followed poles nor the axis reach
+        how = ("found by the argument principle; neither the poles followed from the bare modes nor the "
+               "imaginary axis reach it, so its growth rate is not known")
     if bias is not None and float(bias) == 0.0:
         advice = ("Without bias this is a static instability: the e-bath's static response softens a mode "
                   "through zero frequency (K + Π^r_e(0) is not positive definite). Stiffen the mode (K) or "

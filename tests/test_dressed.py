@@ -7,10 +7,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import PAPER, random_arrays
-from scipy.integrate import quad
+from scipy.integrate import quad, quad_vec
 
 import ehpjax
 from ehpjax._selfenergy import self_energy_complex as _self_energy_complex
+from ehpjax._stability import raise_if_unstable, with_growth_rate
 
 # docs/physics.md §9: paper model, μ0 = 10, (T_e, T_ph, V) → (J dressed, J lowest order)
 REFERENCE = [((0.6, 0.4, 0.0), 1.2871e-2, 1.7735e-2), ((0.3, 0.3, -1.0), -6.353e-3, -9.956e-3)]
@@ -199,21 +200,77 @@ def test_instability_raises_or_is_flagged():
     assert bool(calm.stable) and int(calm.unstable_count) == 0 and float(calm.growth_rate) < 0
 
 
+def scipy_axis_growth(junction, modes, baths, y_max):
+    """The largest zero y in (0, y_max) of F(iy) = −y² − Ω² − yη − Π^r_e(iy) for one mode, with
+    Π^r_e(iy) = −∫ dx/2π Γ_e(x) x/(x² + y²) (the spectral form, a regular integral: scipy.quad
+    over Γ_e = Σ Λ^αβ), scanned on a grid and refined by brentq."""
+    from scipy.optimize import brentq
+
+    gamma_jit = jax.jit(lambda w: ehpjax.ehp_dos(junction, baths, w).sum(0)[0, 0].real)
+    K, eta = float(modes.K[0, 0]), float(modes.eta[0, 0])
+
+    def F(y):  # y: a number or an array (the scan: one adaptive integral of a vector)
+        y = np.asarray(y, dtype=float)
+        pi = -quad_vec(lambda x: float(gamma_jit(x)) * x / (x * x + y * y), -np.inf, np.inf, limit=400,
+                       epsabs=1e-13, epsrel=1e-12)[0] / (2 * np.pi)
+        return -y * y - K - y * eta - pi
+
+    grid = np.geomspace(1e-3, y_max, 24)
+    values = F(grid)
+    changes = [k for k in range(len(grid) - 1) if np.sign(values[k]) != np.sign(values[k + 1])]
+    return brentq(F, grid[changes[-1]], grid[changes[-1] + 1], xtol=1e-12) if changes else None
+
+
 def test_an_unbiased_instability_is_static_and_the_error_says_so():
     """Without bias the e-bath only damps, yet a strong coupling softens the mode through zero
     frequency: K + Π^r_e(0) < 0, a zero on the positive imaginary axis. The error says so, advises
-    neither a lower bias nor more friction, and quotes no growth rate that it does not know
-    (second case: the poles followed from the bare ones stay below the axis)."""
+    neither a lower bias nor more friction, and names its growth rate (second case: the poles
+    followed from the bare ones stay below the axis; the zero is found on the axis, against scipy)."""
     baths = ehpjax.Baths(10.0, 10.0, 0.1, 0.1)
-    for (m, omega), rate in (((0.5, 0.3), "growth rate Im ω = 0.34"), ((1.0, 1.0), "growth rate is not known")):
+    for m, omega, rate in ((0.5, 0.3, 0.34), (1.0, 1.0, None)):
         junction = ehpjax.Junction.two_level(10.2, 9.8, 0.5, 0.5, m)
+        modes = ehpjax.Modes.single(omega, 0.1)
         static = omega**2 + float(np.real(self_energy_complex(junction, baths, jnp.array([1e-9j]))[0, 0, 0]))
         assert static < 0  # F(0) = −(K + Π^r_e(0)) > 0: the static criterion, apart from the pole search
         with pytest.raises(ehpjax.DressedInstabilityError) as caught:
-            ehpjax.currents(junction, ehpjax.Modes.single(omega, 0.1), baths, order="dressed")
+            ehpjax.currents(junction, modes, baths, order="dressed")
         message = str(caught.value)
-        assert "static instability" in message and "Stiffen the mode" in message and rate in message
+        assert "static instability" in message and "Stiffen the mode" in message
         assert "Lower the bias" not in message
+        rate = scipy_axis_growth(junction, modes, baths, 5.0) if rate is None else rate
+        assert f"growth rate Im ω = {rate:.4g}" in message, (rate, message)
+
+
+def test_a_pole_pair_split_on_the_imaginary_axis_reports_its_growing_zero():
+    """Biased, strongly coupled, weakly damped (m = 0.8, V = −1.5, η = 0.01): the mode's pole and
+    its mirror meet on the imaginary axis and split into two imaginary zeros, one decaying, one
+    growing. The pole search may follow either; ``dressed_modes`` and the error of a plain call name
+    the growing one, the largest zero of F(iy) against scipy; the flagged result under jit (whose
+    few search steps settle on no zero here) reports it unknown rather than a wrong rate."""
+    junction, modes = paper(0.8, 0.01)
+    baths = ehpjax.Baths.biased(-1.5, 10.0, 0.1, 0.1)
+    rate = scipy_axis_growth(junction, modes, baths, 5.0)
+    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    assert not bool(dm.stable) and int(dm.unstable_count) == 1
+    assert abs(float(dm.growth_rate) - rate) < 1e-9 * rate, (float(dm.growth_rate), rate)
+    flagged = run(junction, modes, baths)
+    assert not bool(flagged.stable) and np.isnan(float(flagged.growth_rate))
+    with pytest.raises(ehpjax.DressedInstabilityError, match=f"growth rate Im ω = {rate:.4g}"):
+        ehpjax.currents(junction, modes, baths, order="dressed")
+    # the axis zero's derivative: implicit-function (forward mode), against central differences
+    none, no = jnp.zeros(0, complex), jnp.zeros(0, bool)  # (no followed poles: the axis zero alone)
+    growth = jax.jit(lambda m: jax.jvp(lambda m: with_growth_rate(paper(m, 0.01)[0], modes, baths, none, no)[1],
+                                       (m,), (1.0,)))
+    h = 1e-5
+    fd = (float(growth(0.8 + h)[0]) - float(growth(0.8 - h)[0])) / (2 * h)
+    assert abs(float(growth(0.8)[1]) - fd) < 1e-6 * abs(fd), fd
+
+
+def test_the_message_without_a_known_growth_rate():
+    """A zero that the argument principle counts but neither the followed poles nor the axis scan
+    locate (an off-axis zero grown out of no bare pole): the error says its rate is not known."""
+    with pytest.raises(ehpjax.DressedInstabilityError, match="so its growth rate is not known"):
+        raise_if_unstable(False, -0.25, 1, "here", 1.0)
 
 
 def test_gradient_matches_central_differences():

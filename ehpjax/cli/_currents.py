@@ -108,13 +108,16 @@ def currents_command(
     order = "dressed" if dressed else "lowest"
     quadrature = FrequencyQuadrature(warn=False) if panels is None else FrequencyQuadrature(panels=panels, warn=False)
     fn = None if spin_degeneracy is None else _with_spin_degeneracy(spin_degeneracy, order, quadrature)
-    out = evaluate(the_model, {**params, **_bath_names(the_model, baths)}, fn, order=order, quadrature=quadrature)
+    point = {**params, **_bath_names(the_model, baths)}
+    out = evaluate(the_model, point, fn, order=order, quadrature=quadrature)
     values = {k: float(np.asarray(v)) for k, v in out.items()}
     if order == "dressed":
+        from .._dressed import dressed_modes
         from .._stability import raise_if_unstable
 
         raise_if_unstable(values["stable"], values["growth_rate"], None, "ehpjax currents --dressed",
-                          baths["mu_L"] - baths["mu_R"])
+                          baths["mu_L"] - baths["mu_R"],
+                          find_rate=lambda: dressed_modes(*the_model.system(point)).growth_rate)
     bad = sorted(k for k, v in values.items() if not math.isfinite(v))
     if bad:
         raise EhpjaxError(f"the result is not finite ({', '.join(bad)}) at these inputs; check the parameters")

@@ -328,7 +328,8 @@ class _Plan:
             if unstable:
                 warnings.warn(f"ehpjax.sweep: the junction is unstable at {unstable} of {self.spec.size} points "
                               "(stable = 0): no steady state there, so their currents mean "
-                              "nothing", RuntimeWarning, stacklevel=3)
+                              "nothing (growth_rate is NaN where not known; ehpjax.dressed_modes "
+                              "searches further)", RuntimeWarning, stacklevel=3)
         if self.adaptive and store.keeps:
             missed = _count_missed(store)
             if missed:
