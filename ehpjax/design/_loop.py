@@ -355,7 +355,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
 
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=steps, desc=f"optimize {objective_label(objective)}", disable=not progress, leave=False)
+    bar = tqdm(total=steps, desc=f"optimize {objective_label(objective)}", disable=None if progress else True, leave=False)
     steps_run = 0
     try:
         for k in range(steps):

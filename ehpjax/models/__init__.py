@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 
 from ._files import load_model_file as load_model_file, loads_model as loads_model
@@ -55,6 +56,11 @@ def get(model: "str | os.PathLike | Model", **options) -> Model:
     name = os.fspath(model)
     builtin = name.replace("_", "-")  # "serial_chain" means "serial-chain"
     if builtin in BUILTIN:
+        accepted = inspect.signature(BUILTIN[builtin]).parameters
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise ModelError(f"model {name!r} has no option {', '.join(map(repr, unknown))} "
+                             f"(options: {', '.join(accepted) or 'none'})")
         try:
             return _builtin(builtin, _frozen(options))
         except TypeError as err:

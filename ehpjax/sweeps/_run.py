@@ -438,7 +438,8 @@ def _progress(total, initial, enabled):
         return _NoProgress()  # (a disabled tqdm still costs 0.1 ms to make)
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc="sweep", smoothing=0.1)
+    # (disable=None: no bar where the output is not a terminal, e.g. a log file; notebooks show it)
+    return tqdm(total=total, initial=initial, unit="pt", unit_scale=True, desc="sweep", smoothing=0.1, disable=None)
 
 
 def sweep(
