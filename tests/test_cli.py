@@ -519,7 +519,8 @@ def test_dressed_unstable_junction_is_refused_in_one_line():
 def test_currents_goes_on_to_40_panels_where_10_miss(tmp_path):
     """A chain whose middle level the leads broaden only through a weak hopping (t = 0.03: a
     resonance of width ~2e-3), at T = 0.2: 10 panels miss the tolerance, so the command goes on
-    to 40, as ``ehpjax.currents``' default rule does; ``--panels 10`` keeps 10 and warns."""
+    to 40, as ``ehpjax.currents``' default rule does; ``--panels 10`` keeps 10 and warns (the
+    two agree within the 10 panels' estimate)."""
     t = 0.03
     H = np.array([[10.219, t, 0.0], [t, 9.4627, t], [0.0, t, 9.4626]])
     junction = ehpjax.Junction(jnp.asarray(H), jnp.diag(jnp.array([0.5, 0.0, 0.0])),
@@ -528,12 +529,12 @@ def test_currents_goes_on_to_40_panels_where_10_miss(tmp_path):
     modes, baths = ehpjax.Modes.single(1.0, 0.5), ehpjax.Baths(9.5, 10.5, 0.2, 0.2)
     path = tmp_path / "chain.json"
     ehpjax.models.save_system(path, junction, modes, baths)
-    reference = ehpjax.currents(junction, modes, baths, quadrature=ehpjax.FrequencyQuadrature(panels=100))
     default = invoke("currents", "--model", path, "--json")
     assert default.exit_code == 0 and "warning" not in default.stderr, default.stderr
     out = strict_loads(default.stdout)
-    for name in ("J", "I"):
-        assert abs(out[name] - float(getattr(reference, name))) <= 1e-6 * abs(float(getattr(reference, name)))
-        assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
     ten = invoke("currents", "--model", path, "--json", "--panels", "10")
     assert ten.exit_code == 0 and "try a larger --panels" in ten.stderr
+    coarse = strict_loads(ten.stdout)
+    for name in ("J", "I"):  # 40 panels within their estimate, and within 10 panels' (larger) one
+        assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
+        assert abs(out[name] - coarse[name]) <= coarse[f"{name}_error"]

@@ -166,7 +166,7 @@ def test_lowest_order_limit_is_order_s_squared():
 def test_dressed_pole_zero_of_det_and_first_order_shift():
     junction, modes = paper()
     baths = ehpjax.Baths.biased(0.0, 10.0, 0.6, 0.4)
-    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
     w = complex(dm.frequencies[0])
     pi = complex(self_energy_complex(junction, baths, jnp.array([w]))[0, 0, 0])
     assert abs(w * w - 1.0 + 1j * w * 0.5 - pi) < 1e-12
@@ -175,7 +175,7 @@ def test_dressed_pole_zero_of_det_and_first_order_shift():
     # Weak coupling: ω* − ω_bare ≈ Π^r_e(ω_bare)/(2ω_bare + iη) (first order in Π ∝ s²).
     s = 0.02
     junction_s, _ = paper(m=PAPER["m"] * s)
-    dm_s = jax.jit(ehpjax.dressed_modes)(junction_s, modes, baths)
+    dm_s = ehpjax.dressed_modes(junction_s, modes, baths)
     bare = complex(dm_s.bare[0])
     pi_bare = complex(self_energy_complex(junction_s, baths, jnp.array([bare]))[0, 0, 0])
     shift = complex(dm_s.frequencies[0]) - bare
@@ -192,11 +192,11 @@ def test_instability_raises_or_is_flagged():
     flagged = run(junction, modes, baths)
     assert not bool(flagged.stable) and float(flagged.growth_rate) > 0 and int(flagged.unstable_count) == 2
     assert np.all(np.isfinite(np.asarray(flagged.J_terminals)))
-    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
     assert not bool(dm.stable) and float(dm.growth_rate) > 0.05
     assert abs(float(dm.growth_rate) - float(flagged.growth_rate)) < 1e-6
     # The same junction at small bias is stable (both criteria agree).
-    calm = jax.jit(ehpjax.dressed_modes)(junction, modes, ehpjax.Baths.biased(0.5, 10.0, 0.1, 0.1))
+    calm = ehpjax.dressed_modes(junction, modes, ehpjax.Baths.biased(0.5, 10.0, 0.1, 0.1))
     assert bool(calm.stable) and int(calm.unstable_count) == 0 and float(calm.growth_rate) < 0
 
 
@@ -250,7 +250,7 @@ def test_a_pole_pair_split_on_the_imaginary_axis_reports_its_growing_zero():
     junction, modes = paper(0.8, 0.01)
     baths = ehpjax.Baths.biased(-1.5, 10.0, 0.1, 0.1)
     rate = scipy_axis_growth(junction, modes, baths, 5.0)
-    dm = jax.jit(ehpjax.dressed_modes)(junction, modes, baths)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
     assert not bool(dm.stable) and int(dm.unstable_count) == 1
     assert abs(float(dm.growth_rate) - rate) < 1e-9 * rate, (float(dm.growth_rate), rate)
     flagged = run(junction, modes, baths)
