@@ -248,3 +248,15 @@ def test_a_damaged_checkpoint_is_reported_in_one_line_and_recomputed(tmp_path, m
     lines = [line for line in result.output.splitlines() if "arning" in line]
     assert len(lines) == 1 and lines[0].startswith("ehpjax: warning: checkpoint") and "is damaged" in lines[0]
     assert out.read_bytes() == results.read_bytes()
+
+
+def test_a_line_and_a_colour_map_get_their_own_default_names(tmp_path, results):
+    """RESULTS_VAR_X.png and RESULTS_VAR_X_Y.png, next to the results: the README's line and colour
+    map of one file do not collide; a wrong --x is reported before an existing PNG."""
+    local = tmp_path / "r.nc"
+    local.write_bytes(results.read_bytes())
+    assert invoke("plot", local, "--x", "V").exit_code == 0
+    assert invoke("plot", local, "--x", "V", "--y", "eps_L").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc", "r_J_V.png", "r_J_V_eps_L.png"]
+    one_line_error(invoke("plot", local, "--x", "nosuch"), "'nosuch' is not swept")
+    one_line_error(invoke("plot", local, "--x", "V"), "exists; pass --overwrite")

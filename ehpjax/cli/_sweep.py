@@ -50,7 +50,8 @@ def plot_command(
     x: str = typer.Option(..., "--x", help="Swept name on the horizontal axis."),
     y: Optional[str] = typer.Option(None, "--y", help="Swept name on the vertical axis (gives a colour map)."),
     var: str = typer.Option("J", "--var", help="Variable to plot (J, I, P, J_LR, …)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="PNG file (default: RESULTS_VAR.png)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="PNG file (default: RESULTS_VAR_X.png, or RESULTS_VAR_X_Y.png for a colour map)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing PNG file."),
 ):
     """Plot a variable of a sweep: a line over --x, or a colour map over --x and --y.

@@ -92,13 +92,13 @@ def plot_results(results, x: str, var: str = "J", y: str | None = None, out=None
                  overwrite: bool = False):
     """A line of ``var`` over ``x``, or a colour map over ``x`` and ``y``; other dimensions
     are taken at their first value (named in the title). With ``ax``, draws there and
-    returns it; else writes a PNG (default RESULTS_VAR.png; an existing file only with
-    ``overwrite``) and returns its path."""
+    returns it; else writes a PNG (default RESULTS_VAR_X.png, or RESULTS_VAR_X_Y.png for a colour
+    map; an existing file only with ``overwrite``) and returns its path."""
     if y is not None and y == x:
         raise SweepError(f"--x and --y are both {x!r}; give two different swept names")
     if ax is None:
-        out = os.fspath(out) if out else os.path.splitext(os.fspath(results))[0] + f"_{var}.png"
-        check_output(out, overwrite, "plot")
+        stem = os.path.splitext(os.fspath(results))[0]
+        out = os.fspath(out) if out else "_".join([stem, var, x, *([y] if y else [])]) + ".png"
     ds = _open(results)
     with ds:
         if var not in ds.data_vars:
@@ -116,6 +116,8 @@ def plot_results(results, x: str, var: str = "J", y: str | None = None, out=None
         if y is not None and dims[x] == dims[y]:
             raise SweepError(f"{x!r} and {y!r} lie along the same dimension {dims[x]!r} (a flat sweep); "
                              "a colour map needs a product sweep")
+        if ax is None:  # (after the names: a wrong --x is reported before an existing file)
+            check_output(out, overwrite, "plot")
         others = [d for d in data.dims if d not in dims.values()]
         held = {d: float(data[d][0]) for d in others if d in data.coords}
         data = data.isel({d: 0 for d in others})
