@@ -153,7 +153,7 @@ class _Compiler:
 
     def call(self, node: ast.Call):
         if not isinstance(node.func, ast.Name):
-            self.refuse(f"a call of {_describe(node.func)}")
+            self.refuse(f"a call of something other than a function name ({_describe(node.func)})")
         name = node.func.id
         if name not in FUNCTIONS:
             raise ModelError(f"{self.where}: unknown function {name!r} in the expression {self.text!r} "
