@@ -46,6 +46,8 @@ from ._stability import (
     DressedModes,
     follow_poles,
     inverse_response,
+    largest_settled,
+    placed_poles,
     raise_if_unstable,
     tail_nodes,
     unstable_count,
@@ -205,28 +207,17 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     """The fields of ``dressed_currents`` (no stability error, no warning)."""
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
-    estimate, step = follow_poles(junction, modes, baths, ramp_steps=3, newton_steps=5)
-    # the nodes go to the dressed poles, or to the bare ones where the search wandered off
-    placed = jnp.where(step <= _NEAR, estimate, jax.lax.stop_gradient(mode_poles(modes)))
-    args = (weights, poles, placed, modes, baths, elastic_current(junction, baths, poles))
-    with batching_context():
-        if isinstance(quadrature, AdaptiveQuadrature):
-            result = _whole_and_parts(quadrature, args, active)
-        else:
-            result = _combine(_sums(quadrature, WHOLE, *args), *args)
+    followed, step = follow_poles(junction, modes, baths, ramp_steps=3, newton_steps=5)
     # The growth rate: the largest Im ω of the poles on which these few steps settled
     # (``_stability.SETTLED``; on 400 random two-level junctions 350 did, their zeros within 2e-13 of
-    # the full search's; the paper's model's last steps were 6e-9 and 2e-8). Not known (NaN) where
-    # none did, or where the argument principle counts an unstable zero and they all decay
-    # (``dressed_modes`` searches further, the imaginary axis too).
-    growth = jnp.max(jnp.where(step <= SETTLED, jnp.imag(estimate), -jnp.inf))
-    growth = jnp.where(jnp.isfinite(growth) & ((result.unstable_count == 0) | (growth > 0)), growth, jnp.nan)
-    return eqx.tree_at(lambda r: (r.growth_rate, r.stable), result,
-                       (growth, (result.unstable_count == 0) & ~(growth > 0)))
-
-
-# A search that ended farther than this (relative) from a zero places no nodes there.
-_NEAR = 1e-2
+    # the full search's; the paper's model's last steps were 6e-9 and 2e-8); ``_combine`` finishes it.
+    settled_growth = largest_settled(followed, step <= SETTLED)
+    args = (weights, poles, placed_poles(followed, step, modes), modes, baths, elastic_current(junction, baths, poles),
+            settled_growth)
+    with batching_context():
+        if isinstance(quadrature, AdaptiveQuadrature):
+            return _whole_and_parts(quadrature, args, active)
+        return _combine(_sums(quadrature, WHOLE, *args), *args)
 
 
 def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
@@ -268,7 +259,7 @@ def _restart(sums: _Sums) -> _Sums:
 
 
 def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes: Modes, baths: Baths,
-          I_elastic) -> _Sums:
+          I_elastic, settled_growth) -> _Sums:
     """``_Sums`` on the rule's nodes in ``part`` of its range (``FrequencyQuadrature.nodes``), with
     the count from det F on them and on the tail nodes beyond when ``part`` is the whole range (the
     parts of a finer rule run the same code: one copy of it in a program for one point)."""
@@ -297,14 +288,18 @@ _sums_once = jax.jit(_sums, static_argnums=0)
 _SIGN_I = np.array([0.0, 0.0, -1.0, 1.0, 0.0])  # I = N_LR − N_RL (NumPy: importing starts no JAX backend)
 
 
-def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, I_elastic) -> DressedCurrents:
+def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, I_elastic,
+             settled_growth) -> DressedCurrents:
     """``DressedCurrents`` from the sums: J = −J_ph, I = N_LR − N_RL, P = IV, σ, the stability."""
     J_matrix, N_matrix = sums.J_matrix, sums.N_matrix
     N_terminals, J_terminals = jnp.sum(N_matrix, axis=1), jnp.sum(J_matrix, axis=1)
     J = -J_terminals[4]
     I = jnp.asarray(_SIGN_I) @ N_terminals
     P = I * baths.V
-    growth = jnp.max(jnp.imag(estimate))  # (replaced in ``_dressed_currents``)
+    # The growth rate of the settled poles; not known (NaN) where none settled, or where the argument
+    # principle counts an unstable zero and they all decay (``dressed_modes`` searches further).
+    count = sums.unstable_count
+    growth = jnp.where(jnp.isfinite(settled_growth) & ((count == 0) | (settled_growth > 0)), settled_growth, jnp.nan)
     return DressedCurrents(
         J=J,
         J_channels=J_terminals[:4],
@@ -319,9 +314,9 @@ def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, 
         N_terminals=N_terminals,
         J_matrix=J_matrix,
         N_matrix=N_matrix,
-        stable=(sums.unstable_count == 0) & (growth < 0),
+        stable=(count == 0) & ~(growth > 0),
         growth_rate=growth,
-        unstable_count=sums.unstable_count,
+        unstable_count=count,
     )
 
 
@@ -340,7 +335,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     weights = channel_weights(junction, poles)
     followed, step = follow_poles(junction, modes, baths)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
-    features = dressed_resonances(poles.z, jnp.where(step <= _NEAR, followed, jax.lax.stop_gradient(mode_poles(modes))))
+    features = dressed_resonances(poles.z, placed_poles(followed, step, modes))
     omega, _, _ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)

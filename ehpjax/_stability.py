@@ -210,20 +210,31 @@ def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
     return jnp.exp(log_lo + (log_hi - log_lo) * jnp.clip(step, 0.0, 1.0)), found
 
 
-def with_growth_rate(junction: Junction, modes: Modes, baths: Baths, followed, settled, poles=None,
-                     implicit: bool = True):
+def largest_settled(followed, settled):
+    """max Im ω over the ``settled`` ones of the poles ``followed`` (−inf if none)."""
+    return jnp.max(jnp.where(settled, jnp.imag(followed), -jnp.inf), initial=-jnp.inf)
+
+
+def placed_poles(followed, step, modes: Modes):
+    """The poles at which to place quadrature nodes: those ``followed`` where the search's last
+    ``step`` ended near a zero (``_NEAR``), the bare ones where it wandered off."""
+    return jnp.where(step <= _NEAR, followed, jax.lax.stop_gradient(mode_poles(modes)))
+
+
+_NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)
+
+
+def with_growth_rate(junction: Junction, modes: Modes, baths: Baths, followed, settled, poles=None):
     """(frequencies, growth rate): the poles ``followed`` from the bare ones (``follow_poles``,
     without gradients; NaN where not ``settled``) and the largest Im ω among the zeros of det F
-    found, these poles' and the largest zero on the positive imaginary axis (``axis_zero``); with
-    implicit-function gradients if ``implicit`` (one step for all zeros: one copy of its code)."""
+    found, these poles' and the largest zero on the positive imaginary axis (``axis_zero``), with
+    implicit-function gradients (one step for all zeros: one copy of its code)."""
     y, found = axis_zero(junction, modes, baths, poles)
-    zeros = jax.lax.stop_gradient(jnp.concatenate([followed, (1j * y)[None]]))
-    if implicit:
-        zeros = _implicit(junction, modes, baths, zeros, poles)
-    frequencies = jnp.where(settled, zeros[:-1], jnp.nan)
-    largest = jnp.max(jnp.where(settled, jnp.imag(zeros[:-1]), -jnp.inf), initial=-jnp.inf)
+    zeros = _implicit(junction, modes, baths, jax.lax.stop_gradient(jnp.concatenate([followed, (1j * y)[None]])),
+                      poles)
+    largest = largest_settled(zeros[:-1], settled)
     axis = jnp.imag(zeros[-1])
-    return frequencies, jnp.where(found & (axis > largest), axis, largest)
+    return jnp.where(settled, zeros[:-1], jnp.nan), jnp.where(found & (axis > largest), axis, largest)
 
 
 def unstable_count(det_f, n_modes: int):
