@@ -36,6 +36,10 @@ from ._special import bose, digamma, materialize, x_bose
 
 _MODE_WEIGHT = 3
 _EDGE_WEIGHT = 0.5
+# The narrowest level's self-pair (``self_pair_component``): weight _SELF_PAIR_WEIGHT where its width is far
+# below _SELF_PAIR_SCALE · min(T_e, T_ph), fading as exp(−2|Im z|/(_SELF_PAIR_SCALE · T)) above it.
+_SELF_PAIR_WEIGHT = 4.0
+_SELF_PAIR_SCALE = 0.03
 
 
 class ResultsByName:
@@ -112,7 +116,8 @@ def _resonances(z, modes: Modes, baths: Baths):
     nearest complex singularities: the mode poles (weight _MODE_WEIGHT: they carry the
     heat), the electronic resonances at Re(z_k − z_p), k ≠ p, half-width −Im(z_k + z_p),
     and the Fermi edges that cross a level, ω = |μ_l − Re z_k| for l = L, R, half-width
-    −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4).
+    −Im z_k + πT_e (poles of ψ(1/2 + (μ_l ∓ ω − z_k)/2πiT_e) in Λ, docs/physics.md §4);
+    then the narrowest level's self-pair at ω = 0 (``self_pair_component``).
     Undamped modes are refused by the caller (``checked_damping``)."""
     poles = mode_poles(modes)
     centres = [jnp.real(poles)]
@@ -129,7 +134,20 @@ def _resonances(z, modes: Modes, baths: Baths):
     centres.append(edges)
     widths.append(jnp.tile(-jnp.imag(z) + jnp.pi * baths.T_e, 2))
     weights.append(jnp.full(edges.shape, _EDGE_WEIGHT))
-    return jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights)
+    return (jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights),
+            *self_pair_component(z, baths))
+
+
+def self_pair_component(z, baths: Baths):
+    """(core, weight) of the log-uniform node density from ω = 0 (``FrequencyQuadrature``) for the
+    self-pair (k, k) of the narrowest level z_k: its pair term ~ 1/(ω + 2i|Im z_k|) (docs/physics.md
+    §4) makes a step of width ~|Im z_k| at ω = 0 with a tail over decades, which a level broadened
+    only through a weak hopping (|Im z_k| ~ 1e-6) puts far inside the first node; missed, a current
+    was off by up to ~500× the tolerance while its estimate read 0.03× (docs/physics.md §5). The
+    weight fades where the width is no longer small against the temperatures."""
+    scale = _SELF_PAIR_SCALE * jnp.minimum(baths.T_e, baths.T_ph)
+    core = jnp.maximum(jnp.min(-jnp.imag(z), keepdims=True), 1e-9 * scale)  # (a level the leads do not broaden)
+    return core, _SELF_PAIR_WEIGHT * jnp.exp(-2.0 * core / scale)
 
 
 def _occupation_difference(omega, mu, T_e, T_ph):

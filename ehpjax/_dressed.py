@@ -33,7 +33,7 @@ from ._adaptive import AdaptiveQuadrature, Finer, batching_context, refinable, r
 from ._bosons import mode_poles
 from ._compiled import compiled
 from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, _occupation_difference, _warn_inaccurate,
-                        elastic_current, integral_errors, report_accuracy)
+                        elastic_current, integral_errors, report_accuracy, self_pair_component)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
@@ -107,9 +107,10 @@ class DressedCurrents(ResultsByName, eqx.Module):
         return "\n".join(lines)
 
 
-def dressed_resonances(z, poles):
+def dressed_resonances(z, poles, baths: Baths):
     """(centres, half-widths, weights) of the dressed integrand's peaks: the dressed mode
-    poles (weight as the lowest order's) and the electronic ones Re(z_k − z_p), k ≠ p."""
+    poles (weight as the lowest order's) and the electronic ones Re(z_k − z_p), k ≠ p; then the
+    narrowest level's self-pair at ω = 0 (``_currents.self_pair_component``)."""
     centres, widths = [jnp.abs(jnp.real(poles))], [jnp.maximum(jnp.abs(jnp.imag(poles)), 1e-6)]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
     n = z.shape[0]
@@ -119,7 +120,8 @@ def dressed_resonances(z, poles):
         centres.append(jnp.real(z[k] - z[p]))
         widths.append(-jnp.imag(z[k] + z[p]))
         weights.append(jnp.ones(k.shape))
-    return jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights)
+    return (jnp.concatenate(centres), jnp.concatenate(widths), jnp.concatenate(weights),
+            *self_pair_component(z, baths))
 
 
 def _terminal_broadenings(x, modes: Modes, omega):
@@ -263,7 +265,7 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     """``_Sums`` on the rule's nodes in ``part`` of its range (``FrequencyQuadrature.nodes``), with
     the count from det F on them and on the tail nodes beyond when ``part`` is the whole range (the
     parts of a finer rule run the same code: one copy of it in a program for one point)."""
-    features = dressed_resonances(poles.z, estimate)
+    features = dressed_resonances(poles.z, estimate, baths)
     omega, w_kronrod, w_gauss = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
     tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))
@@ -335,7 +337,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     weights = channel_weights(junction, poles)
     followed, step = follow_poles(junction, modes, baths)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
-    features = dressed_resonances(poles.z, placed_poles(followed, step, modes))
+    features = dressed_resonances(poles.z, placed_poles(followed, step, modes), baths)
     omega, _, _ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)

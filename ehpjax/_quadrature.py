@@ -8,7 +8,9 @@ thermal structure of width ~T near 0 and near |V|, and exponential tails. All of
 known before the integral is done, so the nodes are placed by a change of variables
 ω = φ(t), t ∈ [0, 1], whose density 1/φ'(t) ∝ ρ(ω) is a mixture of one truncated
 Cauchy density per resonance (centre c, half-width w), exponential densities from 0
-and logistic ones centred on |V| for the thermal scales, and a uniform background;
+and logistic ones centred on |V| for the thermal scales, log-uniform ones from 0 for a narrow
+level's structure there (flat below a core c, the same share of nodes per decade above it),
+and a uniform background;
 every component is smooth inside (0, ω_max), so that the mapped integrand stays analytic. The t-interval is cut into equal panels,
 each with a 7/15-point Gauss–Kronrod pair; a narrow peak receives its share of
 nodes however narrow it is. φ takes Householder steps (third order) on the mixture's CDF from a
@@ -30,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._errors import EhpjaxError
-from ._special import arctan2_right, materialize, tan_inside
+from ._special import arctan2_right, log_normal, materialize, tan_inside
 
 # QUADPACK's 15-point Kronrod nodes on [−1, 1] (positive half, last is 0) and weights,
 # and the weights of the embedded 7-point Gauss rule (on xgk[1::2]).
@@ -135,9 +137,11 @@ class FrequencyQuadrature(eqx.Module):
     def _mixture(self, features, V_abs, T_e, T_ph):
         """CDF and density of the node distribution on [0, ω_max].
 
-        features: (centres, half-widths, weights) of the resonances.
+        features: (centres, half-widths, weights) of the resonances, optionally followed by
+            (cores, weights) of log-uniform components from 0.
         """
-        centres, widths, weights = features
+        centres, widths, weights, *extra = features
+        cores, core_weights = extra if extra else (jnp.zeros(0), jnp.zeros(0))
         T_max = jnp.maximum(T_e, T_ph)
         omega_max = V_abs + self.cutoff * T_max
         if centres.shape[0] > self.max_resonances:
@@ -166,7 +170,9 @@ class FrequencyQuadrature(eqx.Module):
         s_log = jnp.stack([T_e, scale])
         log_lo = jax.nn.sigmoid(-V_abs / s_log)
         log_span = jax.nn.sigmoid((omega_max - V_abs) / s_log) - log_lo
-        total = jnp.sum(weights) + jnp.sum(e_weight) + 3.0
+        # Log-uniform components from 0 (cores c, weights b): density b/(A (ω + c)), A = log(1 + ω_max/c).
+        core_span = jnp.log1p(omega_max / cores)
+        total = jnp.sum(weights) + jnp.sum(e_weight) + 3.0 + jnp.sum(core_weights)
 
         # Components along the first axis and nodes along the last (vectorised) one. Every
         # per-component factor is folded into one coefficient here, so that a node costs
@@ -182,6 +188,8 @@ class FrequencyQuadrature(eqx.Module):
         c, w, lo, span, a_span = (x[:, None] for x in (c, w, lo, span, a_span))
         s_log, log_lo, log_span = (x[:, None] for x in (s_log, log_lo, log_span))
         e_scale, e_weight, norm = (x[:, None] for x in (e_scale, e_weight, norm))
+        cores, core_span = cores[:, None], core_span[:, None]
+        inv_cores, core_pdf = 1.0 / cores, core_weights[:, None] / core_span
         inv_total = 1.0 / total
         wa = w * a_span  # Cauchy density w a / ((ω − c)² + w²)
         inv_e_scale, e_cdf = 1.0 / e_scale, e_weight / norm
@@ -195,7 +203,9 @@ class FrequencyQuadrature(eqx.Module):
             expo = _over_components(lambda s, a: (1.0 - jnp.exp(-omega * s)) * a, inv_e_scale, e_cdf)
             logistic = _over_components(lambda s, lo_, a: (_sigmoid((omega - V_abs) * s) - lo_) * a,
                                         inv_s_log, log_lo, l_cdf)
-            return (cauchy + expo + logistic + omega * inv_omega_max) * inv_total
+            # (log(1 + ω/c) to absolute accuracy, as the CDF needs: ``log_normal`` is faster than log1p)
+            logs = _over_components(lambda s, a: log_normal(1.0 + omega * s) * a, inv_cores, core_pdf)
+            return (cauchy + expo + logistic + logs + omega * inv_omega_max) * inv_total
 
         def density(omega):
             """(ρ, ρ′, ρ″, ρ‴) at ω: the density and its first three derivatives (Householder's
@@ -220,8 +230,15 @@ class FrequencyQuadrature(eqx.Module):
                 return (value, -th * s * value, s * s * (1.5 * th2 - 0.5) * value,
                         s * s * s * th * (2.0 - 3.0 * th2) * value)
 
+            def log_uniform(c, a):
+                q = 1.0 / (omega + c)
+                value = a * q
+                return value, -q * value, 2.0 * q * q * value, -6.0 * q * q * q * value
+
             parts = (_over_components(cauchy, c, w, wa), _over_components(expo, inv_e_scale, e_pdf),
                      _over_components(logistic, inv_s_log, l_pdf))
+            if cores.shape[0]:
+                parts = parts + (_over_components(log_uniform, cores, core_pdf),)
             rho, slope, curvature, third = (sum(x) for x in zip(*parts))
             return (rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total, third * inv_total
 
@@ -233,7 +250,8 @@ class FrequencyQuadrature(eqx.Module):
             expo = -e_scale * jnp.log1p(-u * norm)
             p = log_lo + u * log_span
             logistic = V_abs + s_log * (jnp.log(p) - jnp.log1p(-p))
-            rows = jnp.concatenate([cauchy, expo, logistic, (u * omega_max)[None]])
+            log_uniform = cores * jnp.expm1(u * core_span)
+            rows = jnp.concatenate([cauchy, expo, logistic, log_uniform, (u * omega_max)[None]])
             return jnp.clip(rows, 0.0, omega_max)
 
         return cdf, density, omega_max, quantile_rows
@@ -242,7 +260,8 @@ class FrequencyQuadrature(eqx.Module):
         """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels: the rule's levels t in
         [0, 1] mapped by ω = φ(t) (``_stepped_map``), the weights multiplied by φ'(t).
 
-        features: (centres, half-widths, weights) of the resonances of the integrand.
+        features: (centres, half-widths, weights) of the resonances of the integrand, optionally
+            followed by (cores, weights) of log-uniform components from 0 (``_mixture``).
         part: (t₀, t₁), the panels cut only [t₀, t₁] of [0, 1], so that the rule integrates over
             [φ(t₀), φ(t₁)] (traced: the parts of a finer rule on the same nodes' code).
         """
@@ -384,8 +403,10 @@ def _sum_rows(x):
 
 def _over_components(term, *coefficients):
     """Σ_j term(*(a[j] for a in coefficients)) over the components j (the first axis), written
-    out; a term may return a tuple of arrays, summed part by part."""
+    out; a term may return a tuple of arrays, summed part by part (0.0 for no component)."""
     terms = [term(*(a[j] for a in coefficients)) for j in range(coefficients[0].shape[0])]
+    if not terms:
+        return 0.0
     return jax.tree_util.tree_map(lambda *parts: sum(parts), *terms)
 
 

@@ -299,3 +299,70 @@ def test_exceptional_point_case_is_accurate_or_warned():
               np.array([[[0.3, 0.0], [0.0, -0.3]]]), np.array([[1.0]]), np.array([[0.5]]))
     check_accurate_or_warned(ehpjax.Junction(*arrays[:4]), ehpjax.Modes(*arrays[4:]), ehpjax.Baths.biased(-1.0, 10.0, 0.2),
                              arrays)
+
+
+# Three-level chains whose middle level the leads broaden only through weak hoppings (random chains
+# inside docs/physics.md §8's range: Γ ≥ 0.05 on its support, η ≥ 0.02, T ≥ 0.05): that level's
+# pole lies ~1e-6 below the axis, and its self-pair makes a step of that width at ω = 0 with a tail
+# over decades. The first, ``ehpjax optimize cooling``'s design of the README (V = −1, T = 0.2),
+# had I off by 1.05× the tolerance with an estimate of 2e-6 of it; the second, from 289 random such
+# chains, I off by 538× with an estimate of 0.03× (six of them were off, unflagged).
+WEAK_HOPPING_CHAINS = [
+    dict(H=[[10.219790584071328, 0.0009842582514385878, 0.0], [0.0009842582514385878, 9.46370051511968,
+            0.0009842582514385878], [0.0, 0.0009842582514385878, 9.463700246341306]],
+         gamma_L=0.5, gamma_R=0.5, M=[[0.0, 0.5, 0.0], [0.5, 0.0, 0.0], [0.0, 0.0, 0.0]], K=1.0, eta=0.5,
+         mu_L=9.5, mu_R=10.5, T_e=0.2, T_ph=0.2),
+    dict(H=[[0.9673748319702673, 0.0010637174685266485, 0.0], [0.0010637174685266485, -0.5989597412274676,
+            0.0005162391443058758], [0.0, 0.0005162391443058758, 0.4069649163257938]],
+         gamma_L=0.38834521486126367, gamma_R=0.2534549320141108,
+         M=[[-0.4486937821337282, 0.2641967223490084, 0.23255664052660235],
+            [0.2641967223490084, 0.07277109463118281, -0.11753809521083046],
+            [0.23255664052660235, -0.11753809521083046, 0.26815368013550156]],
+         K=0.7353288615325259, eta=0.44570992948003985, mu_L=0.5091838627089094, mu_R=0.9742419515686125,
+         T_e=0.27679335931047355, T_ph=0.46860907958375714),
+]
+
+
+def chain(p):
+    """(Junction, Modes, Baths) of a ``WEAK_HOPPING_CHAINS`` entry (leads on the end sites)."""
+    gamma_L, gamma_R = np.diag([p["gamma_L"], 0.0, 0.0]), np.diag([0.0, 0.0, p["gamma_R"]])
+    return (ehpjax.Junction(np.array(p["H"]), gamma_L, gamma_R, np.array([p["M"]])),
+            ehpjax.Modes.single(np.sqrt(p["K"]), p["eta"]), ehpjax.Baths(p["mu_L"], p["mu_R"], p["T_e"], p["T_ph"]))
+
+
+def log_split_currents(junction, modes, baths, intervals):
+    """(J, I) with the ω integral on a composite 20-point Gauss–Legendre rule over ``intervals``
+    intervals in geometric steps from 1e-13 to ω_max = |V| + 60 max(T) (the same count below 1e-13
+    would change nothing: the integrand is finite at 0), of the exact Λ (test_ehp) and A_ph."""
+    T = max(float(baths.T_e), float(baths.T_ph))
+    edges = np.concatenate([[0.0], np.geomspace(1e-13, abs(float(baths.V)) + 60 * T, intervals)])
+    x, w = np.polynomial.legendre.leggauss(20)
+    half, mid = np.diff(edges)[:, None] / 2, (edges[1:] + edges[:-1])[:, None] / 2
+    omega, weights = (mid + half * x).ravel(), (half * w).ravel()
+    lam = np.asarray(ehpjax.ehp_dos(junction, baths, jnp.asarray(omega)))[:, :, 0, 0].real  # (4, P)
+    spectral = np.asarray(ehpjax.boson_spectral(modes, jnp.asarray(omega)))[:, 0, 0].real
+    occupation = np.stack([1 / np.expm1((omega - mu) / float(baths.T_e)) for mu in np.asarray(baths.mu_channels)]) \
+        - 1 / np.expm1(omega / float(baths.T_ph))
+    number = lam * spectral * occupation / (2 * np.pi) @ weights  # (4,)
+    energy = lam * spectral * occupation / (2 * np.pi) @ (omega * weights)
+    return energy.sum(), number[3] - number[2]
+
+
+@pytest.mark.parametrize("index", range(len(WEAK_HOPPING_CHAINS)))
+def test_a_level_broadened_through_a_weak_hopping_is_resolved(index):
+    """The node density has a log-uniform part from ω = 0 for the narrowest level's self-pair
+    (docs/physics.md §5): the default rule is now within the tolerance of a log-split reference,
+    and says so; the 10-panel rule is accurate or flagged."""
+    junction, modes, baths = chain(WEAK_HOPPING_CHAINS[index])
+    coarse, ref = (np.array(log_split_currents(junction, modes, baths, n)) for n in (300, 600))
+    tolerance = 1e-6 * np.maximum(np.abs(ref), 1e-4)
+    assert np.all(np.abs(coarse - ref) <= 0.01 * tolerance)  # the reference's own error, far inside
+    for rule in (ehpjax.AdaptiveQuadrature(), ehpjax.FrequencyQuadrature(warn=False)):
+        with quiet():
+            got = ehpjax.currents(junction, modes, baths, quadrature=rule)
+        values, errors = np.array([float(got.J), float(got.I)]), np.array([float(got.J_error), float(got.I_error)])
+        accurate = np.abs(values - ref) <= tolerance
+        flagged = errors > 1e-6 * np.maximum(np.abs(values), 1e-4)
+        assert np.all(accurate | flagged), (rule, (values - ref) / tolerance, errors / tolerance)
+        if isinstance(rule, ehpjax.AdaptiveQuadrature):
+            assert np.all(accurate) and not np.any(flagged), ((values - ref) / tolerance, errors / tolerance)

@@ -5,6 +5,8 @@ import functools
 import jax
 import numpy as np
 import pytest
+import scipy.integrate
+import scipy.special
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
@@ -92,6 +94,33 @@ def test_rule_integrates_resonances_and_thermal_tails(seed):
             assert error <= max(estimate, 1e-13 * value), (panels, error, estimate)
             if panels == 40:
                 assert error <= 1e-7 * value
+
+
+@pytest.mark.parametrize("core", [1e-7, 1e-4])
+def test_a_log_uniform_core_resolves_a_step_at_zero(core):
+    """A narrow level's self-pair makes a step of width ~c at ω = 0 (docs/physics.md §5); here
+    ∫_0^ω_max ω/(ω + c) e^(−ω/T) dω = T − c e^(c/T) E₁(c/T) (less the tail beyond ω_max). With
+    a log-uniform component of core c the map still meets its levels and its weights are φ', and the
+    10-panel rule is within 1e-12 of the closed form and of its estimate. Without it the step lies
+    inside the first node: the error is ~c log(T/c), 1e4× larger and more."""
+    V, T = 1.0, 0.2
+    base = (np.array([1.0]), np.array([0.3]), np.array([3.0]))
+    quadrature = ehpjax.FrequencyQuadrature(panels=10)
+    x = core / T
+    omega_max = V + quadrature.cutoff * T
+    exact = T - core * np.exp(x) * scipy.special.exp1(x) - scipy.integrate.quad(
+        lambda w: w / (w + core) * np.exp(-w / T), omega_max, np.inf)[0]
+    errors = {}
+    for features in (base + (np.array([core]), np.array([4.0])), base):
+        omega, w_k, w_g, cdf, _, _, autodiff = (np.asarray(a) for a in nodes_and_mixture(quadrature, features, V, T, T))
+        t = (np.arange(10)[:, None] / 10 + 0.05 * (1.0 + _NODES)).ravel()
+        np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(w_k, np.tile(0.05 * _W_KRONROD, 10) * autodiff, rtol=1e-13)
+        f = omega / (omega + core) * np.exp(-omega / T)
+        errors[len(features)] = abs(w_k @ f - exact), float(kronrod_error_jit(f, w_k, w_g))
+    (error, estimate), (without, _) = errors[5], errors[3]
+    assert error <= max(estimate, 1e-14 * exact) and error <= 1e-12 * exact, errors
+    assert without >= 1e4 * max(error, 1e-16), errors
 
 
 def test_a_flat_integrand_on_a_steep_map_is_estimated_at_least_its_kronrod_gauss_difference():
