@@ -11,7 +11,8 @@ scipy's adaptive quadrature (``reference.currents_ref``) on a few of the points.
 domain (down to 1e-6, |V| ≤ 100: what the API accepts, not what docs/physics.md §8 promises)
 the estimate must still flag every result that misses, where the reference is good enough to tell.
 The dressed currents (docs/physics.md §9) are checked on the same domain against their own
-300-panel rule.
+300-panel rule. Three-level chains whose middle level only a weak hopping broadens (a pole ~1e-6
+below the axis) are checked against a log-split Gauss–Legendre integral of the exact Λ.
 """
 
 import contextlib
