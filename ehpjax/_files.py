@@ -33,7 +33,7 @@ def check_target(path, overwrite: bool = False, *, what: str = "output", error: 
         if not stat.S_ISREG(st.st_mode):
             raise error(f"{what} '{path}' exists and is not a regular file; refusing to replace it")
         if not overwrite:
-            raise error(f"{what} '{path}' exists; pass --overwrite (overwrite=True) to replace it")
+            raise error(f"{what} '{path}' exists; pass overwrite=True to replace it")  # (the CLI: --overwrite)
     if not path.parent.is_dir():
         raise error(f"cannot write {what} '{path}': the folder '{path.parent}' does not exist")
     return path

@@ -326,7 +326,7 @@ def test_write_atomic_rules(tmp_path):
     target = tmp_path / "out.csv"
     _options.write_atomic(target, "one\n")
     assert target.read_text() == "one\n"
-    with pytest.raises(ehpjax.EhpjaxError, match="--overwrite"):
+    with pytest.raises(ehpjax.EhpjaxError, match="pass overwrite=True"):
         _options.write_atomic(target, "two\n")
     _options.write_atomic(target, b"two\n", overwrite=True)
     assert target.read_text() == "two\n"
@@ -370,7 +370,7 @@ def test_write_atomic_never_replaces_a_file_that_appears_after_its_last_check(tm
         return out
 
     monkeypatch.setattr(files, "check_target", check_then_another_writer)
-    with pytest.raises(ehpjax.EhpjaxError, match="--overwrite"):
+    with pytest.raises(ehpjax.EhpjaxError, match="pass overwrite=True"):
         files.write_atomic(target, "ours\n")
     assert target.read_text() == "theirs\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]  # no temporary file left

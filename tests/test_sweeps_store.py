@@ -182,7 +182,7 @@ def test_checkpoint_never_touches_files_it_did_not_write(tmp_path):
 def test_outputs_are_refused_or_replaced_only_as_asked(tmp_path, whole):
     out = tmp_path / "r.nc"
     out.write_text("my data")
-    with pytest.raises(ehpjax.SweepError, match="exists; pass --overwrite"):
+    with pytest.raises(ehpjax.SweepError, match="exists; pass overwrite=True"):
         sweep_to_file(out, AXES, **OPTIONS)
     assert out.read_text() == "my data" and not (tmp_path / "r.nc.partial").exists()
     sweep_to_file(out, AXES, overwrite=True, **OPTIONS)

@@ -117,7 +117,9 @@ def _raised_in(error: BaseException, filenames: tuple[str, ...]) -> bool:
 
 
 def _echo_error(message: str) -> None:
-    typer.echo(f"ehpjax: error: {' '.join(str(message).split())}", err=True)
+    """The one error line; the library's keyword ``overwrite=True`` named as the command's flag."""
+    message = " ".join(str(message).split()).replace("pass overwrite=True", "pass --overwrite")
+    typer.echo(f"ehpjax: error: {message}", err=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None, *, fallback=warnings.showwarning):
