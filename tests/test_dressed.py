@@ -241,6 +241,43 @@ def test_an_unbiased_instability_is_static_and_the_error_says_so():
         assert f"growth rate Im ω = {rate:.4g}" in message, (rate, message)
 
 
+def test_a_level_broadened_through_weak_hoppings_softens_the_mode_and_is_counted():
+    """A three-level chain whose middle level only hoppings broaden (|Im z| = 2.5e-5), near the Fermi
+    level: its self-pair's step at ω = 0 pulls Π^r_e(0) below −K, a static instability whose growth
+    rate (~2e-4) that narrow level sets. F(iy) = −y² − K − yη − Π^r_e(iy) changes sign there (closed
+    form, root by brentq); the argument principle on the rule's nodes, which resolve the step
+    (docs/physics.md §5), counts that zero, and a plain call refuses. (Before, the nodes missed the
+    step, the count read 0 while ``dressed_modes``' own scan found the zero, and the dressed currents
+    came back as if there were a steady state.)"""
+    from scipy.optimize import brentq
+
+    H = np.array([[-0.18019056169198278, 0.0019150237545911284, 0.0],
+                  [0.0019150237545911284, -0.2507401543339518, 0.0047229376447151],
+                  [0.0, 0.0047229376447151, 0.6247643827439151]])
+    M = np.array([[[-0.06082480795498682, 0.039830717606571926, 0.08959218202658017],
+                   [0.039830717606571926, 0.30187672374466723, -0.02839803652672665],
+                   [0.08959218202658017, -0.02839803652672665, 0.4436421179509591]]])
+    junction = ehpjax.Junction(H, np.diag([0.3429030030088015, 0.0, 0.0]), np.diag([0.0, 0.0, 0.5377944321074735]), M)
+    modes = ehpjax.Modes(np.array([[0.6936256885234152]]), np.array([[0.12200137447447428]]))
+    baths = ehpjax.Baths(-0.9381696621499727, 0.5130705156209145, 0.3001914671453899, 0.30813949942964813)
+    K, eta = float(modes.K[0, 0]), float(modes.eta[0, 0])
+
+    def F(y):
+        pi = np.asarray(self_energy_complex(junction, baths, jnp.atleast_1d(1j * np.asarray(y, float))))[:, 0, 0]
+        return -y * y - K - y * eta - np.real(pi)
+
+    y = np.geomspace(1e-8, 2.0, 64)
+    values = F(y)
+    changes = np.flatnonzero(np.sign(values[:-1]) != np.sign(values[1:]))
+    assert values[0] > 0 and changes.size == 1  # F(0) = −(K + Π^r_e(0)) > 0: static; one zero on the axis
+    rate = brentq(lambda t: F(t)[0], y[changes[0]], y[changes[0] + 1], xtol=1e-14)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
+    assert int(dm.unstable_count) == 1 and not bool(dm.stable)
+    assert abs(float(dm.growth_rate) - rate) < 1e-9 * rate, (float(dm.growth_rate), rate)
+    with pytest.raises(ehpjax.DressedInstabilityError, match=f"growth rate Im ω = {rate:.4g}"):
+        ehpjax.currents(junction, modes, baths, order="dressed")
+
+
 def test_a_pole_pair_split_on_the_imaginary_axis_reports_its_growing_zero():
     """Biased, strongly coupled, weakly damped (m = 0.8, V = −1.5, η = 0.01): the mode's pole and
     its mirror meet on the imaginary axis and split into two imaginary zeros, one decaying, one
