@@ -6,6 +6,7 @@ what ``import ehpjax`` loads."""
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -80,11 +81,15 @@ def test_every_physical_option_of_currents_has_a_unit():
 
 
 def test_no_command_help_shows_type_placeholders():
+    """Help shows plain placeholders: no <bool>, <list[str]>, nor typer's {config} on the usage line."""
     group = get_command(app)
     for name in group.commands:
         res = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"})
         assert res.exit_code == 0, name
         assert "<bool>" not in res.stdout and "<list" not in res.stdout, name
+        assert not re.search(r"\{\w+\}", res.stdout.splitlines()[1]), (name, res.stdout.splitlines()[1])  # no {config}
+    usage = runner.invoke(app, ["sweep", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "Usage: ehpjax sweep [OPTIONS] CONFIG" in usage
 
 
 # ---------------------------------------------------------------------------- currents

@@ -197,10 +197,19 @@ def _plain_type(param, ctx=None) -> str | None:
     return _PLAIN_TYPES.get(kind, kind.upper())
 
 
+def _argument_usage(param, ctx=None) -> list[str]:
+    """An argument on the usage line: its metavar (its name in capitals), in brackets if optional."""
+    name = param.metavar or param.name.upper()
+    return [name if param.required else f"[{name}]"]
+
+
 def _tidy_metavars(command) -> None:
-    """Help without ``<bool>``/``<list[str]>`` placeholders, for every command and sub-command."""
+    """Help without ``<bool>``/``<list[str]>`` placeholders, for every command and sub-command, and
+    usage lines that name a required argument as its metavar (CONFIG, not typer's ``{config}``)."""
     for param in getattr(command, "params", ()):
         param.display_type_rich = functools.partial(_plain_type, param)
+        if getattr(param, "param_type_name", None) == "argument":
+            param.get_usage_pieces = functools.partial(_argument_usage, param)
     get_help_option = command.get_help_option
 
     def help_option(ctx):
