@@ -19,6 +19,10 @@ from typing import Callable, Union
 from ._errors import EhpjaxError
 
 
+# How a refusal to replace a file says what to do (the command line names its flag instead).
+OVERWRITE_HINT = "pass overwrite=True"
+
+
 def check_target(path, overwrite: bool = False, *, what: str = "output", error: type = EhpjaxError) -> Path:
     """Refuse ``path`` if it exists and is not a regular file, if it exists and ``overwrite``
     is false, or if its folder is missing; raises ``error`` naming the path."""
@@ -33,7 +37,7 @@ def check_target(path, overwrite: bool = False, *, what: str = "output", error: 
         if not stat.S_ISREG(st.st_mode):
             raise error(f"{what} '{path}' exists and is not a regular file; refusing to replace it")
         if not overwrite:
-            raise error(f"{what} '{path}' exists; pass overwrite=True to replace it")  # (the CLI: --overwrite)
+            raise error(f"{what} '{path}' exists; {OVERWRITE_HINT} to replace it")
     if not path.parent.is_dir():
         raise error(f"cannot write {what} '{path}': the folder '{path.parent}' does not exist")
     return path

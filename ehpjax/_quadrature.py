@@ -204,7 +204,8 @@ class FrequencyQuadrature(eqx.Module):
             logistic = _over_components(lambda s, lo_, a: (_sigmoid((omega - V_abs) * s) - lo_) * a,
                                         inv_s_log, log_lo, l_cdf)
             # (log(1 + ω/c) to absolute accuracy, as the CDF needs: ``log_normal`` is faster than log1p)
-            logs = _over_components(lambda s, a: log_normal(1.0 + omega * s) * a, inv_cores, core_pdf)
+            logs = (_over_components(lambda s, a: log_normal(1.0 + omega * s) * a, inv_cores, core_pdf)
+                    if cores.shape[0] else 0.0)
             return (cauchy + expo + logistic + logs + omega * inv_omega_max) * inv_total
 
         def density(omega):
@@ -403,10 +404,8 @@ def _sum_rows(x):
 
 def _over_components(term, *coefficients):
     """Σ_j term(*(a[j] for a in coefficients)) over the components j (the first axis), written
-    out; a term may return a tuple of arrays, summed part by part (0.0 for no component)."""
+    out; a term may return a tuple of arrays, summed part by part."""
     terms = [term(*(a[j] for a in coefficients)) for j in range(coefficients[0].shape[0])]
-    if not terms:
-        return 0.0
     return jax.tree_util.tree_map(lambda *parts: sum(parts), *terms)
 
 

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - older typer with click as a dependency
     from click.exceptions import ClickException, NoArgsIsHelpError
 
 from .._errors import EhpjaxError
+from .._files import OVERWRITE_HINT
 from .._quantities import UNITS_NOTE
 
 CACHE_ENV = "EHPJAX_CACHE_DIR"
@@ -118,7 +119,7 @@ def _raised_in(error: BaseException, filenames: tuple[str, ...]) -> bool:
 
 def _echo_error(message: str) -> None:
     """The one error line; the library's keyword ``overwrite=True`` named as the command's flag."""
-    message = " ".join(str(message).split()).replace("pass overwrite=True", "pass --overwrite")
+    message = " ".join(str(message).split()).replace(OVERWRITE_HINT, "pass --overwrite")
     typer.echo(f"ehpjax: error: {message}", err=True)
 
 
