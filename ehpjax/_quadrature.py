@@ -74,8 +74,11 @@ _QUANTILES = 5
 # (docs/physics.md §5): stopped once a step had started from max |r| ≤ 1e-3, one node of a narrow
 # mode's panel kept 1.1e-7 (the others 1e-16) and the 40-panel rule there missed J by 9× the
 # tolerance, unflagged. On 600 random mixtures of up to 8 resonances with half-widths and
-# temperatures down to 1e-3 (7, 10 and 40 panels) the residuals are now at most 4e-12.
-_STEPS = 7
+# temperatures down to 1e-3 (7, 10 and 40 panels) the residuals are now at most 4e-12. A step out of
+# a node's bracket goes to the bracket's middle (bisection), so the steps converge from any start:
+# the small parts of the default rule's splits (``_adaptive``) put whole panels inside one bracket,
+# where the steps once stopped after 7 with nodes clipped to its edge (weight 0); up to _STEPS then.
+_STEPS = 40
 _STEP_FROM = 1e-3
 _MAP_TOL = 1e-11
 _ERROR_FACTOR = 30.0  # c of ``kronrod_error`` (QUADPACK uses 200)
@@ -316,10 +319,14 @@ def _stepped_map(t, brackets, cdf, density):
 
         ω → ω − r (6ρ² − 3rρ′)/(6ρ³ − 6rρρ′ + r²ρ″),   r = CDF(ω) − t,  ρ, ρ′, ρ″ at ω
 
-    (Newton's step r/ρ where the denominator strays from 6ρ³ by more than half; each result kept
-    inside the bracket), until the residual a step leaves is bounded by ``_MAP_TOL`` at every node
-    (``_residual_left``; or after ``_STEPS``). φ' is carried through the steps by the chain rule
-    (dr/dt = ρ ω' − 1, dρ^(k)/dt = ρ^(k+1) ω'), so the weights are exact for the map used; and
+    (Newton's step r/ρ where the denominator strays from 6ρ³ by more than half), until the residual a
+    step leaves is bounded by ``_MAP_TOL`` at every node (``_residual_left``; or after ``_STEPS``).
+    Each node keeps its own bracket, narrowed by the sign of every residual, and until it has met its
+    level a step out of that bracket goes to its middle instead (bisection: the steps converge from
+    any start, as for a panel of a small part of the range inside one wide bracket); after, a step
+    is kept inside the first bracket (rounding moves it only). φ' is carried through the steps by
+    the chain rule (dr/dt = ρ ω' − 1, dρ^(k)/dt = ρ^(k+1) ω'; a bisection's, the mean of its bracket
+    ends'), so the weights are exact for the map used; and
     with every node brought to its level, the map is smooth: φ meets the knots exactly (r = 0
     there) and joins them smoothly (a step leaves φ − CDF⁻¹ = O((ω − CDF⁻¹)⁴), and the start is
     off by O((t − knot)²) near a knot). Bounding the residual a step leaves, instead of checking
@@ -340,23 +347,35 @@ def _stepped_map(t, brackets, cdf, density):
     start = jnp.clip(lo + width * shape, lo, hi)  # (monotone in s: the clip only catches rounding)
 
     def step(state):
-        count, omega, d_omega, _ = state
+        count, omega, d_omega, (low, d_low), (high, d_high), met, _ = state
         # the residual and the density's derivatives each stored by one kernel: left to XLA CPU, the
         # step's arithmetic repeated them per use (the Fig-3 sweep 1.1× slower)
         r = materialize(cdf(omega) - t)
         rho, rho1, rho2, rho3 = (materialize(x) for x in density(omega))
+        # the root lies above ω where r < 0, below where r > 0: the node's own bracket shrinks
+        low, d_low = (jnp.where(r < 0.0, x, y) for x, y in ((omega, low), (d_omega, d_low)))
+        high, d_high = (jnp.where(r > 0.0, x, y) for x, y in ((omega, high), (d_omega, d_high)))
         # the step and its derivative along t (arithmetic only: forward mode through _householder_move)
         move, d_move = jax.jvp(_householder_move, (r, rho, rho1, rho2),
                                (rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega))
         stepped = omega - move
-        inside = (stepped > lo) & (stepped < hi)
         # (a step past the bracket, clipped to its edge, left an unknown residual: another step)
         left = jnp.where((stepped >= lo) & (stepped <= hi), _residual_left(r, rho, rho1, rho2, rho3), jnp.inf)
-        return (count + 1, jnp.clip(stepped, lo, hi), jnp.where(inside, d_omega - d_move, 0.0), jnp.max(left))
+        met = met | (left <= _MAP_TOL)
+        # Until a node has met its level, a step out of its own bracket goes to the bracket's midpoint
+        # instead (bisection: the steps converge however far the start, as in a panel of a small part
+        # of the range inside one wide bracket); after, its steps only move it by rounding.
+        wild = ~met & ((stepped < low) | (stepped > high))
+        inside = ~wild & (stepped > lo) & (stepped < hi)
+        omega = jnp.where(wild, 0.5 * (low + high), jnp.clip(stepped, lo, hi))
+        d_omega = jnp.where(wild, 0.5 * (d_low + d_high), jnp.where(inside, d_omega - d_move, 0.0))
+        return count + 1, omega, d_omega, (low, d_low), (high, d_high), met, jnp.max(left)
 
-    begin = (0, start, width * d_shape * ds, jnp.full((), jnp.inf, t.dtype))
-    _, omega, d_omega, _ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[3] > _MAP_TOL),
-                                              step, begin)
+    zero = jnp.zeros_like(t)  # (the bracket's edges do not move with t)
+    begin = (0, start, width * d_shape * ds, (lo, zero), (hi, zero), jnp.zeros(t.shape, bool),
+             jnp.full((), jnp.inf, t.dtype))
+    _, omega, d_omega, *_ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[6] > _MAP_TOL),
+                                               step, begin)
     return omega, d_omega
 
 
