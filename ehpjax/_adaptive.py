@@ -3,7 +3,7 @@
 Every point is computed with a coarse rule; the points whose error estimate misses the
 tolerance are recomputed with a fine rule, and those it still misses with the fine rule on each
 of a few equal parts of its range (a finer rule made of the fine rule's code: one copy of it in
-the program). Under ``vmap`` a ``lax.cond`` on a batched flag becomes a select that runs every
+the program), then, while they still miss, with the part of largest error cut into parts again. Under ``vmap`` a ``lax.cond`` on a batched flag becomes a select that runs every
 rule for every point, so the batched call has a rule of its own
 (``jax.custom_batching.custom_vmap``): the whole batch on the coarse rule, then the flagged
 entries (a point on the whole range, or on one part) gathered into a buffer of fixed size and
@@ -62,6 +62,10 @@ class AdaptiveQuadrature(eqx.Module):
         the tolerance at every point of two random samples of 10 000 in the promise's range,
         where the 10-panel rule missed it at 0.7–0.8 % (docs/physics.md §8); with 3, one result far
         outside that range (T_e = 1.7e-3) missed it by 1.09× while its estimate said 0.51×.
+    splits: where the parts' sum still misses, the part of largest estimated error is cut into
+        ``parts`` parts again, at most this many times (parts down to 4⁻⁷ of the range): a feature
+        narrower than the node map's share for it (two levels broadened only through weak hoppings,
+        a mode with η ~ 1e-6) gets parts of its own. Only such points pay for it.
     """
 
     coarse: FrequencyQuadrature = FrequencyQuadrature(panels=4, warn=False)
@@ -69,6 +73,7 @@ class AdaptiveQuadrature(eqx.Module):
     accept: float = eqx.field(static=True, default=0.1)
     refine_fraction: float = eqx.field(static=True, default=1 / 64)
     parts: int = eqx.field(static=True, default=4)
+    splits: int = eqx.field(static=True, default=6)
 
     def __check_init__(self):
         for name in ("coarse", "fine"):
@@ -76,6 +81,8 @@ class AdaptiveQuadrature(eqx.Module):
                 raise EhpjaxError(f"AdaptiveQuadrature.{name} must be a FrequencyQuadrature, got {getattr(self, name)!r}")
         if isinstance(self.parts, bool) or not isinstance(self.parts, (int, np.integer)) or self.parts < 1:
             raise EhpjaxError(f"AdaptiveQuadrature.parts must be an integer >= 1, got {self.parts!r}")
+        if isinstance(self.splits, bool) or not isinstance(self.splits, (int, np.integer)) or self.splits < 0:
+            raise EhpjaxError(f"AdaptiveQuadrature.splits must be an integer >= 0, got {self.splits!r}")
 
     @property
     def rtol(self) -> float:
@@ -140,7 +147,10 @@ def refine(coarse: Callable, fine: Callable, combine: Callable, misses: Callable
 
 class Finer(NamedTuple):
     """The third pass of ``refine``: where the fine result ``misses``, the fine rule on each of
-    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), their sums added.
+    ``parts`` equal parts of its range (a rule of ``parts`` times its panels), their sums added;
+    then, while the point's sum still ``misses``, the part with the largest ``part_error`` split into
+    ``parts`` equal parts in turn, at most ``splits`` times (globally adaptive subdivision of the
+    mapped variable: a narrow feature the node map gave too few nodes gets parts of its own).
 
     restart: the sums a point's parts are added to, from its sums on the whole range (None: zeros;
         a rule whose whole-range sums carry more than the parts add keeps that part here).
@@ -148,12 +158,21 @@ class Finer(NamedTuple):
         then this tolerance), so the points it misses go straight to the parts. Every point's whole
         range is then an entry of the loop too (under vmap, in buffers of ``fraction`` of the batch):
         one copy of the rule in the program.
+    part_error: (a part's sums, its point's result) → that part's estimated error as a multiple of
+        the point's tolerance (which part to split); needed where ``splits`` > 0.
     """
 
     parts: int
     misses: Callable
     restart: Callable | None = None
     after_coarse: bool = False
+    part_error: Callable | None = None
+    splits: int = 0
+
+    @property
+    def slots(self) -> int:
+        """The most parts a point's range is ever cut into."""
+        return self.parts + (self.parts - 1) * self.splits
 
     def restarted(self, sums):
         """``restart(sums)``, or zeros like ``sums``."""
@@ -192,33 +211,14 @@ def _with_derivative_jvp(value, derivative, primals, tangents):
 def _one_point(rule: _Rule):
     @custom_vmap
     def one(*args):
-        finer = rule.finer
-        if finer is None:
+        if rule.finer is None:
             sums = rule.coarse(*args)
             todo = rule.misses(rule.combine(sums, *args)) & args[0]
             return rule.combine(jax.lax.cond(todo, lambda: rule.fine(WHOLE, *args), lambda: sums), *args)
-        # the entries of ``_refined`` one after another, in a loop (one copy of the fine rule):
-        # 0 the whole range, then 1 … parts if the fine rule misses; ``parts + 1`` when done
-        parts = finer.parts
-        starts, ends = _part_edges(parts)
-        if finer.after_coarse:  # the coarse rule is the loop's first entry
-            sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(rule.fine, (starts[0], ends[0]), *args))
-            todo = jnp.asarray(True)
-        else:
-            sums = rule.coarse(*args)
-            todo = rule.misses(rule.combine(sums, *args)) & args[0]
-
-        def step(state):
-            entry, sums = state
-            redone = rule.fine((starts[entry], ends[entry]), *args)
-            whole = entry == 0
-            again = whole & finer.misses(rule.combine(redone, *args)) & args[0]
-            sums = jax.tree_util.tree_map(lambda s, r, z: jnp.where(whole, jnp.where(again, z, r), s + r),
-                                          sums, redone, finer.restarted(redone))
-            return jnp.where(whole, jnp.where(again, 1, parts + 1), entry + 1), sums
-
-        _, sums = jax.lax.while_loop(lambda state: state[0] <= parts, step, (jnp.where(todo, 0, parts + 1), sums))
-        return rule.combine(sums, *args)
+        # a batch of one (the parts' bookkeeping in one place), the rules traced for one point
+        out = _refined(rule, tuple(jax.tree_util.tree_map(lambda _: 0, a) for a in args),
+                       jax.tree_util.tree_map(lambda x: jnp.asarray(x)[None], args), single=True)
+        return jax.tree_util.tree_map(lambda x: x[0], out)
 
     @one.def_vmap
     def batched(axis_size, in_batched, *args):
@@ -293,16 +293,29 @@ def _chunks(size: int) -> int:
     return max(1, -(-size // _CHUNK))  # (an empty batch: 1, as before)
 
 
-def _refined(rule: _Rule, axes, args):
+def _refined(rule: _Rule, axes, args, single=False):
     """Every point of a batch on the coarse rule; the flagged ones again on the fine rule, and those
     it still misses on the fine rule's parts (``Finer``), in buffers: each buffer holds the first
     pending entries (point, part) of the (point, column) table, column 0 the whole range and column
     k ≥ 1 the k-th part, whose sums replace their point's (the whole range) or are added to them
-    (a part); the results are combined from the sums at the end."""
+    (a part). The points whose parts still miss then go, a few at a time, to the splits
+    (``_Splits``), whose parts fill the same buffers once the table is done. The results are
+    combined from the sums at the end. ``single``: a batch of one point, on which the rules are
+    called unbatched (the traces that a vmap of them reuses; a vmap of size one is traced anew)."""
     size = _batch_size(axes, args)
 
+    def each(fn, in_axes=0):  # fn vmapped over the leading axis of the batch (``in_axes`` as jax.vmap's)
+        if not single:
+            return jax.vmap(fn, in_axes=in_axes)
+
+        def one(*a):  # (a batch of one: every leaf batched)
+            return jax.tree_util.tree_map(lambda x: x[None], fn(*jax.tree_util.tree_map(lambda x: x[0], a)))
+        return one
+
+    fine = each(rule.fine, (0,) + tuple(axes))
+
     def combined(sums, args):
-        return jax.vmap(rule.combine, in_axes=(0,) + tuple(axes))(sums, *args)
+        return each(rule.combine, (0,) + tuple(axes))(sums, *args)
 
     buffer = max(1, min(size, math.ceil(rule.fraction * size)))
     finer = rule.finer
@@ -311,34 +324,176 @@ def _refined(rule: _Rule, axes, args):
     starts, ends = _part_edges(parts)
     if parts and finer.after_coarse:  # every point's whole range in the buffers too (one copy of the rule)
         column = jnp.zeros(size, int)  # (the sums' shapes from the rule as the loop calls it: one trace of it)
-        sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(
-            jax.vmap(rule.fine, in_axes=(0,) + tuple(axes)), (starts[column], ends[column]), *args))
+        sums = jax.tree_util.tree_map(jnp.zeros_like, jax.eval_shape(fine, (starts[column], ends[column]), *args))
         pending = jnp.zeros((size, columns), bool).at[:, 0].set(True)
     else:
-        sums = jax.vmap(rule.coarse, in_axes=axes)(*args)
-        todo = jax.vmap(rule.misses)(combined(sums, args)) & args[0]  # (``active``, batched or not)
+        sums = each(rule.coarse, axes)(*args)
+        todo = each(rule.misses)(combined(sums, args)) & args[0]  # (``active``, batched or not)
         pending = jnp.zeros((size, columns), bool).at[:, 0].set(todo)
+    splitting = bool(parts) and finer.splits > 0
+    splits = _Splits.empty(min(buffer, _SPLIT_POINTS), finer.slots, sums) if splitting else None
+    waiting = jnp.zeros(size, bool)  # (the points whose parts still miss, until the splits take them)
 
     def one_buffer(state):
-        sums, pending = state
+        sums, pending, waiting, splits = state
         flat = pending.ravel()
         entry = jnp.nonzero(flat, size=buffer, fill_value=jnp.argmax(flat))[0]
         valid = jnp.arange(buffer) < jnp.sum(flat)  # (the rest repeat the first entry)
         point, column = entry // columns, entry % columns
+        edges = jnp.stack([starts[column], ends[column]], axis=-1)
+        if splitting:  # once the table is done, the buffer holds the splits' parts instead
+            on_table = jnp.any(flat)
+
+            def from_splits():
+                admitted = splits.admit(waiting, finer.parts, finer.restarted, sums)
+                return (admitted, waiting & ~admitted.holds(size)) + admitted.entries(buffer)
+
+            splits, waiting, slot_index, slot_valid, point, edges = jax.lax.cond(
+                on_table, lambda: (splits, waiting, entry, jnp.zeros(buffer, bool), point, edges), from_splits)
         at_points = _map_batched(lambda x: x[point], axes, args)
-        redone = jax.vmap(rule.fine, in_axes=(0,) + tuple(axes))((starts[column], ends[column]), *at_points)
+        redone = fine((edges[:, 0], edges[:, 1]), *at_points)
         pending = flat.at[entry].set(False).reshape(size, columns)
         whole = valid & (column == 0)
         sums = _at_rows(sums, whole, point, lambda at, r: at.set(r, mode="drop"), redone)
         if parts:
-            again = whole & jax.vmap(finer.misses)(combined(redone, at_points)) & at_points[0]
+            again = whole & each(finer.misses)(combined(redone, at_points)) & at_points[0]
             pending = pending.at[jnp.where(again, point, size), 1:].set(True, mode="drop")
-            sums = _at_rows(sums, again, point, lambda at, r: at.set(r, mode="drop"), jax.vmap(finer.restarted)(redone))
-            sums = _at_rows(sums, valid & (column > 0), point, lambda at, r: at.add(r, mode="drop"), redone)
-        return sums, pending
+            sums = _at_rows(sums, again, point, lambda at, r: at.set(r, mode="drop"), each(finer.restarted)(redone))
+            on_part = valid & (column > 0)
+            sums = _at_rows(sums, on_part, point, lambda at, r: at.add(r, mode="drop"), redone)
+        if splitting:
+            # a point whose last part is done here and whose sum still misses waits for the splits
+            later = jnp.concatenate([(point[1:] == point[:-1]) & valid[1:], jnp.zeros(1, bool)])
+            done = on_part & ~later & ~jnp.any(pending[point], axis=1)
+            misses = done & each(finer.misses)(combined(jax.tree_util.tree_map(lambda x: x[point], sums), at_points))
+            waiting = waiting.at[jnp.where(misses & at_points[0], point, size)].set(True, mode="drop")
 
-    sums, _ = jax.lax.while_loop(lambda state: jnp.any(state[1]), one_buffer, (sums, pending))
+            def settle(sums, splits):  # the splits' parts stored; a point none of whose parts is pending split again, or finished
+                splits = splits.store(slot_index, slot_valid, redone)
+                total = splits.total()
+                result = combined(total, _map_batched(lambda x: x[jnp.maximum(splits.point, 0)], axes, args))
+                settled = splits.settled()
+                again = settled & each(finer.misses)(result) & (splits.count < finer.splits)
+                errors = jax.vmap(jax.vmap(finer.part_error, in_axes=(0, None)))(splits.sums, result)
+                worst = jnp.argmax(jnp.where(splits.in_use(), errors, -jnp.inf), axis=1)
+                splits = splits.split(again, worst, finer.parts)
+                finished = settled & ~again
+                sums = _at_rows(sums, finished, splits.point, lambda at, r: at.set(r, mode="drop"), total)
+                return sums, splits._replace(point=jnp.where(finished, -1, splits.point))
+
+            sums, splits = jax.lax.cond(on_table, lambda s, p: (s, p), settle, sums, splits)
+        return sums, pending, waiting, splits
+
+    def going(state):
+        _, pending, waiting, splits = state
+        if not splitting:
+            return jnp.any(pending)
+        return jnp.any(pending) | jnp.any(waiting) | jnp.any(splits.point >= 0)
+
+    sums, *_ = jax.lax.while_loop(going, one_buffer, (sums, pending, waiting, splits))
     return combined(sums, args)
+
+
+# At most this many points are split at a time (``_Splits``, whose state holds each one's parts).
+_SPLIT_POINTS = 8
+
+
+class _Splits(NamedTuple):
+    """The points being split (``Finer.splits``, ``_refined``), a few at a time: entry e holds
+    point[e] (−1: free), the sums ``base`` its parts add to, and its parts: slot s covers edges[e, s]
+    of the mapped variable, its sums in sums[e, s] (leaves (entries, slots, …)) once no longer
+    pending[e, s]; ``used`` slots of them, after ``count`` splits."""
+
+    point: jax.Array
+    base: object
+    edges: jax.Array
+    sums: object
+    pending: jax.Array
+    used: jax.Array
+    count: jax.Array
+
+    @classmethod
+    def empty(cls, entries, slots, like):
+        def zeros(*shape):
+            return jax.tree_util.tree_map(lambda x: jnp.zeros(shape + x.shape[1:], x.dtype), like)
+
+        return cls(jnp.full(entries, -1), zeros(entries), jnp.zeros((entries, slots, 2)), zeros(entries, slots),
+                   jnp.zeros((entries, slots), bool), jnp.zeros(entries, int), jnp.zeros(entries, int))
+
+    def admit(self, waiting, parts, restarted, sums):
+        """The first ``waiting`` points into the free entries, their whole range cut into ``parts``
+        equal parts (pending), added to ``restarted`` of their ``sums`` (the parts' own sums, the
+        first ones, are replaced)."""
+        entries, slots = self.pending.shape
+        free = self.point < 0
+        waiting_points = jnp.nonzero(waiting, size=entries, fill_value=-1)[0]
+        point = jnp.where(free, waiting_points[jnp.clip(jnp.cumsum(free) - 1, 0, entries - 1)], self.point)
+        new = free & (point >= 0)
+        base = jax.vmap(restarted)(jax.tree_util.tree_map(lambda x: x[jnp.maximum(point, 0)], sums))
+        cuts = np.arange(parts + 1) / parts
+        first = np.zeros((slots, 2))
+        first[:parts] = np.stack([cuts[:-1], cuts[1:]], axis=-1)
+        return self._replace(point=point, base=_where_entries(new, base, self.base),
+                             edges=_where_entries(new, jnp.asarray(first), self.edges),
+                             sums=_where_entries(new, jax.tree_util.tree_map(jnp.zeros_like, self.sums), self.sums),
+                             pending=_where_entries(new, jnp.arange(slots) < parts, self.pending),
+                             used=jnp.where(new, parts, self.used), count=jnp.where(new, 0, self.count))
+
+    def holds(self, size):
+        """(size,) whether an entry holds each point of the batch."""
+        return jnp.zeros(size, bool).at[jnp.where(self.point >= 0, self.point, size)].set(True, mode="drop")
+
+    def entries(self, count):
+        """The first ``count`` pending parts: their flat index, whether real (else a repeat of the
+        first), their points (0 where none), their edges (count, 2)."""
+        flat = self.pending.ravel()
+        index = jnp.nonzero(flat, size=count, fill_value=jnp.argmax(flat))[0]
+        entry, slot = index // self.pending.shape[1], index % self.pending.shape[1]
+        return index, jnp.arange(count) < jnp.sum(flat), jnp.maximum(self.point[entry], 0), self.edges[entry, slot]
+
+    def store(self, index, valid, sums):
+        """The ``sums`` of the parts at flat ``index`` (where ``valid``), no longer pending."""
+        at = jnp.where(valid, index, self.pending.size)
+        entry, slot = at // self.pending.shape[1], at % self.pending.shape[1]
+        return self._replace(
+            pending=self.pending.ravel().at[at].set(False, mode="drop").reshape(self.pending.shape),
+            sums=jax.tree_util.tree_map(lambda s, v: s.at[entry, slot].set(v, mode="drop"), self.sums, sums))
+
+    def in_use(self):
+        """(entries, slots) the slots holding a part."""
+        return jnp.arange(self.pending.shape[1])[None] < self.used[:, None]
+
+    def total(self):
+        """Each entry's base plus its parts' sums."""
+        return jax.tree_util.tree_map(
+            lambda b, s: b + jnp.sum(jnp.where(_entries_shaped(self.in_use(), s), s, 0), axis=1), self.base, self.sums)
+
+    def settled(self):
+        """The entries holding a point none of whose parts is pending."""
+        return (self.point >= 0) & ~jnp.any(self.pending, axis=1)
+
+    def split(self, where, slot, parts):
+        """Slot ``slot`` of the entries ``where`` cut into ``parts`` equal parts: the first in that
+        slot, the others in the next free ones, all pending."""
+        entries = jnp.arange(self.point.shape[0])
+        rows = jnp.where(where, entries, self.point.shape[0])[:, None]
+        lo, hi = self.edges[entries, slot, 0], self.edges[entries, slot, 1]
+        cuts = lo[:, None] + (hi - lo)[:, None] * (jnp.arange(parts + 1) / parts)[None]
+        targets = jnp.concatenate([slot[:, None], self.used[:, None] + jnp.arange(parts - 1)[None]], axis=1)
+        return self._replace(
+            edges=self.edges.at[rows, targets].set(jnp.stack([cuts[:, :-1], cuts[:, 1:]], axis=-1), mode="drop"),
+            pending=self.pending.at[rows, targets].set(True, mode="drop"),
+            used=jnp.where(where, self.used + parts - 1, self.used), count=jnp.where(where, self.count + 1, self.count))
+
+
+def _entries_shaped(mask, x):
+    """``mask`` (leading axes of x) with axes appended to broadcast against x."""
+    return mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim))
+
+
+def _where_entries(where, new, old):
+    """Leaves of ``new`` at the entries ``where`` (the leading axis), else of ``old``."""
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(_entries_shaped(where, o), n, o), new, old)
 
 
 def _at_rows(sums, where, point, update, values):

@@ -465,6 +465,14 @@ def _misses(result: "Currents", rtol):
     return currents_miss(result.J, result.J_error, result.I, result.I_error, rtol, jnp)
 
 
+def part_error(J_error, I_error, result):
+    """The error estimates of J and I on a part of the ω rule's range, as a multiple of the
+    tolerance's scale max(|value|, 1e-4) of the point's ``result`` (the larger of the two): which
+    part the default rule splits first (``_adaptive.Finer``)."""
+    return jnp.maximum(J_error / jnp.maximum(jnp.abs(result.J), ERROR_FLOOR),
+                       I_error / jnp.maximum(jnp.abs(result.I), ERROR_FLOOR))
+
+
 def _any_misses(J, J_err, I, I_err, rtol):
     """Whether ``_warn_inaccurate`` would warn: any point misses the tolerance (on the device)."""
     return jnp.any(currents_miss(J, J_err, I, I_err, rtol, jnp))
@@ -509,7 +517,8 @@ def currents(
     quadrature: the ω rule. The default (``AdaptiveQuadrature``) computes every point with
     a 4-panel rule, recomputes with the 10-panel rule those whose error estimate is not
     well below 1e-6 · max(|x|, 1e-4), and with 40 panels those whose 10-panel estimate misses
-    it; a ``FrequencyQuadrature`` is used as given. A warning names the points whose final
+    it, splitting the part of largest error while that still misses (docs/physics.md §5); a
+    ``FrequencyQuadrature`` is used as given. A warning names the points whose final
     estimate misses the tolerance. (Derivatives, and the values that come with them, are
     the 10-panel rule's.)
 
@@ -602,7 +611,8 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     values_in_blocks = pairs is None
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
-        finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol))
+        finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
+                      part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits)
         result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,

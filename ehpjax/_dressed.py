@@ -32,7 +32,7 @@ from jaxtyping import Array, Bool, Float, Int
 from ._adaptive import AdaptiveQuadrature, Finer, batching_context, refinable, refine
 from ._bosons import mode_poles
 from ._compiled import compiled
-from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, _occupation_difference, _warn_inaccurate,
+from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, part_error, _occupation_difference, _warn_inaccurate,
                         elastic_current, integral_errors, report_accuracy, self_pair_component)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
@@ -180,7 +180,7 @@ def dressed_currents(
 
     quadrature: a ``FrequencyQuadrature`` is used as given; an ``AdaptiveQuadrature`` computes
     every point with its fine rule and, where that misses the tolerance, again with the fine
-    rule on each of its ``parts`` (its coarse rule is not used: ``_whole_and_parts``).
+    rule on each of its ``parts``, and its splits (its coarse rule is not used: ``_whole_and_parts``).
 
     Pure, jit-able, vmap-able and differentiable in every field of the inputs (derivatives, and
     the values that come with them, are the fine rule's on the whole range). Errors estimated
@@ -234,7 +234,9 @@ def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
 
     if quadrature.parts == 1:
         return _combine(whole(*args), *args)
-    finer = Finer(quadrature.parts, misses, restart=_restart, after_coarse=True)
+    finer = Finer(quadrature.parts, misses, restart=_restart, after_coarse=True,
+                  part_error=lambda sums, result: part_error(sums.errors[0], sums.errors[1], result),
+                  splits=quadrature.splits)
     return refine(whole, functools.partial(_sums_once, fine), _combine, misses, args, _BUFFER_FRACTION, active,
                   derivative=lambda *a: _combine(whole(*a), *a), finer=finer)
 

@@ -17,7 +17,7 @@ from conftest import assert_close
 # The default rule (AdaptiveQuadrature): 4 panels, 10 where the estimate is not well inside the
 # tolerance; under vmap the refinement is a batch-level pass and the warning one host call.
 # Every batch below has 8 points (nested: 2 × 4), so that each rule compiles once for the module.
-NARROW_AND_WIDE = jnp.array([3e-4, 0.5, 0.2, 5e-4, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 3e-4 and 5e-4 miss 1e-6 even at 40 panels
+NARROW_AND_WIDE = jnp.array([1e-9, 0.5, 0.2, 1e-8, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 1e-9 and 1e-8 miss 1e-6 even after the splits
 WIDE = jnp.array([0.5, 0.2, 0.5, 0.2, 0.3, 0.4, 0.5, 0.2])
 
 
@@ -258,3 +258,46 @@ def test_refine_from_the_whole_range_straight_to_parts_keeps_what_restart_keeps(
         for key in expected:
             np.testing.assert_allclose(batched[key], expected[key], rtol=1e-15)
             np.testing.assert_allclose([s[key] for s in single], expected[key], rtol=1e-15)
+
+
+@pytest.mark.parametrize("after_coarse", [False, True])
+def test_refine_splits_the_part_of_largest_error_until_the_sum_meets_the_tolerance(after_coarse):
+    """``Finer.splits``: where the parts' sum still misses, the part of largest ``part_error`` is cut
+    into ``parts`` again, at most ``splits`` times. A rule whose error sits in the part holding
+    t = 0.3 (its width) and whose value is additive (x per unit of range): each point splits until
+    that part's width meets its tolerance 0.02/x, its value x exactly (the parts tile the range: a
+    split part's old sums are replaced), its count of parts 4 + 3 · splits; x = 100 stops at 5 splits
+    still missing; x = 0.01 keeps the coarse result. The same for one point and under vmap, with
+    buffers of one entry (several passes) or of all."""
+    from ehpjax._adaptive import Finer, refine
+    from ehpjax._quadrature import WHOLE
+
+    def fine(part, x):
+        width = part[1] - part[0]
+        holds = (part[0] <= 0.3) & (0.3 < part[1])
+        return {"value": width * x, "error": jnp.where(holds, width, 0.0), "count": jnp.ones(())}
+
+    def misses(result):
+        return result["error"] > 0.02 / result["x"]
+
+    def combine(sums, x):
+        return dict(sums, x=x)
+
+    finer = Finer(4, misses, after_coarse=after_coarse, part_error=lambda sums, result: sums["error"], splits=5)
+    coarse = (lambda x: fine(WHOLE, x)) if after_coarse else (lambda x: {"value": x, "error": 1.0 + 0 * x, "count": 0 * x})
+    xs = jnp.array([0.5, 2.0, 0.01, 8.0, 100.0, 3.0])
+    splits = np.array([2, 3, 0, 4, 5, 3])
+    refined = xs > 0.02
+    expected = {"value": np.asarray(xs), "error": np.where(refined, 0.25 * 4.0 ** -splits, 1.0),
+                "count": np.where(refined, 4 + 3 * splits, 1 if after_coarse else 0)}
+
+    def f(x, fraction):
+        return refine(coarse, fine, combine, misses, (x,), fraction, finer=finer)
+
+    for fraction in (1e-3, 1.0):
+        batched = jax.jit(jax.vmap(lambda x: f(x, fraction)))(xs)
+        one = jax.jit(lambda x: f(x, fraction))
+        single = [one(x) for x in xs]
+        for key in expected:
+            np.testing.assert_allclose(batched[key], expected[key], rtol=1e-13)
+            np.testing.assert_allclose([s[key] for s in single], expected[key], rtol=1e-13)
