@@ -17,7 +17,7 @@ from conftest import assert_close
 # The default rule (AdaptiveQuadrature): 4 panels, 10 where the estimate is not well inside the
 # tolerance; under vmap the refinement is a batch-level pass and the warning one host call.
 # Every batch below has 8 points (nested: 2 × 4), so that each rule compiles once for the module.
-NARROW_AND_WIDE = jnp.array([1e-9, 0.5, 0.2, 1e-8, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 1e-9 and 1e-8 miss 1e-6 even after the splits
+NARROW_AND_WIDE = jnp.array([1e-10, 0.5, 0.2, 1e-9, 0.5, 0.2, 0.5, 0.2])  # γ_ph: 1e-10 and 1e-9 miss 1e-6 even after the splits
 WIDE = jnp.array([0.5, 0.2, 0.5, 0.2, 0.3, 0.4, 0.5, 0.2])
 
 
