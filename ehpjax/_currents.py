@@ -498,7 +498,8 @@ def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
             f"ehpjax.currents: the frequency quadrature may miss the requested accuracy at "
             f"{int(np.sum(missed))} of {missed.size} points (worst estimated error of J "
             f"{worst_J:.1e}, of I {worst_I:.1e}, relative to max(|value|, {ERROR_FLOOR:g}); tolerance {rtol:g}). "
-            "Use more panels, e.g. quadrature=FrequencyQuadrature(panels=100).",
+            "Split the parts that miss more often, e.g. quadrature=AdaptiveQuadrature(splits=16), "
+            "or use more panels, e.g. quadrature=FrequencyQuadrature(panels=100).",
             RuntimeWarning,
             stacklevel=stacklevel,
         )
