@@ -3,7 +3,8 @@
 Every point is computed with a coarse rule; the points whose error estimate misses the
 tolerance are recomputed with a fine rule, and those it still misses with the fine rule on each
 of a few equal parts of its range (a finer rule made of the fine rule's code: one copy of it in
-the program), then, while they still miss, with the part of largest error cut into parts again. Under ``vmap`` a ``lax.cond`` on a batched flag becomes a select that runs every
+the program), then, while they still miss, with the part of largest error cut into parts again.
+Under ``vmap`` a ``lax.cond`` on a batched flag becomes a select that runs every
 rule for every point, so the batched call has a rule of its own
 (``jax.custom_batching.custom_vmap``): the whole batch on the coarse rule, then the flagged
 entries (a point on the whole range, or on one part) gathered into a buffer of fixed size and
@@ -369,7 +370,8 @@ def _refined(rule: _Rule, axes, args, single=False):
             misses = done & each(finer.misses)(combined(jax.tree_util.tree_map(lambda x: x[point], sums), at_points))
             waiting = waiting.at[jnp.where(misses & at_points[0], point, size)].set(True, mode="drop")
 
-            def settle(sums, splits):  # the splits' parts stored; a point none of whose parts is pending split again, or finished
+            # the splits' parts stored; a point none of whose parts is pending is split again, or finished
+            def settle(sums, splits):
                 splits = splits.store(slot_index, slot_valid, redone)
                 total = splits.total()
                 result = combined(total, _map_batched(lambda x: x[jnp.maximum(splits.point, 0)], axes, args))
