@@ -468,8 +468,9 @@ class _Splits(NamedTuple):
 
     def total(self):
         """Each entry's base plus its parts' sums."""
-        return jax.tree_util.tree_map(
-            lambda b, s: b + jnp.sum(jnp.where(_entries_shaped(self.in_use(), s), s, 0), axis=1), self.base, self.sums)
+        return jax.tree_util.tree_map(  # (in the leaves' own types: a sum of int32 counts is int64)
+            lambda b, s: b + jnp.sum(jnp.where(_entries_shaped(self.in_use(), s), s, 0), axis=1, dtype=s.dtype),
+            self.base, self.sums)
 
     def settled(self):
         """The entries holding a point none of whose parts is pending."""
