@@ -534,3 +534,17 @@ def test_currents_goes_on_to_40_panels_where_10_miss():
     for name in ("J", "I"):  # 40 panels within their estimate, and within 10 panels' (larger) one
         assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
         assert abs(out[name] - coarse[name]) <= coarse[f"{name}_error"]
+
+
+def test_currents_splits_where_40_panels_miss_as_the_library_does():
+    """A mode with γ_ph = 1e-6 at T = 0.3: 40 panels miss the tolerance, so the command goes on to
+    the default rule's splits (docs/physics.md §5), quiet, and prints the library's default result."""
+    point = ("--gamma-ph", "1e-6", "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3", "--json")
+    default = invoke("currents", *point)
+    assert default.exit_code == 0 and "warning" not in default.stderr, default.stderr
+    out = strict_loads(default.stdout)
+    library = ehpjax.currents(ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, 1e-6),
+                              ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3))
+    for name in ("J", "I"):
+        assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
+        assert abs(out[name] - float(getattr(library, name))) <= 1e-12 * abs(out[name])

@@ -60,8 +60,9 @@ def currents_command(
         "(1 = spinless, 2 = spin-degenerate; dimensionless); default: the model's.")] = None,
     panels: Annotated[Optional[int], typer.Option(
         "--panels", metavar="N", help="Panels of the frequency quadrature (15 nodes each); default: "
-        f"{_PANELS}, then {_FINER_PANELS} where their error estimate misses the tolerance (as ehpjax.currents' "
-        "default rule). Raise it if a warning reports a large error estimate.")] = None,
+        f"{_PANELS}, then {_FINER_PANELS} where their error estimate misses the tolerance, then the part of "
+        "largest error split (as ehpjax.currents' default rule). Raise it if a warning reports a large error "
+        "estimate.")] = None,
     dressed: Annotated[bool, typer.Option(
         "--dressed", help="Currents with the modes dressed by the electrons (order='dressed') instead of the "
         "paper's lowest order (Eq. 8).")] = False,
@@ -83,6 +84,7 @@ def currents_command(
     from .._currents import currents_miss
     from .._ehp import CHANNELS
     from .._evaluate import evaluate
+    from .._adaptive import AdaptiveQuadrature
     from .._quadrature import FrequencyQuadrature
     from ..models import BATH_NAMES
 
@@ -112,8 +114,8 @@ def currents_command(
     order = "dressed" if dressed else "lowest"
     point = {**params, **_bath_names(the_model, baths)}
 
-    def values_on(panels):
-        quadrature = FrequencyQuadrature(panels=panels, warn=False)
+    def values_on(panels, quadrature=None):
+        quadrature = quadrature or FrequencyQuadrature(panels=panels, warn=False)
         fn = None if spin_degeneracy is None else _with_spin_degeneracy(spin_degeneracy, order, quadrature)
         out = evaluate(the_model, point, fn, order=order, quadrature=quadrature)
         return {k: float(np.asarray(v)) for k, v in out.items()}
@@ -124,6 +126,8 @@ def currents_command(
     values = values_on(panels or _PANELS)
     if panels is None and values.get("stable", 1.0) and misses(values):
         values = values_on(_FINER_PANELS)  # (the default rule's third pass: 4 parts of the 10-panel rule)
+        if values.get("stable", 1.0) and misses(values):  # (and its splits: narrow features, rarely)
+            values = values_on(None, AdaptiveQuadrature(fine=FrequencyQuadrature(warn=False)))
     if order == "dressed":
         from .._dressed import dressed_modes
         from .._stability import raise_if_unstable
