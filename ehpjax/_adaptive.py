@@ -376,7 +376,7 @@ def _refined(rule: _Rule, axes, args, single=False):
                 total = splits.total()
                 result = combined(total, _map_batched(lambda x: x[jnp.maximum(splits.point, 0)], axes, args))
                 settled = splits.settled()
-                again = settled & each(finer.misses)(result) & (splits.count < finer.splits)
+                again = settled & each(finer.misses)(result) & (splits.used < finer.slots)  # (not yet ``splits`` times)
                 errors = jax.vmap(jax.vmap(finer.part_error, in_axes=(0, None)))(splits.sums, result)
                 worst = jnp.argmax(jnp.where(splits.in_use(), errors, -jnp.inf), axis=1)
                 splits = splits.split(again, worst, finer.parts)
@@ -405,7 +405,7 @@ class _Splits(NamedTuple):
     """The points being split (``Finer.splits``, ``_refined``), a few at a time: entry e holds
     point[e] (−1: free), the sums ``base`` its parts add to, and its parts: slot s covers edges[e, s]
     of the mapped variable, its sums in sums[e, s] (leaves (entries, slots, …)) once no longer
-    pending[e, s]; ``used`` slots of them, after ``count`` splits."""
+    pending[e, s]; ``used`` slots of them (parts + (parts − 1) · its splits so far)."""
 
     point: jax.Array
     base: object
@@ -413,7 +413,6 @@ class _Splits(NamedTuple):
     sums: object
     pending: jax.Array
     used: jax.Array
-    count: jax.Array
 
     @classmethod
     def empty(cls, entries, slots, like):
@@ -421,12 +420,12 @@ class _Splits(NamedTuple):
             return jax.tree_util.tree_map(lambda x: jnp.zeros(shape + x.shape[1:], x.dtype), like)
 
         return cls(jnp.full(entries, -1), zeros(entries), jnp.zeros((entries, slots, 2)), zeros(entries, slots),
-                   jnp.zeros((entries, slots), bool), jnp.zeros(entries, int), jnp.zeros(entries, int))
+                   jnp.zeros((entries, slots), bool), jnp.zeros(entries, int))
 
     def admit(self, waiting, parts, restarted, sums):
         """The first ``waiting`` points into the free entries, their whole range cut into ``parts``
         equal parts (pending), added to ``restarted`` of their ``sums`` (the parts' own sums, the
-        first ones, are replaced)."""
+        first ones, are replaced; a slot's sums are read only once its part is done and in use)."""
         entries, slots = self.pending.shape
         free = self.point < 0
         waiting_points = jnp.nonzero(waiting, size=entries, fill_value=-1)[0]
@@ -438,9 +437,8 @@ class _Splits(NamedTuple):
         first[:parts] = np.stack([cuts[:-1], cuts[1:]], axis=-1)
         return self._replace(point=point, base=_where_entries(new, base, self.base),
                              edges=_where_entries(new, jnp.asarray(first), self.edges),
-                             sums=_where_entries(new, jax.tree_util.tree_map(jnp.zeros_like, self.sums), self.sums),
                              pending=_where_entries(new, jnp.arange(slots) < parts, self.pending),
-                             used=jnp.where(new, parts, self.used), count=jnp.where(new, 0, self.count))
+                             used=jnp.where(new, parts, self.used))
 
     def holds(self, size):
         """(size,) whether an entry holds each point of the batch."""
@@ -487,7 +485,7 @@ class _Splits(NamedTuple):
         return self._replace(
             edges=self.edges.at[rows, targets].set(jnp.stack([cuts[:, :-1], cuts[:, 1:]], axis=-1), mode="drop"),
             pending=self.pending.at[rows, targets].set(True, mode="drop"),
-            used=jnp.where(where, self.used + parts - 1, self.used), count=jnp.where(where, self.count + 1, self.count))
+            used=jnp.where(where, self.used + parts - 1, self.used))
 
 
 def _entries_shaped(mask, x):

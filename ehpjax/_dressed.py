@@ -32,8 +32,8 @@ from jaxtyping import Array, Bool, Float, Int
 from ._adaptive import AdaptiveQuadrature, Finer, batching_context, refinable, refine
 from ._bosons import mode_poles
 from ._compiled import compiled
-from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, part_error, _occupation_difference, _warn_inaccurate,
-                        elastic_current, integral_errors, report_accuracy, self_pair_component)
+from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, _occupation_difference, _warn_inaccurate,
+                        elastic_current, integral_errors, part_error, report_accuracy, self_pair_component)
 from ._ehp import channel_weights
 from ._errors import EhpjaxError
 from ._checks import is_traced
