@@ -651,8 +651,8 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
     ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's)."""
-    omega, w_kronrod, w_gauss = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
-                                                 baths.T_e, baths.T_ph, part)
+    omega, w_kronrod, w_gauss, unmapped = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
+                                                           baths.T_e, baths.T_ph, part)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
@@ -662,17 +662,17 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     J_error, I_error = integral_errors(jnp.stack([_channel_total(energy_density), _charge(number_density)]),
-                                       w_kronrod, w_gauss, poles)
+                                       w_kronrod, w_gauss, poles, unmapped)
     return _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                      J_error, I_error)
 
 
-def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion):
+def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, unmapped):
     """Estimated errors of the ω integrals of ``densities`` (rows: J's and I's densities on the
-    rule's nodes): the rule's (``kronrod_error``, the rows sharing each panel's ratio) and the
-    pole expansion's (relative)."""
-    return kronrod_error(densities, w_kronrod, w_gauss, shared=True) + poles.error * node_sum(jnp.abs(densities),
-                                                                                              w_kronrod)
+    rule's nodes): the rule's (``kronrod_error``, the rows sharing each panel's ratio; infinite
+    where the node map missed a level, ``unmapped``) and the pole expansion's (relative)."""
+    return (kronrod_error(densities, w_kronrod, w_gauss, shared=True, unmapped=unmapped)
+            + poles.error * node_sum(jnp.abs(densities), w_kronrod))
 
 
 def _channel_total(x):

@@ -25,6 +25,7 @@ Error estimate: ``kronrod_error`` (QUADPACK's per-panel heuristic, calibrated; d
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import equinox as eqx
 import jax
@@ -78,9 +79,18 @@ _QUANTILES = 5
 # a node's bracket goes to the bracket's middle (bisection), so the steps converge from any start:
 # the small parts of the default rule's splits (``_adaptive``) put whole panels inside one bracket,
 # where the steps once stopped after 7 with nodes clipped to its edge (weight 0); up to _STEPS then.
+# The bound is the step's leading error term, from the density's derivatives at the node: trusted
+# only for a step within _REACH of the distance to the density's nearest complex singularity
+# (``_residual_left``). Trusted for any small r, it once stopped the steps after one, every node of
+# a small part ~1e-3 off its level (a cold bath's exponential, negligible under a flat density at
+# the start and dominant where the step went): the parts of one range then disagreed by 12 % with
+# estimates of 1e-16, and a split point's I was off by 144× the tolerance, unflagged. The Fig-3 sweep
+# and 505 random two-level junctions still take one step (their values unchanged to the last bit).
+# Where the steps stop at _STEPS with a node off its level, its panel's estimate is infinite.
 _STEPS = 40
 _STEP_FROM = 1e-3
 _MAP_TOL = 1e-11
+_REACH = 0.1
 _ERROR_FACTOR = 30.0  # c of ``kronrod_error`` (QUADPACK uses 200)
 # (the exponent p of ``kronrod_error`` is 7/4: QUADPACK uses 1.5)
 _MIN_CUTOFF = 30.0  # e^(−30) ≈ 1e-13: the neglected tail stays far below any tolerance
@@ -212,39 +222,44 @@ class FrequencyQuadrature(eqx.Module):
             return (cauchy + expo + logistic + logs + omega * inv_omega_max) * inv_total
 
         def density(omega):
-            """(ρ, ρ′, ρ″, ρ‴) at ω: the density and its first three derivatives (Householder's
-            step and its derivative), sharing the divisions."""
+            """(ρ, ρ′, ρ″, ρ‴, Σ_j 1/R_j²) at ω: the density and its first three derivatives
+            (Householder's step and its derivative), sharing the divisions, and the inverse squared
+            distances R_j from ω to each component's nearest complex singularity (a Cauchy
+            component's poles c ± iw, a logistic's |V| ± iπ·scale, a log-uniform's −c; for an
+            exponential, entire, its scale) for ``_residual_left``."""
             def cauchy(c, w, wa):
                 x = omega - c
                 x2, w2 = x * x, w * w
                 q = 1.0 / (x2 + w2)
                 value = wa * q
                 return (value, -2.0 * x * q * value, (6.0 * x2 - 2.0 * w2) * q * q * value,
-                        24.0 * x * (w2 - x2) * q * q * q * value)
+                        24.0 * x * (w2 - x2) * q * q * q * value, q)
 
             def expo(s, a):
                 value = jnp.exp(-omega * s) * a
-                return value, -s * value, s * s * value, -s * s * s * value
+                return value, -s * value, s * s * value, -s * s * s * value, s * s
 
             def logistic(s, a):
                 # σ = (1 + th)/2: σ(1 − σ) = (1 − th²)/4, 1 − 2σ = −th, and th′ = s(1 − th²)/2
                 th = jnp.tanh(0.5 * (omega - V_abs) * s)
                 th2 = th * th
                 value = 0.25 * (1.0 - th2) * a
+                x = omega - V_abs
                 return (value, -th * s * value, s * s * (1.5 * th2 - 0.5) * value,
-                        s * s * s * th * (2.0 - 3.0 * th2) * value)
+                        s * s * s * th * (2.0 - 3.0 * th2) * value, s * s / (x * x * s * s + math.pi * math.pi))
 
             def log_uniform(c, a):
                 q = 1.0 / (omega + c)
                 value = a * q
-                return value, -q * value, 2.0 * q * q * value, -6.0 * q * q * q * value
+                return value, -q * value, 2.0 * q * q * value, -6.0 * q * q * q * value, q * q
 
             parts = (_over_components(cauchy, c, w, wa), _over_components(expo, inv_e_scale, e_pdf),
                      _over_components(logistic, inv_s_log, l_pdf))
             if cores.shape[0]:
                 parts = parts + (_over_components(log_uniform, cores, core_pdf),)
-            rho, slope, curvature, third = (sum(x) for x in zip(*parts))
-            return (rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total, third * inv_total
+            rho, slope, curvature, third, near = (sum(x) for x in zip(*parts))
+            return ((rho + inv_omega_max) * inv_total, slope * inv_total, curvature * inv_total, third * inv_total,
+                    near)
 
         def quantile_rows(u):
             """ω at the levels u of every component's own CDF, one row per component,
@@ -261,8 +276,10 @@ class FrequencyQuadrature(eqx.Module):
         return cdf, density, omega_max, quantile_rows
 
     def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE):
-        """Nodes ω (N,) and Kronrod and Gauss weights (N,), N = 15 · panels: the rule's levels t in
-        [0, 1] mapped by ω = φ(t) (``_stepped_map``), the weights multiplied by φ'(t).
+        """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and where the map missed
+        a node's level (N,): the rule's levels t in [0, 1] mapped by ω = φ(t) (``_stepped_map``),
+        the weights multiplied by φ'(t). (A panel with a node off its level does not tile with its
+        neighbours: ``kronrod_error`` counts its error as unknown.)
 
         features: (centres, half-widths, weights) of the resonances of the integrand, optionally
             followed by (cores, weights) of log-uniform components from 0 (``_mixture``).
@@ -271,11 +288,11 @@ class FrequencyQuadrature(eqx.Module):
         """
         features, V_abs, T_e, T_ph, part = jax.lax.stop_gradient((features, V_abs, T_e, T_ph, part))
         t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part)
-        omega, jacobian = _stepped_map(t, brackets, cdf, density)
+        omega, jacobian, unmapped = _stepped_map(t, brackets, cdf, density)
         half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
-        return jax.lax.stop_gradient((omega, w_k, w_g))
+        return jax.lax.stop_gradient((omega, w_k, w_g, unmapped))
 
     def _levels(self, features, V_abs, T_e, T_ph, part=WHOLE):
         """The rule's levels t (N,) in [t₀, t₁] = ``part`` of [0, 1], each one's bracket
@@ -351,7 +368,7 @@ def _stepped_map(t, brackets, cdf, density):
         # the residual and the density's derivatives each stored by one kernel: left to XLA CPU, the
         # step's arithmetic repeated them per use (the Fig-3 sweep 1.1× slower)
         r = materialize(cdf(omega) - t)
-        rho, rho1, rho2, rho3 = (materialize(x) for x in density(omega))
+        rho, rho1, rho2, rho3, near = (materialize(x) for x in density(omega))
         # the root lies above ω where r < 0, below where r > 0: the node's own bracket shrinks
         low, d_low = (jnp.where(r < 0.0, x, y) for x, y in ((omega, low), (d_omega, d_low)))
         high, d_high = (jnp.where(r > 0.0, x, y) for x, y in ((omega, high), (d_omega, d_high)))
@@ -360,7 +377,7 @@ def _stepped_map(t, brackets, cdf, density):
                                (rho * d_omega - 1.0, rho1 * d_omega, rho2 * d_omega, rho3 * d_omega))
         stepped = omega - move
         # (a step past the bracket, clipped to its edge, left an unknown residual: another step)
-        left = jnp.where((stepped >= lo) & (stepped <= hi), _residual_left(r, rho, rho1, rho2, rho3), jnp.inf)
+        left = jnp.where((stepped >= lo) & (stepped <= hi), _residual_left(r, rho, rho1, rho2, rho3, near), jnp.inf)
         met = met | (left <= _MAP_TOL)
         # Until a node has met its level, a step out of its own bracket goes to the bracket's midpoint
         # instead (bisection: the steps converge however far the start, as in a panel of a small part
@@ -374,23 +391,27 @@ def _stepped_map(t, brackets, cdf, density):
     zero = jnp.zeros_like(t)  # (the bracket's edges do not move with t)
     begin = (0, start, width * d_shape * ds, (lo, zero), (hi, zero), jnp.zeros(t.shape, bool),
              jnp.full((), jnp.inf, t.dtype))
-    _, omega, d_omega, *_ = jax.lax.while_loop(lambda state: (state[0] < _STEPS) & (state[6] > _MAP_TOL),
-                                               step, begin)
-    return omega, d_omega
+    _, omega, d_omega, _, _, met, _ = jax.lax.while_loop(
+        lambda state: (state[0] < _STEPS) & (state[6] > _MAP_TOL), step, begin)
+    return omega, d_omega, ~met
 
 
-def _residual_left(r, rho, rho1, rho2, rho3):
+def _residual_left(r, rho, rho1, rho2, rho3, near):
     """A bound on the residual |CDF(ω) − t| that a step from residual r leaves: Householder's
     fourth-order step leaves the error e' ≈ (c₂³ − 2c₂c₃ + c₄) e⁴ of e = r/ρ (c_k = F^(k)/(k! F′),
     F the CDF: c₂ = ρ′/2ρ, c₃ = ρ″/6ρ, c₄ = ρ‴/24ρ), so ρ |e'| ≤ (|c₂|³ + 2|c₂c₃| + |c₄|) r⁴/ρ³ —
-    where that asymptotic form holds: r small (``_STEP_FROM``) and the step Householder's, not the
-    Newton step ``_householder_move`` falls back to; else infinite (another step)."""
+    where that asymptotic form holds: r small (``_STEP_FROM``), the step Householder's, not the
+    Newton step ``_householder_move`` falls back to, and short against the distance R to the
+    density's nearest complex singularity, |e| ≤ ``_REACH`` · R (``near`` = Σ 1/R_j² over the
+    components ≥ 1/R²: beyond, the derivatives at ω do not see a component that dominates where the
+    step goes); else infinite (another step)."""
     inv = 1.0 / rho
     c2, c3, c4 = 0.5 * jnp.abs(rho1) * inv, jnp.abs(rho2) * inv / 6.0, jnp.abs(rho3) * inv / 24.0
     r2 = r * r
     bound = (c2 * c2 * c2 + 2.0 * c2 * c3 + c4) * r2 * r2 * inv * inv * inv
     _, householder = _householder_denominator(r, rho, rho1, rho2)
-    return jnp.where((jnp.abs(r) <= _STEP_FROM) & householder, bound, jnp.inf)
+    short = r2 * inv * inv * near <= _REACH * _REACH
+    return jnp.where((jnp.abs(r) <= _STEP_FROM) & householder & short, bound, jnp.inf)
 
 
 QUIET = FrequencyQuadrature(warn=False)  # the default rule without the warning
@@ -470,7 +491,7 @@ def _running(op, x, identity):
     return x
 
 
-def kronrod_error(density, w_kronrod, w_gauss, shared=False):
+def kronrod_error(density, w_kronrod, w_gauss, shared=False, unmapped=None):
     """Estimated error of the Kronrod sum Σ w_K f of a density f on ``nodes``' nodes (last axis).
 
     Per panel, QUADPACK's form with a calibrated factor, plus a rounding floor:
@@ -496,6 +517,9 @@ def kronrod_error(density, w_kronrod, w_gauss, shared=False):
     theirs: a panel that one integrand shows unresolved is unresolved for all of them, whose
     K and G can agree by accident (a quantity's own ratio left 2–7 of 10 000 random points
     with one estimate inside the tolerance while its error was beyond it, by up to 950×).
+
+    ``unmapped``: where ``nodes``' map missed a node's level (last axis); its panel's error is
+    unknown (infinite): the panel's range of ω is not the one between its neighbours'.
     """
     count = density.shape[-1] // 15
     panels = density.reshape(density.shape[:-1] + (count, 15))  # (…, panel, node)
@@ -510,7 +534,10 @@ def kronrod_error(density, w_kronrod, w_gauss, shared=False):
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
     power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^(7/4), without XLA CPU's slow pow
     unresolved = jnp.where(ratio >= 1.0, jnp.abs(kronrod - gauss), 0.0)
-    return jnp.sum(jnp.maximum(jnp.maximum(deviation * power, unresolved), rounding), axis=-1)
+    error = jnp.maximum(jnp.maximum(deviation * power, unresolved), rounding)
+    if unmapped is not None:
+        error = jnp.where(jnp.any(unmapped.reshape(unmapped.shape[:-1] + (count, 15)), axis=-1), jnp.inf, error)
+    return jnp.sum(error, axis=-1)
 
 
 def node_sum(density, weights):

@@ -18,7 +18,7 @@ def nodes_and_mixture(quadrature, features, V, T_e, T_ph):
     """The rule's nodes and weights, the mixture's CDF, density and ω_max at the nodes, and the
     derivative of the map at the levels by JAX's forward mode through ``_stepped_map`` (one
     compiled program per rule and number of features, shared by the seeds)."""
-    omega, w_k, w_g = quadrature.nodes(features, V, T_e, T_ph)
+    omega, w_k, w_g, _ = quadrature.nodes(features, V, T_e, T_ph)
     cdf, density, omega_max, _ = quadrature._mixture(features, V, T_e, T_ph)
     t, brackets, _, _ = quadrature._levels(features, V, T_e, T_ph)
     _, autodiff = jax.jvp(lambda t: _stepped_map(t, brackets, cdf, density)[0], (t,), (jax.numpy.ones_like(t),))
@@ -136,6 +136,23 @@ def test_a_flat_integrand_on_a_steep_map_is_estimated_at_least_its_kronrod_gauss
         assert float(kronrod_error_jit(f, w_k, w_g)) >= (1 - 1e-9) * difference  # (K − G cancels: rounding)
 
 
+def test_a_panel_with_a_node_off_its_level_has_an_unknown_error():
+    """A node the map's steps left off its level (``nodes``' last output) makes its panel's range of ω
+    other than the one between its neighbours', an error no Kronrod–Gauss difference sees: that
+    panel's estimate is infinite (so the result is flagged, and the default rule splits it first),
+    the other panels' unchanged."""
+    rng = np.random.default_rng(5)
+    f, w_k = rng.uniform(1.0, 2.0, 45), np.tile(0.5 * _W_KRONROD, 3) / 3
+    w_g = np.tile(0.5 * _W_GAUSS, 3) / 3
+    unmapped = np.zeros(45, bool)
+    per_panel = [float(kronrod_error_jit(f[15 * k:15 * (k + 1)], w_k[:15], w_g[:15])) for k in range(3)]
+    unmapped[20] = True  # (a node of the second panel)
+    assert float(kronrod_error(f, w_k, w_g, unmapped=np.zeros(45, bool))) == pytest.approx(sum(per_panel), rel=1e-12)
+    assert float(kronrod_error(f, w_k, w_g, unmapped=unmapped)) == np.inf
+    both = kronrod_error(np.stack([f, f[::-1]]), w_k, w_g, shared=True, unmapped=unmapped)
+    assert np.all(np.asarray(both) == np.inf)
+
+
 @pytest.mark.parametrize("setting", [
     dict(panels=0), dict(panels=-3), dict(panels=2.5), dict(cutoff=-5.0), dict(cutoff=0.0), dict(cutoff=10.0),
     dict(cutoff=np.nan), dict(thermal_spread=0.0), dict(max_resonances=0), dict(rtol=-1e-6), dict(rtol=0.0),
@@ -163,7 +180,7 @@ def test_a_rule_on_the_parts_of_its_range_is_the_finer_rule():
     features = random_features(rng, 5, 1e-3)
     V, T_e, T_ph = 2.0, 0.05, 0.3
     parts = jax.jit(jax.vmap(lambda start, end: ehpjax.FrequencyQuadrature().nodes(features, V, T_e, T_ph, (start, end))))
-    omega, w_k, w_g = (x.ravel() for x in parts(np.arange(4) / 4, np.arange(1, 5) / 4))
+    omega, w_k, w_g, _ = (x.ravel() for x in parts(np.arange(4) / 4, np.arange(1, 5) / 4))
     finer = jax.jit(lambda f: ehpjax.FrequencyQuadrature(panels=40).nodes(f, V, T_e, T_ph))(features)  # (one program)
     for got, expected in zip((omega, w_k, w_g), finer):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-14 * float(np.max(np.abs(expected))))
@@ -186,7 +203,8 @@ def test_a_map_far_from_the_inverse_cdf_still_gives_an_honest_rule(monkeypatch):
         omega_max = V + ehpjax.FrequencyQuadrature().cutoff * T
         exact = sum(np.arctan((omega_max - c) / w) - np.arctan(-c / w) for c, w in zip(centres, widths))
         for rule in rules:
-            omega, w_k, w_g = (np.asarray(x) for x in rule((centres, widths, weights), V, T))
+            omega, w_k, w_g, unmapped = (np.asarray(x) for x in rule((centres, widths, weights), V, T))
+            assert np.all(unmapped)  # (no step: every level missed; the whole range's map is still smooth)
             f = sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths))
             error = abs(w_k @ f - exact)
             assert error <= max(float(kronrod_error_jit(f, w_k, w_g)), 1e-13 * exact), (seed, error)
@@ -216,7 +234,7 @@ def test_small_parts_inside_one_wide_bracket_are_mapped_to_their_levels():
 
     @jax.jit
     def part(start, end):
-        omega, w_k, _ = quadrature.nodes(features, V, T_e, T_ph, (start, end))
+        omega, w_k, *_ = quadrature.nodes(features, V, T_e, T_ph, (start, end))
         cdf = quadrature._mixture(features, V, T_e, T_ph)[0]
         return omega, w_k, cdf(omega)
 
@@ -230,3 +248,39 @@ def test_small_parts_inside_one_wide_bracket_are_mapped_to_their_levels():
         np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-10, err_msg=str(k))
         total += w_k @ sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths))
     np.testing.assert_allclose(total, exact, rtol=1e-10)
+
+
+def test_a_component_negligible_at_the_start_does_not_stop_the_steps_early():
+    """The residual a step leaves is bounded from the density's derivatives at the node, which do
+    not see a component that is negligible there and dominant where the step goes: a cold bath's
+    exponential (T_e = 2.7e-6, scale 8e-6) under a flat density at ω ~ 4e-4, its nodes' levels at
+    ω ~ 1e-4 (a small part of the range, as the default rule's splits make; the mixture of a random
+    point at |V| = 46). Trusted there, the bound stopped the steps after one, every node of a part
+    1e-3 off its level: the parts of one range then added up to 12 % more than the range with
+    estimates of 1e-16 (a split point's I off by 144× the tolerance, unflagged), and here the second
+    of 8 parts integrated the node density to 54× its length. Now every node meets its level, and the
+    parts' rules integrate the node density itself to their length in t."""
+    features = (np.array([0.2431927615201379, -2.583353713649986, 2.583353713649986, 24.609050064024345,
+                          22.02569635037436, 21.525501934409235, 24.10885564805922]),
+                np.array([0.02887598048544481, 0.00157149582547482, 0.00157149582547482, 0.00141529721289334,
+                          0.00017308029517484, 0.00141529721289334, 0.00017308029517484]),
+                np.array([3.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]),
+                np.array([0.00016463945387816]), np.array([0.0]))  # (a self-pair's component of weight 0: its rows)
+    V, T_e, T_ph = 46.13455199843358, 2.686803232442002e-06, 0.10695892351042353
+    quadrature = ehpjax.FrequencyQuadrature()
+
+    @jax.jit
+    def parts(starts, ends):
+        def part(start, end):
+            omega, w_k, _, unmapped = quadrature.nodes(features, V, T_e, T_ph, (start, end))
+            cdf, density, *_ = quadrature._mixture(features, V, T_e, T_ph)
+            return cdf(omega), w_k @ density(omega)[0], unmapped
+        return jax.vmap(part)(starts, ends)
+
+    start, end = 0.04345703125, 0.043701171875  # (ω from 5.6e-5 to 6.4e-4)
+    edges = start + (end - start) * np.arange(9) / 8
+    cdf, integral, unmapped = (np.asarray(x) for x in parts(edges[:-1], edges[1:]))
+    t = edges[:-1, None] + (np.arange(10)[:, None] / 10 + 0.5 / 10 * (1.0 + _NODES)).ravel()[None] * (end - start) / 8
+    assert not np.any(unmapped)
+    np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(integral, np.diff(edges), rtol=1e-9)
