@@ -613,7 +613,8 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
         finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
-                      part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits)
+                      part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits,
+                      aim=functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol))
         result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,

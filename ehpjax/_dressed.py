@@ -236,7 +236,7 @@ def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
         return _combine(whole(*args), *args)
     finer = Finer(quadrature.parts, misses, restart=_restart, after_coarse=True,
                   part_error=lambda sums, result: part_error(sums.errors[0], sums.errors[1], result),
-                  splits=quadrature.splits)
+                  splits=quadrature.splits, aim=functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol))
     return refine(whole, functools.partial(_sums_once, fine), _combine, misses, args, _BUFFER_FRACTION, active,
                   derivative=lambda *a: _combine(whole(*a), *a), finer=finer)
 
