@@ -98,6 +98,12 @@ class AdaptiveQuadrature(eqx.Module):
         return self.fine.warn
 
 
+# Where the default rule still misses the tolerance (a sweep's points, the command line's point): its
+# splits up to 16 times (parts down to 4⁻¹⁷ of the range). Of the 31 of 3000 random points (widths, η
+# and temperatures down to 1e-6, |V| ≤ 100) that the default rule flags, this clears all; 100 or 300
+# panels, none. Of 8 of 300 such points the dressed default rule flags, 7; 100 panels, none.
+MORE_SPLITS = AdaptiveQuadrature(fine=FrequencyQuadrature(warn=False), splits=16)
+
 _REFINABLE = contextvars.ContextVar("ehpjax_refinable", default=True)
 
 

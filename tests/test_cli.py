@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from importlib.metadata import version
 from pathlib import Path
 
@@ -536,15 +537,24 @@ def test_currents_goes_on_to_40_panels_where_10_miss():
         assert abs(out[name] - coarse[name]) <= coarse[f"{name}_error"]
 
 
-def test_currents_splits_where_40_panels_miss_as_the_library_does():
+@pytest.mark.parametrize("gamma_ph, splits", [(1e-6, 8), (3e-9, 16)])
+def test_currents_splits_where_40_panels_miss_as_the_library_does(gamma_ph, splits):
     """A mode with γ_ph = 1e-6 at T = 0.3: 40 panels miss the tolerance, so the command goes on to
-    the default rule's splits (docs/physics.md §5), quiet, and prints the library's default result."""
-    point = ("--gamma-ph", "1e-6", "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3", "--json")
+    the default rule's splits (docs/physics.md §5), quiet, and prints the library's default result.
+    With γ_ph = 3e-9 the default rule's 8 splits still miss it (19×, the library warns), and the
+    command goes on to 16, as ``ehpjax.sweep`` does."""
+    point = ("--gamma-ph", str(gamma_ph), "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3", "--json")
     default = invoke("currents", *point)
     assert default.exit_code == 0 and "warning" not in default.stderr, default.stderr
     out = strict_loads(default.stdout)
-    library = ehpjax.currents(ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, 1e-6),
-                              ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3))
+    system = (ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, gamma_ph),
+              ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        library = ehpjax.currents(*system)
+    assert bool(caught) == (splits > 8)
+    if splits > 8:
+        library = ehpjax.currents(*system, quadrature=ehpjax.AdaptiveQuadrature(splits=splits))
     for name in ("J", "I"):
         assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
         assert abs(out[name] - float(getattr(library, name))) <= 1e-12 * abs(out[name])

@@ -61,8 +61,7 @@ def currents_command(
     panels: Annotated[Optional[int], typer.Option(
         "--panels", metavar="N", help="Panels of the frequency quadrature (15 nodes each); default: "
         f"{_PANELS}, then {_FINER_PANELS} where their error estimate misses the tolerance, then the part of "
-        "largest error split (as ehpjax.currents' default rule). Raise it if a warning reports a large error "
-        "estimate.")] = None,
+        "largest error split, up to 16 times (as ehpjax.sweep). A given N is used alone.")] = None,
     dressed: Annotated[bool, typer.Option(
         "--dressed", help="Currents with the modes dressed by the electrons (order='dressed') instead of the "
         "paper's lowest order (Eq. 8).")] = False,
@@ -83,7 +82,7 @@ def currents_command(
 
     from .._currents import currents_miss
     from .._ehp import CHANNELS
-    from .._adaptive import AdaptiveQuadrature
+    from .._adaptive import MORE_SPLITS, AdaptiveQuadrature
     from .._evaluate import evaluate
     from .._quadrature import FrequencyQuadrature
     from ..models import BATH_NAMES
@@ -124,9 +123,10 @@ def currents_command(
 
     # The default rule's passes one program at a time, each compiled only where the last misses (going
     # straight from 10 panels to the default rule compiled 2.4 s longer where 10 miss): 10 panels, 40
-    # (its third pass: 4 parts of the 10-panel rule), then the rule itself for its splits (narrow features).
+    # (its third pass: 4 parts of the 10-panel rule), then the rule itself for its splits (narrow features),
+    # then up to 16 splits (as ``ehpjax.sweep``).
     escalation = [] if panels is not None else [FrequencyQuadrature(panels=_FINER_PANELS, warn=False),
-                                                 AdaptiveQuadrature(fine=FrequencyQuadrature(warn=False))]
+                                                 AdaptiveQuadrature(fine=FrequencyQuadrature(warn=False)), MORE_SPLITS]
     values = values_on(FrequencyQuadrature(panels=panels or _PANELS, warn=False))
     for quadrature in escalation:
         if not (values.get("stable", 1.0) and misses(values)):
@@ -167,7 +167,9 @@ def currents_command(
         result["spin_degeneracy"] = float(spin_degeneracy)
     if misses(values):
         typer.echo(f"ehpjax: warning: quadrature error estimate J ± {values['J_error']:.1e}, "
-                   f"I ± {values['I_error']:.1e} exceeds 1e-6 · max(|value|, 1e-4); try a larger --panels", err=True)
+                   f"I ± {values['I_error']:.1e} exceeds 1e-6 · max(|value|, 1e-4)"
+                   + ("; try a larger --panels" if panels is not None else " after 16 splits of the default rule "
+                      "(features too narrow for it)"), err=True)
     if as_json:
         typer.echo(strict_json(result))
         return

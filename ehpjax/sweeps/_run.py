@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import __version__
-from .._adaptive import AdaptiveQuadrature
+from .._adaptive import MORE_SPLITS, AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
 from .._evaluate import PADDING, batched, junction_pairs, modes_damped
@@ -40,12 +40,12 @@ from ._store import ChunkStore
 # The accuracy path of the default outputs: every point with a 4-panel frequency rule, then
 # the points whose error estimate misses the tolerance again with the default rule (inside the
 # same program for the lowest order, as ``currents``' default ``AdaptiveQuadrature`` does, which
-# goes on to 40 panels; for the dressed order in a second program, whose rule also goes on to 40
-# panels), and those still missing it with a 100-panel rule (narrow features: small widths or
-# temperatures; on random models with widths and temperatures down to 1e-3, 100 panels cleared 5
-# of 6 points that 40 left flagged, 64 panels 3 of 5).
+# goes on to 40 panels and splits; for the dressed order in a second program, whose rule also goes on
+# to 40 panels and splits), and those still missing it with the default rule's splits up to 16 times
+# (narrow features: small widths or temperatures; ``_adaptive.MORE_SPLITS``, where 100 panels, the
+# escalation before, cleared none of the points the splits leave flagged).
 COARSE = AdaptiveQuadrature().coarse  # 4 panels, no warning
-FINE = FrequencyQuadrature(panels=100, warn=False)
+FINE = MORE_SPLITS
 RTOL = FrequencyQuadrature().rtol
 COARSE_ACCEPT = AdaptiveQuadrature().accept
 # A sweep skips the vanishing pole pairs of its junctions when it has at least this many points
@@ -235,7 +235,7 @@ class _Plan:
         document = {
             "model": _identity.model_digest(self.model),
             "build": None if build is None else _identity.callable_digest(build),
-            "fn": fn_id, "order": self.order, "adaptive": [COARSE.panels, FINE.panels] if self.adaptive else None,
+            "fn": fn_id, "order": self.order, "adaptive": [COARSE.panels, f"{FINE.splits} splits"] if self.adaptive else None,
             "quadrature": {f: getattr(quadrature, f) for f in quadrature.__dataclass_fields__},
             "axes": {k: v.tolist() for k, v in self.spec.axes.items()}, "mode": self.spec.mode,
             "constants": self.constants, "outputs": self.outputs, "chunk": self.chunk, "version": __version__,
@@ -334,8 +334,8 @@ class _Plan:
             missed = _count_missed(store)
             if missed:
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
-                              f"(see J_error, I_error); rerun them with a finer "
-                              "ehpjax.FrequencyQuadrature(panels=...)", RuntimeWarning, stacklevel=3)
+                              "(see J_error, I_error), after 16 splits of the default rule; rerun them with "
+                              "quadrature=ehpjax.AdaptiveQuadrature(splits=24) or more", RuntimeWarning, stacklevel=3)
 
     # -- results ----------------------------------------------------------------------
     def attrs(self) -> dict:
@@ -473,7 +473,7 @@ def sweep(
     entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR); points are first
     computed with a 4-panel frequency rule and those whose error estimate misses the
     tolerance (1e-6 relative, docs/physics.md §8) again with the default rule, then with
-    100 panels; a warning counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
+    its splits up to 16 times; a warning counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
     a dict of real scalars (or one scalar, named "value").
 
     chunk_size points per jitted call (default 512; at most 8192 per device; rounded up
