@@ -542,7 +542,7 @@ def test_currents_splits_where_40_panels_miss_as_the_library_does(gamma_ph, spli
     """A mode with γ_ph = 1e-6 at T = 0.3: 40 panels miss the tolerance, so the command goes on to
     the default rule's splits (docs/physics.md §5), quiet, and prints the library's default result.
     With γ_ph = 3e-9 the default rule's 8 splits still miss it (19×, the library warns), and the
-    command goes on to 16, as ``ehpjax.sweep`` does."""
+    command goes on to 16, as ``ehpjax.sweep`` does: quiet, within the library's estimate."""
     point = ("--gamma-ph", str(gamma_ph), "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3", "--json")
     default = invoke("currents", *point)
     assert default.exit_code == 0 and "warning" not in default.stderr, default.stderr
@@ -553,8 +553,10 @@ def test_currents_splits_where_40_panels_miss_as_the_library_does(gamma_ph, spli
         warnings.simplefilter("always")
         library = ehpjax.currents(*system)
     assert bool(caught) == (splits > 8)
-    if splits > 8:
-        library = ehpjax.currents(*system, quadrature=ehpjax.AdaptiveQuadrature(splits=splits))
     for name in ("J", "I"):
         assert out[f"{name}_error"] <= 1e-6 * abs(out[name])
-        assert abs(out[name] - float(getattr(library, name))) <= 1e-12 * abs(out[name])
+        distance = abs(out[name] - float(getattr(library, name)))
+        if splits > 8:
+            assert distance <= float(getattr(library, f"{name}_error")) + out[f"{name}_error"]
+        else:
+            assert distance <= 1e-12 * abs(out[name])
