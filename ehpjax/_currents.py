@@ -652,7 +652,7 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
     ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's)."""
-    omega, w_kronrod, w_gauss, unmapped = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
+    omega, w_kronrod, w_gauss, mapped = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
                                                            baths.T_e, baths.T_ph, part)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
@@ -663,17 +663,19 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     J_error, I_error = integral_errors(jnp.stack([_channel_total(energy_density), _charge(number_density)]),
-                                       w_kronrod, w_gauss, poles, unmapped)
+                                       w_kronrod, w_gauss, poles, mapped)
     return _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                      J_error, I_error)
 
 
-def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, unmapped):
+def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, mapped):
     """Estimated errors of the ω integrals of ``densities`` (rows: J's and I's densities on the
-    rule's nodes): the rule's (``kronrod_error``, the rows sharing each panel's ratio; infinite
-    where the node map missed a level, ``unmapped``) and the pole expansion's (relative)."""
-    return (kronrod_error(densities, w_kronrod, w_gauss, shared=True, unmapped=unmapped)
-            + poles.error * node_sum(jnp.abs(densities), w_kronrod))
+    rule's nodes): the rule's (``kronrod_error``, the rows sharing each panel's ratio) and the pole
+    expansion's (relative); infinite where the node map left a node off its level (not ``mapped``:
+    the rule's range of ω is then not the one its neighbours' meet)."""
+    errors = kronrod_error(densities, w_kronrod, w_gauss, shared=True) + poles.error * node_sum(jnp.abs(densities),
+                                                                                                w_kronrod)
+    return jnp.where(mapped, errors, jnp.inf)
 
 
 def _channel_total(x):

@@ -268,7 +268,7 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     the count from det F on them and on the tail nodes beyond when ``part`` is the whole range (the
     parts of a finer rule run the same code: one copy of it in a program for one point)."""
     features = dressed_resonances(poles.z, estimate, baths)
-    omega, w_kronrod, w_gauss, unmapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
+    omega, w_kronrod, w_gauss, mapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
     tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))
     transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om),
@@ -282,7 +282,7 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     number_pairs = transmission * (occ[:, None, :] - occ[None, :, :]) / (2 * jnp.pi)  # (5, 5, P)
     energy_pairs = omega * number_pairs
     densities = jnp.stack([jnp.sum(energy_pairs[4], axis=0), jnp.asarray(_SIGN_I) @ jnp.sum(number_pairs, axis=1)])
-    errors = integral_errors(densities, w_kronrod, w_gauss, poles, unmapped)  # (J's and I's)
+    errors = integral_errors(densities, w_kronrod, w_gauss, poles, mapped)  # (J's and I's)
     return _Sums(node_sum(energy_pairs, w_kronrod), node_sum(number_pairs, w_kronrod), errors, count)
 
 

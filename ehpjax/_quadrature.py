@@ -86,7 +86,7 @@ _QUANTILES = 5
 # the start and dominant where the step went): the parts of one range then disagreed by 12 % with
 # estimates of 1e-16, and a split point's I was off by 144× the tolerance, unflagged. The Fig-3 sweep
 # and 505 random two-level junctions still take one step (their values unchanged to the last bit).
-# Where the steps stop at _STEPS with a node off its level, its panel's estimate is infinite.
+# Where the steps stop at _STEPS with a node off its level, the rule's estimate is infinite.
 _STEPS = 40
 _STEP_FROM = 1e-3
 _MAP_TOL = 1e-11
@@ -276,10 +276,10 @@ class FrequencyQuadrature(eqx.Module):
         return cdf, density, omega_max, quantile_rows
 
     def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE):
-        """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and where the map missed
-        a node's level (N,): the rule's levels t in [0, 1] mapped by ω = φ(t) (``_stepped_map``),
-        the weights multiplied by φ'(t). (A panel with a node off its level does not tile with its
-        neighbours: ``kronrod_error`` counts its error as unknown.)
+        """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and whether every node
+        met its level (a boolean): the rule's levels t in [0, 1] mapped by ω = φ(t) (``_stepped_map``),
+        the weights multiplied by φ'(t). (A part with a node off its level does not tile with its
+        neighbours, an error no Kronrod–Gauss difference sees: its estimate is then unknown.)
 
         features: (centres, half-widths, weights) of the resonances of the integrand, optionally
             followed by (cores, weights) of log-uniform components from 0 (``_mixture``).
@@ -288,11 +288,11 @@ class FrequencyQuadrature(eqx.Module):
         """
         features, V_abs, T_e, T_ph, part = jax.lax.stop_gradient((features, V_abs, T_e, T_ph, part))
         t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part)
-        omega, jacobian, unmapped = _stepped_map(t, brackets, cdf, density)
+        omega, jacobian, mapped = _stepped_map(t, brackets, cdf, density)
         half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
-        return jax.lax.stop_gradient((omega, w_k, w_g, unmapped))
+        return jax.lax.stop_gradient((omega, w_k, w_g, mapped))
 
     def _levels(self, features, V_abs, T_e, T_ph, part=WHOLE):
         """The rule's levels t (N,) in [t₀, t₁] = ``part`` of [0, 1], each one's bracket
@@ -393,7 +393,7 @@ def _stepped_map(t, brackets, cdf, density):
              jnp.full((), jnp.inf, t.dtype))
     _, omega, d_omega, _, _, met, _ = jax.lax.while_loop(
         lambda state: (state[0] < _STEPS) & (state[6] > _MAP_TOL), step, begin)
-    return omega, d_omega, ~met
+    return omega, d_omega, jnp.all(met)
 
 
 def _residual_left(r, rho, rho1, rho2, rho3, near):
@@ -491,7 +491,7 @@ def _running(op, x, identity):
     return x
 
 
-def kronrod_error(density, w_kronrod, w_gauss, shared=False, unmapped=None):
+def kronrod_error(density, w_kronrod, w_gauss, shared=False):
     """Estimated error of the Kronrod sum Σ w_K f of a density f on ``nodes``' nodes (last axis).
 
     Per panel, QUADPACK's form with a calibrated factor, plus a rounding floor:
@@ -517,9 +517,6 @@ def kronrod_error(density, w_kronrod, w_gauss, shared=False, unmapped=None):
     theirs: a panel that one integrand shows unresolved is unresolved for all of them, whose
     K and G can agree by accident (a quantity's own ratio left 2–7 of 10 000 random points
     with one estimate inside the tolerance while its error was beyond it, by up to 950×).
-
-    ``unmapped``: where ``nodes``' map missed a node's level (last axis); its panel's error is
-    unknown (infinite): the panel's range of ω is not the one between its neighbours'.
     """
     count = density.shape[-1] // 15
     panels = density.reshape(density.shape[:-1] + (count, 15))  # (…, panel, node)
@@ -534,10 +531,7 @@ def kronrod_error(density, w_kronrod, w_gauss, shared=False, unmapped=None):
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
     power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^(7/4), without XLA CPU's slow pow
     unresolved = jnp.where(ratio >= 1.0, jnp.abs(kronrod - gauss), 0.0)
-    error = jnp.maximum(jnp.maximum(deviation * power, unresolved), rounding)
-    if unmapped is not None:
-        error = jnp.where(jnp.any(unmapped.reshape(unmapped.shape[:-1] + (count, 15)), axis=-1), jnp.inf, error)
-    return jnp.sum(error, axis=-1)
+    return jnp.sum(jnp.maximum(jnp.maximum(deviation * power, unresolved), rounding), axis=-1)
 
 
 def node_sum(density, weights):

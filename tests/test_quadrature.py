@@ -136,21 +136,22 @@ def test_a_flat_integrand_on_a_steep_map_is_estimated_at_least_its_kronrod_gauss
         assert float(kronrod_error_jit(f, w_k, w_g)) >= (1 - 1e-9) * difference  # (K − G cancels: rounding)
 
 
-def test_a_panel_with_a_node_off_its_level_has_an_unknown_error():
-    """A node the map's steps left off its level (``nodes``' last output) makes its panel's range of ω
-    other than the one between its neighbours', an error no Kronrod–Gauss difference sees: that
-    panel's estimate is infinite (so the result is flagged, and the default rule splits it first),
-    the other panels' unchanged."""
+def test_a_rule_with_a_node_off_its_level_has_an_unknown_error():
+    """A node the map's steps left off its level (``nodes``' last output False) makes the rule's range
+    of ω other than the one its neighbouring parts meet, an error no Kronrod–Gauss difference sees:
+    the estimates are infinite (so the result is flagged, and the default rule splits that part
+    first); with every node on its level, the panels' estimates plus the pole expansion's."""
+    from types import SimpleNamespace
+
+    from ehpjax._currents import integral_errors
+
     rng = np.random.default_rng(5)
-    f, w_k = rng.uniform(1.0, 2.0, 45), np.tile(0.5 * _W_KRONROD, 3) / 3
-    w_g = np.tile(0.5 * _W_GAUSS, 3) / 3
-    unmapped = np.zeros(45, bool)
-    per_panel = [float(kronrod_error_jit(f[15 * k:15 * (k + 1)], w_k[:15], w_g[:15])) for k in range(3)]
-    unmapped[20] = True  # (a node of the second panel)
-    assert float(kronrod_error(f, w_k, w_g, unmapped=np.zeros(45, bool))) == pytest.approx(sum(per_panel), rel=1e-12)
-    assert float(kronrod_error(f, w_k, w_g, unmapped=unmapped)) == np.inf
-    both = kronrod_error(np.stack([f, f[::-1]]), w_k, w_g, shared=True, unmapped=unmapped)
-    assert np.all(np.asarray(both) == np.inf)
+    densities = rng.uniform(1.0, 2.0, (2, 45))
+    w_k, w_g = np.tile(0.5 * _W_KRONROD, 3) / 3, np.tile(0.5 * _W_GAUSS, 3) / 3
+    poles = SimpleNamespace(error=1e-12)
+    expected = kronrod_error(densities, w_k, w_g, shared=True) + 1e-12 * np.abs(densities) @ w_k
+    np.testing.assert_allclose(integral_errors(densities, w_k, w_g, poles, True), expected, rtol=1e-12)
+    assert np.all(np.asarray(integral_errors(densities, w_k, w_g, poles, False)) == np.inf)
 
 
 @pytest.mark.parametrize("setting", [
@@ -203,8 +204,8 @@ def test_a_map_far_from_the_inverse_cdf_still_gives_an_honest_rule(monkeypatch):
         omega_max = V + ehpjax.FrequencyQuadrature().cutoff * T
         exact = sum(np.arctan((omega_max - c) / w) - np.arctan(-c / w) for c, w in zip(centres, widths))
         for rule in rules:
-            omega, w_k, w_g, unmapped = (np.asarray(x) for x in rule((centres, widths, weights), V, T))
-            assert np.all(unmapped)  # (no step: every level missed; the whole range's map is still smooth)
+            omega, w_k, w_g, mapped = (np.asarray(x) for x in rule((centres, widths, weights), V, T))
+            assert not mapped  # (no step: every level missed; the whole range's map is still smooth)
             f = sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths))
             error = abs(w_k @ f - exact)
             assert error <= max(float(kronrod_error_jit(f, w_k, w_g)), 1e-13 * exact), (seed, error)
@@ -272,15 +273,15 @@ def test_a_component_negligible_at_the_start_does_not_stop_the_steps_early():
     @jax.jit
     def parts(starts, ends):
         def part(start, end):
-            omega, w_k, _, unmapped = quadrature.nodes(features, V, T_e, T_ph, (start, end))
+            omega, w_k, _, mapped = quadrature.nodes(features, V, T_e, T_ph, (start, end))
             cdf, density, *_ = quadrature._mixture(features, V, T_e, T_ph)
-            return cdf(omega), w_k @ density(omega)[0], unmapped
+            return cdf(omega), w_k @ density(omega)[0], mapped
         return jax.vmap(part)(starts, ends)
 
     start, end = 0.04345703125, 0.043701171875  # (ω from 5.6e-5 to 6.4e-4)
     edges = start + (end - start) * np.arange(9) / 8
-    cdf, integral, unmapped = (np.asarray(x) for x in parts(edges[:-1], edges[1:]))
+    cdf, integral, mapped = (np.asarray(x) for x in parts(edges[:-1], edges[1:]))
     t = edges[:-1, None] + (np.arange(10)[:, None] / 10 + 0.5 / 10 * (1.0 + _NODES)).ravel()[None] * (end - start) / 8
-    assert not np.any(unmapped)
+    assert np.all(mapped)
     np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-10)
     np.testing.assert_allclose(integral, np.diff(edges), rtol=1e-9)
