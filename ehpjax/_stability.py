@@ -224,6 +224,49 @@ def placed_poles(followed, step, modes: Modes):
 _NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)
 
 
+def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, newton_steps: int = 3):
+    """Zeros of det F beside the narrowest electronic pair resonances (at most ``_HYBRID_PAIRS``,
+    without gradients), (P,) complex: where a pair's term of Π^r_e, a pole at p = c − iw (c = |Re(z_k −
+    z_p)|, w = −Im(z_k + z_p)), is strong against the mode's detuning c² − K there, D has a pole of its
+    own beside it, about as narrow as the pair and shifted by the term's residue over that detuning:
+    a hybrid of the mode and the pair, which the poles followed from the bare ones do not include.
+    Newton's steps (forward-difference slope) on G(ω) = det F(ω) (ω − p), the pair's pole taken out,
+    from p + w; where they do not settle, p itself (a node component that only repeats the pair's)."""
+    junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
+    poles = pole_expansion(junction) if poles is None else poles
+    z = poles.z
+    n = z.shape[0]
+    if n < 2:
+        return jnp.zeros(0, jnp.complex128)
+    k, q = jnp.triu_indices(n, 1)
+    width = -jnp.imag(z[k] + z[q])
+    narrowest = jnp.argsort(width)[:_HYBRID_PAIRS]
+    pole = (jnp.abs(jnp.real(z[k] - z[q])) - 1j * width)[narrowest]
+    scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+
+    def g(omega, at):
+        f = inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega)
+        return jnp.linalg.det(f) * (omega - at)
+
+    def step(_, carry):
+        omega, _ = carry
+        h = _STEP * (jnp.abs(omega) + scale)
+        both = g(jnp.concatenate([omega, omega + h]), jnp.concatenate([pole, pole]))  # (value, and one step on)
+        value, slope = both[: omega.shape[0]], (both[omega.shape[0]:] - both[: omega.shape[0]]) / h
+        new = omega - value / jnp.where(slope == 0, 1.0, slope)
+        return new, jnp.abs(new - omega)
+
+    start = jnp.real(pole) + 0j  # (p + iw: on the real axis above the pair's pole)
+    omega, last = jax.lax.fori_loop(0, newton_steps, step, (start, jnp.full(start.shape, jnp.inf)))
+    # (known to a tenth of its half-width is enough for the nodes; Newton's steps converge quadratically)
+    settled = (jnp.isfinite(omega) & (last <= 0.1 * jnp.abs(jnp.imag(omega)) + 1e-12 * scale)
+               & (jnp.abs(omega - pole) <= 0.5 * scale))
+    return jnp.where(settled, jnp.where(jnp.real(omega) < 0, -jnp.conj(omega), omega), pole)
+
+
+_HYBRID_PAIRS = 4  # the narrowest pair resonances searched for a hybrid pole beside them
+
+
 def with_growth_rate(junction: Junction, modes: Modes, baths: Baths, followed, settled, poles=None):
     """(frequencies, growth rate): the poles ``followed`` from the bare ones (``follow_poles``,
     without gradients; NaN where not ``settled``) and the largest Im ω among the zeros of det F
