@@ -231,7 +231,7 @@ def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, new
     own beside it, about as narrow as the pair and shifted by the term's residue over that detuning:
     a hybrid of the mode and the pair, which the poles followed from the bare ones do not include.
     Newton's steps (forward-difference slope) on G(ω) = det F(ω) (ω − p), the pair's pole taken out,
-    from p + w; where they do not settle, p itself (a node component that only repeats the pair's)."""
+    from c = p + iw; where they do not settle, p itself (a node component that only repeats the pair's)."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
     poles = pole_expansion(junction) if poles is None else poles
     z = poles.z
