@@ -49,7 +49,7 @@ class AdaptiveQuadrature(eqx.Module):
         warning are those of ``fine`` (a warning names the points ``fine`` still misses).
         (On a junction known where ``currents`` is traced, the values of both are computed
         without blocks, the derivatives in ``fine``'s: ``FrequencyQuadrature.block``.)
-    accept: margin on the coarse rule's estimate (and the splits' aim, below). On 1600 random
+    accept: margin on the coarse rule's estimate. On 1600 random
         models in the range of docs/physics.md §8, the 4-panel estimate was up to 10× below the
         true error (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
         kept coarse result was within 2.1e-7 of a 24-panel reference.
@@ -68,9 +68,9 @@ class AdaptiveQuadrature(eqx.Module):
         narrower than the node map's share for it (two levels broadened only through weak hoppings,
         a mode with η down to 1e-8) gets parts of its own. Only such points pay for it (on random
         points with widths and temperatures down to 1e-6, 1.3 % flagged instead of 90 %, 7× the time).
-        Once a point is split, the splits go on until its estimate is within ``accept`` of the
-        tolerance (or ``splits`` are used): small parts' estimates can be a few times optimistic,
-        and stopped at the tolerance itself, 5 of 3000 such points were off by 1.0–3.8× it unflagged.
+        A point whose quarters' estimate is not within ``SPLIT_AIM`` (3 %) of the tolerance is split,
+        until it is (or ``splits`` are used): small parts' estimates can be many times optimistic, and
+        stopped at the tolerance itself, 5 of 3000 such points were off by 1.0–3.8× it unflagged.
     """
 
     coarse: FrequencyQuadrature = FrequencyQuadrature(panels=4, warn=False)
@@ -103,6 +103,16 @@ class AdaptiveQuadrature(eqx.Module):
 # and temperatures down to 1e-6, |V| ≤ 100) that the default rule flags, this clears all; 100 or 300
 # panels, none. Of 8 of 300 such points the dressed default rule flags, 7; 100 panels, none.
 MORE_SPLITS = AdaptiveQuadrature(fine=FrequencyQuadrature(warn=False), splits=16)
+
+# The splits' aim (``Finer.aim``), a fraction of the tolerance: the points whose parts' sum is not
+# within it are split, and the splits go on until it is (or the budget is spent). Estimates of small
+# parts, and of 40 panels far outside docs/physics.md §8's range, can be optimistic: on 3000 random
+# points with widths, η and temperatures down to 1e-6 (|V| ≤ 100), stopped at the tolerance itself,
+# 5 results were off by 1.0–3.8× it unflagged; with 0.1 (entry unchanged) none there, but on 3000
+# more, one at 40 panels (1.3×, estimate 0.82×) and one after 4 splits (1.5×, estimate 0.094×);
+# with 0.03 and the same entry, none of either sample, at 19.9 against 16.8 s per 1000 such points
+# (to widths of 1e-3: 4.2 against 3.3 s; the Fig-3 and random-junction sweeps unchanged).
+SPLIT_AIM = 0.03
 
 _REFINABLE = contextvars.ContextVar("ehpjax_refinable", default=True)
 
@@ -171,9 +181,10 @@ class Finer(NamedTuple):
         one copy of the rule in the program.
     part_error: (a part's sums, its point's result) → that part's estimated error as a multiple of
         the point's tolerance (which part to split); needed where ``splits`` > 0.
-    aim: result → boolean, like ``misses`` at a tighter tolerance: the splits go on while it holds
-        (None: ``misses``). Driven down to the tolerance, a sum of small parts' estimates ends just
-        inside it, where an optimistic estimate is a silent miss.
+    aim: result → boolean, like ``misses`` at a tighter tolerance: the points whose parts' sum it
+        holds for are split, and the splits go on while it holds (None: ``misses``). Driven down to
+        the tolerance, a sum of small parts' estimates ends just inside it, where an optimistic
+        estimate is a silent miss.
     """
 
     parts: int
@@ -380,7 +391,8 @@ def _refined(rule: _Rule, axes, args, single=False):
             # a point whose last part is done here and whose sum still misses waits for the splits
             later = jnp.concatenate([(point[1:] == point[:-1]) & valid[1:], jnp.zeros(1, bool)])
             done = on_part & ~later & ~jnp.any(pending[point], axis=1)
-            misses = done & each(finer.misses)(combined(jax.tree_util.tree_map(lambda x: x[point], sums), at_points))
+            at_sums = jax.tree_util.tree_map(lambda x: x[point], sums)
+            misses = done & each(finer.aim or finer.misses)(combined(at_sums, at_points))  # (the splits' aim)
             waiting = waiting.at[jnp.where(misses & at_points[0], point, size)].set(True, mode="drop")
 
             # the splits' parts stored; a point none of whose parts is pending is split again, or finished

@@ -21,8 +21,8 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 from jaxtyping import Array, Float
 
-from ._adaptive import (AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine, report,
-                        with_derivative, with_report)
+from ._adaptive import (SPLIT_AIM, AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine,
+                        report, with_derivative, with_report)
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
 from ._compiled import compiled, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
@@ -614,7 +614,7 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         fixed = quadrature.fine
         finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
                       part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits,
-                      aim=functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol))
+                      aim=functools.partial(_misses, rtol=SPLIT_AIM * quadrature.rtol))
         result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,

@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from ._adaptive import AdaptiveQuadrature, Finer, batching_context, refinable, refine
+from ._adaptive import SPLIT_AIM, AdaptiveQuadrature, Finer, batching_context, refinable, refine
 from ._bosons import mode_poles
 from ._compiled import compiled
 from ._currents import (_MODE_WEIGHT, ResultsByName, _misses, _occupation_difference, _warn_inaccurate,
@@ -238,7 +238,7 @@ def _whole_and_parts(quadrature: AdaptiveQuadrature, args, active):
         return _combine(whole(*args), *args)
     finer = Finer(quadrature.parts, misses, restart=_restart, after_coarse=True,
                   part_error=lambda sums, result: part_error(sums.errors[0], sums.errors[1], result),
-                  splits=quadrature.splits, aim=functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol))
+                  splits=quadrature.splits, aim=functools.partial(_misses, rtol=SPLIT_AIM * quadrature.rtol))
     return refine(whole, functools.partial(_sums_once, fine), _combine, misses, args, _BUFFER_FRACTION, active,
                   derivative=lambda *a: _combine(whole(*a), *a), finer=finer)
 
