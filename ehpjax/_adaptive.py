@@ -49,9 +49,9 @@ class AdaptiveQuadrature(eqx.Module):
         warning are those of ``fine`` (a warning names the points ``fine`` still misses).
         (On a junction known where ``currents`` is traced, the values of both are computed
         without blocks, the derivatives in ``fine``'s: ``FrequencyQuadrature.block``.)
-    accept: margin on the coarse rule's estimate. On 1600 random
-        models in the range of docs/physics.md §8, the 4-panel estimate was up to 10× below the
-        true error (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
+    accept: margin on the coarse rule's estimate. On 1600 random models in the range of
+        docs/physics.md §8, the 4-panel estimate was up to 10× below the true error
+        (paper model at V = 3, T = 0.1: estimate 3.7e-7, error 3.5e-6); with 0.1 every
         kept coarse result was within 2.1e-7 of a 24-panel reference.
     refine_fraction: under vmap, flagged points are recomputed in buffers of this
         fraction of the batch (of each chunk, where a large batch is cut into chunks; at

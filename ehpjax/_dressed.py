@@ -45,7 +45,6 @@ from ._stability import (
     SETTLED,
     DressedModes,
     follow_poles,
-    hybrid_poles,
     inverse_response,
     largest_settled,
     placed_poles,
@@ -111,7 +110,7 @@ class DressedCurrents(ResultsByName, eqx.Module):
 def dressed_resonances(z, poles, baths: Baths):
     """(centres, half-widths, weights) of the dressed integrand's peaks: the poles of D (weight
     as the lowest order's mode poles: the dressed mode poles, and the hybrid ones beside narrow pair
-    resonances, ``_stability.hybrid_poles``) and the electronic ones Re(z_k − z_p), k ≠ p; then the
+    resonances, ``_stability.placed_poles``) and the electronic ones Re(z_k − z_p), k ≠ p; then the
     narrowest level's self-pair at ω = 0 (``_currents.self_pair_component``)."""
     centres, widths = [jnp.abs(jnp.real(poles))], [jnp.maximum(jnp.abs(jnp.imag(poles)), 1e-6)]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
@@ -216,8 +215,8 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     # (``_stability.SETTLED``; on 400 random two-level junctions 350 did, their zeros within 2e-13 of
     # the full search's; the paper's model's last steps were 6e-9 and 2e-8); ``_combine`` finishes it.
     settled_growth = largest_settled(followed, step <= SETTLED)
-    placed = jnp.concatenate([placed_poles(followed, step, modes), hybrid_poles(junction, modes, baths, poles)])
-    args = (weights, poles, placed, modes, baths, elastic_current(junction, baths, poles), settled_growth)
+    args = (weights, poles, placed_poles(junction, modes, baths, followed, step, poles), modes, baths,
+            elastic_current(junction, baths, poles), settled_growth)
     with batching_context():
         if isinstance(quadrature, AdaptiveQuadrature):
             return _whole_and_parts(quadrature, args, active)
@@ -341,8 +340,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     weights = channel_weights(junction, poles)
     followed, step = follow_poles(junction, modes, baths)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
-    placed = jnp.concatenate([placed_poles(followed, step, modes), hybrid_poles(junction, modes, baths, poles)])
-    features = dressed_resonances(poles.z, placed, baths)
+    features = dressed_resonances(poles.z, placed_poles(junction, modes, baths, followed, step, poles), baths)
     omega, *_ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)

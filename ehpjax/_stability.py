@@ -215,10 +215,12 @@ def largest_settled(followed, settled):
     return jnp.max(jnp.where(settled, jnp.imag(followed), -jnp.inf), initial=-jnp.inf)
 
 
-def placed_poles(followed, step, modes: Modes):
-    """The poles at which to place quadrature nodes: those ``followed`` where the search's last
-    ``step`` ended near a zero (``_NEAR``), the bare ones where it wandered off."""
-    return jnp.where(step <= _NEAR, followed, jax.lax.stop_gradient(mode_poles(modes)))
+def placed_poles(junction: Junction, modes: Modes, baths: Baths, followed, step, poles=None):
+    """The poles of D at which to place quadrature nodes: those ``followed`` where the search's last
+    ``step`` ended near a zero (``_NEAR``), the bare ones where it wandered off; then the hybrid
+    poles beside narrow pair resonances (``hybrid_poles``)."""
+    followed = jnp.where(step <= _NEAR, followed, jax.lax.stop_gradient(mode_poles(modes)))
+    return jnp.concatenate([followed, hybrid_poles(junction, modes, baths, poles)])
 
 
 _NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)

@@ -168,8 +168,8 @@ def currents_command(
     if misses(values):
         typer.echo(f"ehpjax: warning: quadrature error estimate J ± {values['J_error']:.1e}, "
                    f"I ± {values['I_error']:.1e} exceeds 1e-6 · max(|value|, 1e-4)"
-                   + ("; try a larger --panels" if panels is not None else " after 16 splits of the default rule "
-                      "(features too narrow for it)"), err=True)
+                   + ("; try a larger --panels" if panels is not None else f" after {MORE_SPLITS.splits} splits of "
+                      "the default rule (features too narrow for it)"), err=True)
     if as_json:
         typer.echo(strict_json(result))
         return

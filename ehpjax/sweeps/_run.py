@@ -334,8 +334,9 @@ class _Plan:
             missed = _count_missed(store)
             if missed:
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
-                              "(see J_error, I_error), after 16 splits of the default rule; rerun them with "
-                              "quadrature=ehpjax.AdaptiveQuadrature(splits=24) or more", RuntimeWarning, stacklevel=3)
+                              f"(see J_error, I_error), after {FINE.splits} splits of the default rule; rerun them "
+                              "with ehpjax.currents(..., quadrature=ehpjax.AdaptiveQuadrature(splits=24)) or more",
+                              RuntimeWarning, stacklevel=3)
 
     # -- results ----------------------------------------------------------------------
     def attrs(self) -> dict:
