@@ -55,9 +55,15 @@ def quick_compile() -> dict | None:
     return dict(_QUICK_CPU_OPTIONS)
 
 
-def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, **jit_kwargs) -> Callable:
+def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, ahead_of_time: bool = False, **jit_kwargs) -> Callable:
     """``jit(fn, compiler_options=quick_compile(), **jit_kwargs)``, made at the first call
-    (asking for the backend at import would start it before the user configured JAX)."""
+    (asking for the backend at import would start it before the user configured JAX).
+
+    ahead_of_time: called on concrete values, always run (``jit`` = ``jax.jit``: its trace, lower, compile),
+        also inside a trace, where a call would be staged into it: for values the trace needs on
+        the host. (``jax.ensure_compile_time_eval`` around the call would also run it, but would
+        trace it with eager constant folding: its operations on constants (``jnp.eye``, an iota)
+        run one by one, each compiled on its own, 20 small programs and ~0.5 s per new shape.)"""
 
     @functools.cache
     def jitted():
@@ -65,6 +71,8 @@ def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, **jit_kwargs) -> 
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
+        if ahead_of_time:  # (each stage is cached: ~40 µs once compiled)
+            return jitted().trace(*args, **kwargs).lower().compile()(*args, **kwargs)
         return jitted()(*args, **kwargs)
 
     return call

@@ -331,7 +331,7 @@ def pair_mask(junction: Junction):
     return jnp.any(_pair_coefficients(junction, pole_expansion(junction)) != 0, axis=(2, 4))
 
 
-_checked_pair_mask = quick_jit(deferring(pair_mask)[0], jit=jax.jit)  # (its checks as flags)
+_checked_pair_mask = quick_jit(deferring(pair_mask)[0], jit=jax.jit, ahead_of_time=True)  # (its checks as flags)
 
 
 def pairs_of_mask(mask, flags):
@@ -354,8 +354,7 @@ def nonzero_pairs(junction: Junction):
     diagonal and each lead couples to one level) and most pole pairs of the others."""
     if is_traced(junction):
         return None
-    with jax.ensure_compile_time_eval():
-        return pairs_of_mask(*_checked_pair_mask(junction))
+    return pairs_of_mask(*_checked_pair_mask(jax.device_get(junction)))  # (host values: any device)
 
 
 _KNOWN_PAIRS = contextvars.ContextVar("ehpjax_known_pairs", default=None)

@@ -23,9 +23,12 @@ the eigenvectors' derivatives divide by z_k − z_l.
 
 from __future__ import annotations
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._checks import check
 from ._compiled import compiled
@@ -82,9 +85,9 @@ _EPS = float(jnp.finfo(jnp.float64).eps)
 def _generic_direction(n: int):
     """A fixed, dense, non-normal complex n×n matrix of unit scale (no structure that a
     Hamiltonian could share), for splitting Jordan blocks of H_eff."""
-    i, j = jnp.meshgrid(jnp.arange(n), jnp.arange(n), indexing="ij")
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")  # (on the host: a constant of the program)
     phase = 2.399963229728653 * (1 + 3 * i + 7 * j + i * j)  # golden angle: no resonances
-    return jnp.exp(1j * phase) * (1.0 + 0.5 * jnp.cos(1.7 * (i - 2 * j)))
+    return np.exp(1j * phase) * (1.0 + 0.5 * np.cos(1.7 * (i - 2 * j)))
 
 
 def _condition(right, right_inv):
@@ -134,7 +137,7 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     gamma = junction.gamma_L + junction.gamma_R
     h_eff = junction.H.astype(jnp.complex128) - 0.5j * gamma
     n = h_eff.shape[0]
-    traceless = h_eff - jnp.trace(h_eff) / n * jnp.eye(n)  # the level shift is irrelevant to the splitting
+    traceless = h_eff - jnp.trace(h_eff) / n * np.eye(n)  # the level shift is irrelevant to the splitting
     scale = jax.lax.stop_gradient(jnp.max(jnp.abs(traceless)))
 
     def decomposition(h):  # eigenvalues z, right eigenvectors R and R⁻¹
@@ -144,10 +147,10 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     z, right, right_inv = decomposition(h_eff)
     defective = _condition(right, right_inv) > _KAPPA_MAX
     spread = jax.lax.stop_gradient(jnp.maximum(scale, jnp.max(-jnp.imag(z))))
-    gaps = jnp.where(jnp.eye(n, dtype=bool), jnp.inf, jnp.abs(z[:, None] - z[None, :]))
+    gaps = jnp.where(np.eye(n, dtype=bool), jnp.inf, jnp.abs(z[:, None] - z[None, :]))
     coincident = jax.lax.stop_gradient(jnp.min(gaps)) <= _GAP_MIN * spread
     split = defective | coincident
-    delta = jnp.sqrt(_EPS) * jnp.where(defective, scale, jnp.where(coincident, spread, 0.0))
+    delta = math.sqrt(_EPS) * jnp.where(defective, scale, jnp.where(coincident, spread, 0.0))
     # a second decomposition only near an exceptional point or equal eigenvalues (under a batched
     # vmap: always, selected)
     z, right, right_inv = jax.lax.cond(split, lambda: decomposition(h_eff + delta * _generic_direction(n)),
@@ -156,7 +159,7 @@ def pole_expansion(junction: Junction) -> PoleExpansion:
     right = check(right, _unbroadened(z, junction), _UNBROADENED)
     kappa = _condition(right, right_inv)
     narrowest = jax.lax.stop_gradient(jnp.min(width))
-    error = 10.0 * _EPS * kappa**2 + 10.0 * delta * jnp.max(jnp.abs(_generic_direction(n))) / narrowest
+    error = 10.0 * _EPS * kappa**2 + 10.0 * delta * float(np.max(np.abs(_generic_direction(n)))) / narrowest
     denom = jnp.conj(z)[None, :] - z[:, None]  # [l, k] = z_k* − z_l
     xs, ys = [], []
     for gamma_a in (junction.gamma_L, junction.gamma_R):
