@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import ehpjax
 import reference
 from ehpjax._currents import currents_miss
-from conftest import PAPER, assert_close, build, hermitian, paper_arrays, random_arrays
+from conftest import PAPER, assert_close, build, compilations, hermitian, paper_arrays, random_arrays
 
 # Plain calls: one compiled kernel per shape and rule, shared by every test (and, having no
 # host callback, kept by the persistent compilation cache across test processes).
@@ -389,6 +389,36 @@ def _currents_of_bath_temperature(junction, modes, quadrature):
 
 
 _as_argument = jax.jit(_currents_of_bath_temperature, static_argnums=2)
+
+
+def test_a_known_junctions_pole_pairs_are_one_program_also_inside_a_trace():
+    """A junction known where ``currents`` is traced has its nonzero pole pairs computed by one
+    program: tracing a jit of it compiles none of that program's operations on its own (under
+    ``jax.ensure_compile_time_eval`` each operation on a constant, an identity matrix or an iota,
+    ran and compiled by itself: ~30 small programs per new shape); under ``jax.disable_jit`` they
+    run op by op, with the same pairs."""
+    from ehpjax._compiled import quick_compile
+    from ehpjax._currents import nonzero_pairs
+
+    M = np.zeros((1, 3, 3))
+    M[0, 0, 2] = M[0, 2, 0] = 0.1
+    M[0, 1, 2] = M[0, 2, 1] = 0.05
+    junction = ehpjax.Junction(np.diag([0.3, -0.1, 0.2]), np.diag([0.2, 0.1, 0.0]), np.diag([0.0, 0.0, 0.3]), M)
+    modes = ehpjax.Modes.single(1.0, 0.5)
+    rule = ehpjax.FrequencyQuadrature(panels=4, warn=False)
+
+    def J(V):
+        return ehpjax.currents(junction, modes, ehpjax.Baths.biased(V, 0.0, 0.3, 0.3), quadrature=rule).J
+
+    V = jnp.array([-0.5, 0.5])
+    quick_compile()  # (its probe of XLA's options compiles once per process)
+    with compilations() as compiled:
+        jax.jit(jax.vmap(J)).trace(V)
+    assert len(compiled) <= 1, compiled  # (the pairs' program, unless compiled before in this process)
+    pairs = nonzero_pairs(junction)
+    assert pairs is not None and len(pairs) == 8  # (channels RL and LR, the pairs of level 3 with 1 and 2)
+    with jax.disable_jit():
+        assert nonzero_pairs(junction) == pairs
 
 
 @pytest.mark.parametrize("name", ["paper", "three-level"])
