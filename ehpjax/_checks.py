@@ -125,8 +125,12 @@ def checks_combined():
 def _attach(tree, found):
     if not found:
         return tree
-    flags = jnp.stack([flag for flag, _ in found])
-    return eqx.branched_error_if(tree, jnp.any(flags), jnp.argmax(flags), [message for _, message in found])
+    # (elementwise, not a stack: under a vmap of points sharded over explicit mesh axes, a stack of
+    # batched and unbatched flags is refused for their different shardings)
+    failed, first = jnp.asarray(False), jnp.asarray(0)
+    for index, (flag, _) in reversed(list(enumerate(found))):
+        failed, first = failed | flag, jnp.where(flag, index, first)
+    return eqx.branched_error_if(tree, failed, first, [message for _, message in found])
 
 
 def combining_checks(fn: Callable) -> Callable:

@@ -91,6 +91,37 @@ def _numbers_as_arrays(tree):
     return jax.tree_util.tree_map(convert, tree)
 
 
+def _explicit_mesh(tree):
+    """The (abstract) mesh of the first array of ``tree`` whose type is sharded over explicit mesh
+    axes (JAX's sharding in types: ``jax.make_mesh``'s default axis type), or None."""
+    for leaf in jax.tree_util.tree_leaves(tree):
+        if isinstance(leaf, jax.Array):  # (tracers too)
+            mesh = getattr(getattr(jax.typeof(leaf), "sharding", None), "mesh", None)
+            if mesh is not None and jax.sharding.AxisType.Explicit in tuple(getattr(mesh, "axis_types", ())):
+                return mesh
+    return None
+
+
+def on_automatic_axes(fn: Callable, *args, **kwargs):
+    """``fn(*args, **kwargs)`` inside a trace. Where an input is sharded over explicit mesh axes
+    (the points of a vmap placed with ``jax.make_mesh``'s default mesh), ``fn`` is traced with
+    those axes automatic (``jax.sharding.auto_axes``), its outputs replicated over them per
+    point, and XLA partitions it: ehpjax's functions do not say how each intermediate value is
+    sharded, and in explicit mode an operation of a vmap that mixes a batched (sharded) and an
+    unbatched operand is refused ("All operands should have the same sharding")."""
+    mesh = _explicit_mesh((args, kwargs))
+    if mesh is None:
+        return fn(*args, **kwargs)
+    arrays, rest = eqx.partition((args, kwargs), eqx.is_array)
+
+    def run(arrays):
+        a, k = eqx.combine(arrays, rest)
+        return fn(*a, **k)
+
+    with jax.sharding.use_abstract_mesh(mesh):
+        return jax.sharding.auto_axes(run, out_sharding=jax.sharding.PartitionSpec())(arrays)
+
+
 def compiled(fn: Callable) -> Callable:
     """``fn`` with plain (untraced) calls compiled as a whole (module docstring); traced calls
     (the caller's jit, vmap or grad) go through a jit of ``fn`` too, so that an eager vmap or
@@ -111,7 +142,7 @@ def compiled(fn: Callable) -> Callable:
             if checks_deferred():
                 return fn(*args, **kwargs)
             args, kwargs = _numbers_as_arrays((args, kwargs))
-            return traced(*args, **kwargs)
+            return on_automatic_axes(traced, *args, **kwargs)
         out, flags, messages = kernel(*_numbers_as_arrays((args, kwargs)))
         raise_deferred(flags, messages)
         return out

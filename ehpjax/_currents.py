@@ -24,7 +24,7 @@ from jaxtyping import Array, Float
 from ._adaptive import (SPLIT_AIM, AdaptiveQuadrature, Finer, batching_context, chunked, refinable, refine,
                         report, with_derivative, with_report)
 from ._bosons import boson_spectral, mode_poles, normal_modes, without_friction
-from ._compiled import compiled, quick_jit
+from ._compiled import compiled, on_automatic_axes, quick_jit
 from ._ehp import _PAIRS, CHANNELS, coupling_matrices, pair_integrals, pair_terms, pole_polygammas
 from ._checks import check, checks_deferred, combining_checks, deferring, is_traced
 from ._errors import EhpjaxError
@@ -548,7 +548,7 @@ def currents(
         active = refinable()  # (False at a sweep's padding: not refined)
         if checks_deferred():  # inline, so that the caller's deferred checks see this trace
             return _traced_currents.__wrapped__(junction, modes, baths, quadrature, line, pairs, active)
-        return _traced_currents(junction, modes, baths, quadrature, line, pairs, active)
+        return on_automatic_axes(_traced_currents, junction, modes, baths, quadrature, line, pairs, active)
     # A plain call: a compiled kernel without host callbacks (so that JAX's persistent
     # compilation cache keeps it), its checks and the accuracy warning made here.
     result = _plain_currents(junction, modes, baths, quadrature, line)

@@ -1,0 +1,56 @@
+"""The public functions inside a caller's transformations (``_compiled``): points sharded over the
+explicit axes of a device mesh (``jax.make_mesh``'s default axis type)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+import ehpjax
+from test_sweeps_multihost import xla_flags
+
+BIASES = (-1.0, -0.3, 0.4, 1.0)
+
+CHILD = textwrap.dedent("""
+    import sys
+    import jax, numpy as np
+    from jax.sharding import NamedSharding, PartitionSpec as P
+    import ehpjax
+    assert jax.device_count() == 2, jax.devices()
+    junction, modes = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, 0.5)
+    mesh = jax.make_mesh((2,), ("points",))
+    assert mesh.axis_types == (jax.sharding.AxisType.Explicit,)
+    V = jax.device_put(np.array({biases!r}), NamedSharding(mesh, P("points")))
+
+    def J(v):  # the default rule (its warning a host callback of the whole batch)
+        return ehpjax.currents(junction, modes, ehpjax.Baths.biased(v, 10.0, 0.3, 0.3)).J
+
+    def dos(v):
+        return ehpjax.ehp_dos(junction, ehpjax.Baths.biased(v, 10.0, 0.3, 0.3), 0.7)
+
+    out = {{"J": jax.jit(jax.vmap(J))(V)}}
+    with jax.set_mesh(mesh):  # (a mesh in context: the constructors' checks as well)
+        out["dos"] = jax.jit(jax.vmap(dos, spmd_axis_name="points"))(V)
+    assert all(x.sharding.spec[0] == "points" for x in out.values()), [x.sharding for x in out.values()]
+    np.savez(sys.argv[1], **{{k: np.asarray(x) for k, x in out.items()}})
+""").format(biases=BIASES)
+
+
+def test_points_sharded_over_explicit_mesh_axes_give_the_values_of_one_device(tmp_path):
+    """A jit of a vmap whose points are sharded over two devices by an explicit mesh, with or without
+    the mesh in context: each point's value is that of a plain call. (Before, in explicit mode an
+    operation of the vmap that mixed a batched (sharded) and an unbatched operand, a stack in the
+    pole polygammas or of the value checks' flags, was refused: "All operands should have the same
+    sharding".)"""
+    env = dict(os.environ, XLA_FLAGS=xla_flags(device_count=2), JAX_PLATFORMS="cpu")
+    run = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "out.npz")], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = np.load(tmp_path / "out.npz")
+    junction, modes = ehpjax.Junction.two_level(10.5, 9.5, 0.5, 0.5, 0.5), ehpjax.Modes.single(1.0, 0.5)
+    for k, V in enumerate(BIASES):
+        baths = ehpjax.Baths.biased(V, 10.0, 0.3, 0.3)
+        np.testing.assert_allclose(got["J"][k], float(ehpjax.currents(junction, modes, baths).J), rtol=1e-11)
+        np.testing.assert_allclose(got["dos"][k], ehpjax.ehp_dos(junction, baths, 0.7), rtol=1e-11, atol=1e-14)
