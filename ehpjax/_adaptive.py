@@ -636,4 +636,7 @@ def _on_host(check, *arrays):
         check(*values)
         return np.zeros(())
 
+    if not jax.sharding.get_abstract_mesh().empty:  # (points sharded over a mesh: gathered to every device
+        # first, so that XLA does not log an "involuntary full rematerialization" handing them to the host)
+        arrays = jax.lax.with_sharding_constraint(arrays, jax.sharding.PartitionSpec())
     return jax.pure_callback(call, jax.ShapeDtypeStruct((), jnp.float64), *arrays)
