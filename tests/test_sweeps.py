@@ -122,6 +122,26 @@ def test_a_three_level_chain_sweeps_by_its_own_names(chain):
     assert np.all(ds.J_error <= 1e-6 * np.maximum(np.abs(ds.J), 1e-4))  # the refine pass reached the tolerance
 
 
+def test_a_given_quadrature_is_the_rule_of_every_point_and_its_misses_are_counted():
+    """``quadrature=`` replaces the sweep's own path (4 panels, the default rule, its splits): every
+    point on the given rule, a point equal to a direct call on it; a warning counts the points that
+    miss that rule's tolerance (here 1e-14: all); a rule for a custom fn, or not a rule, is refused."""
+    points = {"V": np.array([-2.0, 1.0]), "eps_L": np.array([10.0, 11.0])}
+    with pytest.warns(RuntimeWarning, match=r"2 of 2 points miss the accuracy tolerance .* on the given quadrature"):
+        ds = ehpjax.sweep(points, fixed=FIXED, mode="flat", chunk_size=CHUNK, progress=False,
+                          quadrature=ehpjax.FrequencyQuadrature(rtol=1e-14))  # (FINE's values: rtol changes none)
+    for k in range(2):
+        junction = ehpjax.Junction.two_level(points["eps_L"][k], 9.5, 0.5, 0.5, 0.5)
+        baths = ehpjax.Baths.biased(points["V"][k], 10.0, 0.3, 0.25)
+        c = ehpjax.currents(junction, ehpjax.Modes.single(1.0, 0.5), baths, quadrature=FINE)
+        np.testing.assert_allclose(float(ds.J[k]), float(c.J), rtol=1e-12)
+        np.testing.assert_allclose(float(ds.J_error[k]), float(c.J_error), rtol=1e-9)
+    with pytest.raises(ehpjax.SweepError, match="a custom fn computes its own"):
+        ehpjax.sweep(points, mode="flat", fixed=FIXED, fn=lambda j, m, b: b.V, quadrature=FINE, progress=False)
+    with pytest.raises(ehpjax.SweepError, match="quadrature must be an ehpjax.FrequencyQuadrature or Adaptive"):
+        ehpjax.sweep(points, mode="flat", fixed=FIXED, quadrature=10, progress=False)
+
+
 def test_names_are_checked_against_the_model(chain):
     with pytest.raises(ehpjax.SweepError, match=r"unknown parameter 'eps_L' of model 'chain3' \(known: eps1, eps2, "
                                                 r"eps3, t, gamma_L, .*mu0, V, mu_L, mu_R, T_e, T_ph\)"):

@@ -11,6 +11,7 @@ the results into a NetCDF file without holding them in memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -156,8 +157,15 @@ class _Plan:
         self.chunk = -(-chunk // n_devices) * n_devices
         self.refine_size = -(-max(1, self.chunk // 64) // n_devices) * n_devices
         self.sharding = _batch_sharding()
+        if quadrature is not None:
+            if fn is not None:
+                raise SweepError("quadrature sets the rule of the default outputs; a custom fn computes its own")
+            if not isinstance(quadrature, (FrequencyQuadrature, AdaptiveQuadrature)):
+                raise SweepError(f"quadrature must be an ehpjax.FrequencyQuadrature or AdaptiveQuadrature, "
+                                 f"got {quadrature!r}")
         self.adaptive = fn is None and quadrature is None
-        quadrature = QUIET if quadrature is None else quadrature
+        self.rule = quadrature  # (the caller's: its tolerance and warning; None: the sweep's own path)
+        quadrature = QUIET if quadrature is None else _quiet(quadrature)
         make = functools.partial(batched, self.point, self.names, fn, fixed=self.fixed, order=order,
                                  in_shardings=self.sharding, pairs=self._junction_pairs(fn, order),
                                  damped=fn is None and order == "lowest" and self.point.build is None
@@ -330,13 +338,15 @@ class _Plan:
                               "(stable = 0): no steady state there, so their currents mean "
                               "nothing (growth_rate is NaN where not known; ehpjax.dressed_modes "
                               "searches further)", RuntimeWarning, stacklevel=3)
-        if self.adaptive and store.keeps:
-            missed = _count_missed(store)
+        checked = self.adaptive or (self.fn is None and self.rule.warn)
+        if checked and store.keeps:
+            missed = _count_missed(store, RTOL if self.adaptive else self.rule.rtol)
             if missed:
+                where = (f"after {FINE.splits} splits of the default rule" if self.adaptive
+                         else "on the given quadrature")
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
-                              f"(see J_error, I_error), after {FINE.splits} splits of the default rule; rerun them "
-                              "with ehpjax.currents(..., quadrature=ehpjax.AdaptiveQuadrature(splits=24)) or more",
-                              RuntimeWarning, stacklevel=3)
+                              f"(see J_error, I_error), {where}; sweep them again with "
+                              "quadrature=ehpjax.AdaptiveQuadrature(splits=24) or more", RuntimeWarning, stacklevel=3)
 
     # -- results ----------------------------------------------------------------------
     def attrs(self) -> dict:
@@ -413,12 +423,21 @@ def _inaccurate(result: dict, rtol: float = RTOL) -> np.ndarray:
     return currents_miss(result["J"], result["J_error"], result["I"], result["I_error"], rtol)
 
 
-def _count_missed(store: ChunkStore) -> int:
+def _count_missed(store: ChunkStore, rtol: float = RTOL) -> int:
     missed = 0
     for start in range(0, store.size, _netcdf.SLAB):
         stop = min(start + _netcdf.SLAB, store.size)
-        missed += int(np.sum(_inaccurate({k: store.read(k, start, stop) for k in ("J", "I", "J_error", "I_error")})))
+        missed += int(np.sum(_inaccurate({k: store.read(k, start, stop) for k in ("J", "I", "J_error", "I_error")},
+                                         rtol)))
     return missed
+
+
+def _quiet(rule):
+    """``rule`` without its warning (a sweep's programs have no host callback; it counts the
+    points that miss the tolerance itself)."""
+    if isinstance(rule, AdaptiveQuadrature):
+        return dataclasses.replace(rule, fine=dataclasses.replace(rule.fine, warn=False))
+    return dataclasses.replace(rule, warn=False)
 
 
 def _count_unstable(store: ChunkStore) -> int:
@@ -457,6 +476,7 @@ def sweep(
     name: str | None = None,
     preset=_UNSET,
     build: Callable | None = None,
+    quadrature=None,
 ):
     """Evaluate a model over named parameter axes; return an xarray Dataset.
 
@@ -474,8 +494,12 @@ def sweep(
     entropy_production, J_error, I_error, J_LL … J_LR, N_LL … N_LR); points are first
     computed with a 4-panel frequency rule and those whose error estimate misses the
     tolerance (1e-6 relative, docs/physics.md §8) again with the default rule, then with
-    its splits up to 16 times; a warning counts the points still missing it. ``fn(junction, modes, baths)`` replaces them by
-    a dict of real scalars (or one scalar, named "value").
+    its splits up to 16 times; a warning counts the points still missing it. ``quadrature``
+    (an ``ehpjax.FrequencyQuadrature`` or ``AdaptiveQuadrature``) replaces that path: every point
+    on the given rule, e.g. ``AdaptiveQuadrature(splits=24)`` for points the default leaves
+    flagged, a warning counting those that miss its tolerance (``warn=False``: none).
+    ``fn(junction, modes, baths)`` replaces the outputs by a dict of real scalars (or one scalar,
+    named "value").
 
     chunk_size points per jitted call (default 512; at most 8192 per device; rounded up
     to a multiple of the device count; the last chunk is padded so nothing recompiles);
@@ -496,7 +520,7 @@ def sweep(
     ``build=f`` with ``f(params) -> (Junction, Modes, Baths)`` of the same names.
     """
     plan = _Plan(axes, model=model, fixed=fixed, mode=mode, fn=fn, order=order, chunk_size=chunk_size,
-                 name=name, preset=preset, build=build)
+                 name=name, preset=preset, build=build, quadrature=quadrature)
     plan.check_room(memory=True, disk_folder=None if checkpoint is None else os.fspath(checkpoint), output=False)
     writer = checkpoint is not None and jax.process_index() == 0
     store = ChunkStore(checkpoint if writer else None, plan.fingerprint if writer else "", plan.outputs,
