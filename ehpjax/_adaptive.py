@@ -88,6 +88,12 @@ class AdaptiveQuadrature(eqx.Module):
             raise EhpjaxError(f"AdaptiveQuadrature.parts must be an integer >= 1, got {self.parts!r}")
         if isinstance(self.splits, bool) or not isinstance(self.splits, (int, np.integer)) or self.splits < 0:
             raise EhpjaxError(f"AdaptiveQuadrature.splits must be an integer >= 0, got {self.splits!r}")
+        if self.parts > 1 and self.parts ** (self.splits + 1) > _NARROWEST_PART_INVERSE:
+            most = int(math.log(_NARROWEST_PART_INVERSE) / math.log(self.parts) + 1e-9) - 1
+            raise EhpjaxError(f"AdaptiveQuadrature.splits must be at most {most} with parts={self.parts}, got "
+                              f"{self.splits}: smaller parts reach the resolution of float64 in the mapped variable "
+                              "(their error estimates can turn NaN), and a feature that needs them is narrower than the "
+                              "rule can resolve")
 
     @property
     def rtol(self) -> float:
@@ -97,6 +103,12 @@ class AdaptiveQuadrature(eqx.Module):
     def warn(self) -> bool:
         return self.fine.warn
 
+
+# The narrowest part a split may cut, as 1/width (4⁻²¹ of the mapped variable's range: splits ≤ 20 of 4 parts).
+# On the paper's junction at V = −1, T = 0.3 with η = 1e-11, 22 or 24 splits gave NaN estimates
+# (parts of 4⁻²³ ≈ 1e-14, a few dozen ulps); 19–21 splits finite estimates, no smaller than 16's there
+# (the mode is narrower than the rule resolves; 16 splits reach η = 2e-9, README).
+_NARROWEST_PART_INVERSE = 4 ** 21
 
 # Where the default rule still misses the tolerance (a sweep's points, the command line's point): its
 # splits up to 16 times (parts down to 4⁻¹⁷ of the range). Of the 31 of 3000 random points (widths, η

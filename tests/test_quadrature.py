@@ -166,7 +166,8 @@ def test_settings_are_validated(setting):
         ehpjax.FrequencyQuadrature(**setting)
 
 
-@pytest.mark.parametrize("setting", [dict(parts=0), dict(parts=2.0), dict(parts=True), dict(coarse=4), dict(fine=None)])
+@pytest.mark.parametrize("setting", [dict(parts=0), dict(parts=2.0), dict(parts=True), dict(coarse=4), dict(fine=None),
+                                     dict(splits=-1), dict(splits=21)])
 def test_adaptive_settings_are_validated(setting):
     (name,) = setting
     with pytest.raises(EhpjaxError, match=f"AdaptiveQuadrature.{name} must be"):
