@@ -105,8 +105,8 @@ class AdaptiveQuadrature(eqx.Module):
 
 
 # The narrowest part a split may cut, as 1/width (4⁻²¹ of the mapped variable's range: splits ≤ 20 of 4 parts).
-# On the paper's junction at V = −1, T = 0.3 with η = 1e-11, 22 or 24 splits gave NaN estimates
-# (parts of 4⁻²³ ≈ 1e-14, a few dozen ulps); 19–21 splits finite estimates, no smaller than 16's there
+# On the paper's junction at V = −1, T = 0.3 with η = 1e-11, 22 or 24 splits gave NaN estimates (parts of
+# 4⁻²³ ≈ 1e-14, ~100 ulps of the mapped variable); 19–21 splits finite ones, no smaller than 16's there
 # (the mode is narrower than the rule resolves; 16 splits reach η = 2e-9, README).
 _NARROWEST_PART_INVERSE = 4 ** 21
 
