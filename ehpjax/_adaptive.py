@@ -91,9 +91,9 @@ class AdaptiveQuadrature(eqx.Module):
         if self.parts > 1 and self.parts ** (self.splits + 1) > _NARROWEST_PART_INVERSE:
             most = int(math.log(_NARROWEST_PART_INVERSE) / math.log(self.parts) + 1e-9) - 1
             raise EhpjaxError(f"AdaptiveQuadrature.splits must be at most {most} with parts={self.parts}, got "
-                              f"{self.splits}: smaller parts reach the resolution of float64 in the mapped variable "
-                              "(their error estimates can turn NaN), and a feature that needs them is narrower than the "
-                              "rule can resolve")
+                              f"{self.splits}: smaller parts reach the resolution of float64 in the mapped "
+                              "variable (their error estimates can turn NaN), and a feature that needs them is "
+                              "narrower than the rule can resolve")
 
     @property
     def rtol(self) -> float:
