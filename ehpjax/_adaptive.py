@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_batching import custom_vmap
 
+from ._compiled import on_automatic_axes
 from ._errors import EhpjaxError
 from ._quadrature import WHOLE, FrequencyQuadrature
 
@@ -606,8 +607,10 @@ def report(check: Callable, needed: Callable, *arrays):
     Returns a float zero: add it to the results that were checked (``with_report``), which keeps
     the host call in the program as long as they are used. The host is reached by a
     ``jax.pure_callback``, which is no effect: a program with a ``jax.debug.callback`` (even one
-    never called) leaves JAX's fast dispatch path, which cost the Fig-3 sweep 0.55 ms of 6.8 ms."""
-    return _report(check, needed, *(jax.lax.stop_gradient(x) for x in arrays))
+    never called) leaves JAX's fast dispatch path, which cost the Fig-3 sweep 0.55 ms of 6.8 ms.
+    (Points sharded over explicit mesh axes: see ``_compiled.on_automatic_axes``.)"""
+    arrays = tuple(jax.lax.stop_gradient(x) for x in arrays)
+    return on_automatic_axes(lambda *a: _report(check, needed, *a), *arrays)
 
 
 def with_report(result, zero):
@@ -648,7 +651,9 @@ def _on_host(check, *arrays):
         check(*values)
         return np.zeros(())
 
-    if not jax.sharding.get_abstract_mesh().empty:  # (points sharded over a mesh: gathered to every device
-        # first, so that XLA does not log an "involuntary full rematerialization" handing them to the host)
+    mesh = jax.sharding.get_abstract_mesh()
+    if not mesh.empty and jax.sharding.AxisType.Explicit not in tuple(mesh.axis_types):
+        # (points sharded over a mesh's automatic axes: gathered to every device first, so that XLA
+        # does not log an "involuntary full rematerialization" handing them to the host)
         arrays = jax.lax.with_sharding_constraint(arrays, jax.sharding.PartitionSpec())
     return jax.pure_callback(call, jax.ShapeDtypeStruct((), jnp.float64), *arrays)

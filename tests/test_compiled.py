@@ -27,12 +27,12 @@ CHILD = textwrap.dedent("""
     def J(v):  # the default rule (its warning a host callback of the whole batch)
         return ehpjax.currents(junction, modes, ehpjax.Baths.biased(v, 10.0, 0.3, 0.3)).J
 
-    def dos(v):
-        return ehpjax.ehp_dos(junction, ehpjax.Baths.biased(v, 10.0, 0.3, 0.3), 0.7)
+    def dressed(v):  # (its warning's host callback outside the currents' own program)
+        return ehpjax.currents(junction, modes, ehpjax.Baths.biased(v, 10.0, 0.3, 0.3), order="dressed").J
 
     out = {{"J": jax.jit(jax.vmap(J))(V)}}
     with jax.set_mesh(mesh):  # (a mesh in context: the constructors' checks as well)
-        out["dos"] = jax.jit(jax.vmap(dos, spmd_axis_name="points"))(V)
+        out["dressed"] = jax.jit(jax.vmap(dressed, spmd_axis_name="points"))(V)
     assert all(x.sharding.spec[0] == "points" for x in out.values()), [x.sharding for x in out.values()]
     np.savez(sys.argv[1], **{{k: np.asarray(x) for k, x in out.items()}})
 """).format(biases=BIASES)
@@ -40,10 +40,10 @@ CHILD = textwrap.dedent("""
 
 def test_points_sharded_over_explicit_mesh_axes_give_the_values_of_one_device(tmp_path):
     """A jit of a vmap whose points are sharded over two devices by an explicit mesh, with or without
-    the mesh in context: each point's value is that of a plain call. (Before, in explicit mode an
-    operation of the vmap that mixed a batched (sharded) and an unbatched operand, a stack in the
-    pole polygammas or of the value checks' flags, was refused: "All operands should have the same
-    sharding".)"""
+    the mesh in context: each point's value (the lowest-order and the dressed currents on their
+    default rules) is that of a plain call. (Before, in explicit mode an operation of the vmap that
+    mixed a batched (sharded) and an unbatched operand, a stack in the pole polygammas or of the value
+    checks' flags, was refused: "All operands should have the same sharding".)"""
     env = dict(os.environ, XLA_FLAGS=xla_flags(device_count=2), JAX_PLATFORMS="cpu")
     run = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "out.npz")], env=env, capture_output=True,
                          text=True, timeout=300)
@@ -55,4 +55,5 @@ def test_points_sharded_over_explicit_mesh_axes_give_the_values_of_one_device(tm
     for k, V in enumerate(BIASES):
         baths = ehpjax.Baths.biased(V, 10.0, 0.3, 0.3)
         np.testing.assert_allclose(got["J"][k], float(ehpjax.currents(junction, modes, baths).J), rtol=1e-11)
-        np.testing.assert_allclose(got["dos"][k], ehpjax.ehp_dos(junction, baths, 0.7), rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(got["dressed"][k], float(ehpjax.currents(junction, modes, baths, order="dressed").J),
+                                   rtol=1e-11)
