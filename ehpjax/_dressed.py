@@ -45,8 +45,10 @@ from ._stability import (
     SETTLED,
     DressedModes,
     follow_poles,
+    hybrid_poles,
     inverse_response,
     largest_settled,
+    largest_unstable,
     placed_poles,
     raise_if_unstable,
     tail_nodes,
@@ -214,9 +216,10 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     # The growth rate: the largest Im ω of the poles on which these few steps settled
     # (``_stability.SETTLED``; on 400 random two-level junctions 350 did, their zeros within 2e-13 of
     # the full search's; the paper's model's last steps were 6e-9 and 2e-8); ``_combine`` finishes it.
-    settled_growth = largest_settled(followed, step <= SETTLED)
-    args = (weights, poles, placed_poles(junction, modes, baths, followed, step, poles), modes, baths,
-            elastic_current(junction, baths, poles), settled_growth)
+    hybrid = hybrid_poles(junction, modes, baths, poles)
+    growths = jnp.stack([largest_settled(followed, step <= SETTLED), largest_unstable(hybrid)])
+    args = (weights, poles, placed_poles(junction, modes, baths, followed, step, poles, hybrid), modes, baths,
+            elastic_current(junction, baths, poles), growths)
     with batching_context():
         if isinstance(quadrature, AdaptiveQuadrature):
             return _whole_and_parts(quadrature, args, active)
@@ -264,7 +267,7 @@ def _restart(sums: _Sums) -> _Sums:
 
 
 def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes: Modes, baths: Baths,
-          I_elastic, settled_growth) -> _Sums:
+          I_elastic, growths) -> _Sums:
     """``_Sums`` on the rule's nodes in ``part`` of its range (``FrequencyQuadrature.nodes``), with
     the count from det F on them and on the tail nodes beyond when ``part`` is the whole range (the
     parts of a finer rule run the same code: one copy of it in a program for one point)."""
@@ -294,17 +297,20 @@ _SIGN_I = np.array([0.0, 0.0, -1.0, 1.0, 0.0])  # I = N_LR − N_RL (NumPy: impo
 
 
 def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, I_elastic,
-             settled_growth) -> DressedCurrents:
+             growths) -> DressedCurrents:
     """``DressedCurrents`` from the sums: J = −J_ph, I = N_LR − N_RL, P = IV, σ, the stability."""
     J_matrix, N_matrix = sums.J_matrix, sums.N_matrix
     N_terminals, J_terminals = jnp.sum(N_matrix, axis=1), jnp.sum(J_matrix, axis=1)
     J = -J_terminals[4]
     I = jnp.asarray(_SIGN_I) @ N_terminals
     P = I * baths.V
-    # The growth rate of the settled poles; not known (NaN) where none settled, or where the argument
-    # principle counts an unstable zero and they all decay (``dressed_modes`` searches further).
+    # The growth rate of the settled poles, and where the argument principle counts an unstable zero,
+    # of a hybrid pole found in the upper half-plane too (``growths``); not known (NaN) where none
+    # settled, or where the count finds an unstable zero and they all decay (``dressed_modes`` searches
+    # further).
     count = sums.unstable_count
-    growth = jnp.where(jnp.isfinite(settled_growth) & ((count == 0) | (settled_growth > 0)), settled_growth, jnp.nan)
+    found = jnp.where(count > 0, jnp.max(growths), growths[0])
+    growth = jnp.where(jnp.isfinite(found) & ((count == 0) | (found > 0)), found, jnp.nan)
     return DressedCurrents(
         J=J,
         J_channels=J_terminals[:4],
@@ -340,11 +346,14 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     weights = channel_weights(junction, poles)
     followed, step = follow_poles(junction, modes, baths)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
-    features = dressed_resonances(poles.z, placed_poles(junction, modes, baths, followed, step, poles), baths)
+    hybrid = hybrid_poles(junction, modes, baths, poles)
+    features = dressed_resonances(poles.z, placed_poles(junction, modes, baths, followed, step, poles, hybrid), baths)
     omega, *_ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
+    # where the argument principle counts an unstable zero, a hybrid pole in the upper half-plane too
+    growth = jnp.where(count > 0, jnp.maximum(growth, largest_unstable(hybrid)), growth)
     return DressedModes(
         frequencies=frequencies,
         bare=mode_poles(modes),

@@ -215,12 +215,20 @@ def largest_settled(followed, settled):
     return jnp.max(jnp.where(settled, jnp.imag(followed), -jnp.inf), initial=-jnp.inf)
 
 
-def placed_poles(junction: Junction, modes: Modes, baths: Baths, followed, step, poles=None):
+def placed_poles(junction: Junction, modes: Modes, baths: Baths, followed, step, poles=None, hybrid=None):
     """The poles of D at which to place quadrature nodes: those ``followed`` where the search's last
     ``step`` ended near a zero (``_NEAR``), the bare ones where it wandered off; then the hybrid
-    poles beside narrow pair resonances (``hybrid_poles``)."""
+    poles beside narrow pair resonances (``hybrid_poles``, or ``hybrid`` if given)."""
     followed = jnp.where(step <= _NEAR, followed, jax.lax.stop_gradient(mode_poles(modes)))
-    return jnp.concatenate([followed, hybrid_poles(junction, modes, baths, poles)])
+    hybrid = hybrid_poles(junction, modes, baths, poles) if hybrid is None else hybrid
+    return jnp.concatenate([followed, hybrid])
+
+
+def largest_unstable(hybrid):
+    """max Im ω over the ``hybrid_poles`` in the upper half-plane (−inf if none; where the search did
+    not settle it returns the pair's own pole, below the axis): a hybrid of a mode and a narrow pair
+    whose population the bias inverts can grow (docs/physics.md §9). No gradients."""
+    return jnp.max(jnp.where(jnp.imag(hybrid) > 0, jnp.imag(hybrid), -jnp.inf), initial=-jnp.inf)
 
 
 _NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)

@@ -337,6 +337,34 @@ def test_a_pole_pair_split_on_the_imaginary_axis_reports_its_growing_zero():
     assert abs(float(growth(0.8)[1]) - fd) < 1e-6 * abs(fd), fd
 
 
+def test_a_hybrid_pole_beside_an_inverted_narrow_pair_is_the_growth_rate():
+    """A bias of 8.4 across two narrow levels 3.09 apart inverts their pair's population: the mode
+    (Ω = 2.44) hybridised with that pair resonance has a zero of det F just above the real axis,
+    which the argument principle counts (2, with its mirror) but neither the poles followed from the
+    bare mode nor the imaginary axis reach. Its growth rate is reported (it was NaN, "not known"),
+    and det F winds once around a circle about it that lies wholly in the upper half-plane."""
+    from ehpjax._stability import hybrid_poles, inverse_response
+
+    junction = ehpjax.Junction(np.diag([10.887998637578994, 7.795645147771157]),
+                               np.diag([2.5045931969224374e-05, 0.0]), np.diag([0.0, 1.8262542689683447e-06]),
+                               0.11329031831187218 * np.array([[[0.0, 1.0], [1.0, 0.0]]]))
+    modes = ehpjax.Modes(np.array([[5.946658643153174]]), np.array([[0.04924704636906188]]))
+    baths = ehpjax.Baths(14.198823517656784, 5.801176482343216, 0.00011826132890418921, 0.1873016222828745)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
+    assert not bool(dm.stable) and int(dm.unstable_count) == 2 and float(jnp.imag(dm.frequencies[0])) < 0
+    hybrid = np.asarray(jax.jit(hybrid_poles)(junction, modes, baths))
+    zero = hybrid[np.argmax(hybrid.imag)]
+    assert abs(zero.real - 3.0924) < 0.01 and float(dm.growth_rate) == zero.imag > 0
+    circle = zero + 0.5 * zero.imag * np.exp(2j * np.pi * np.arange(64) / 64)
+    on_circle = jnp.asarray(circle)
+    f = inverse_response(modes, _self_energy_complex(junction, baths, on_circle), on_circle)
+    det = np.linalg.det(np.asarray(f))
+    winding = np.sum(np.angle(np.roll(det, -1) / det)) / (2 * np.pi)
+    assert round(winding) == 1 and abs(winding - 1) < 1e-6
+    with pytest.raises(ehpjax.DressedInstabilityError, match=f"growth rate Im ω = {zero.imag:.4g}"):
+        ehpjax.currents(junction, modes, baths, order="dressed")
+
+
 def test_the_message_without_a_known_growth_rate():
     """A zero that the argument principle counts but neither the followed poles nor the axis scan
     locate (an off-axis zero grown out of no bare pole): the error says its rate is not known."""
