@@ -54,6 +54,7 @@ from ._stability import (
     tail_nodes,
     unstable_count,
     with_growth_rate,
+    with_unstable_hybrid,
 )
 
 TERMINALS = ("LL", "RR", "RL", "LR", "ph")
@@ -217,7 +218,7 @@ def _dressed_currents(junction: Junction, modes: Modes, baths: Baths, quadrature
     # (``_stability.SETTLED``; on 400 random two-level junctions 350 did, their zeros within 2e-13 of
     # the full search's; the paper's model's last steps were 6e-9 and 2e-8); ``_combine`` finishes it.
     hybrid = hybrid_poles(junction, modes, baths, poles)
-    growths = jnp.stack([largest_settled(followed, step <= SETTLED), largest_unstable(hybrid)])
+    growths = (largest_settled(followed, step <= SETTLED), largest_unstable(hybrid))
     args = (weights, poles, placed_poles(junction, modes, baths, followed, step, poles, hybrid), modes, baths,
             elastic_current(junction, baths, poles), growths)
     with batching_context():
@@ -309,7 +310,7 @@ def _combine(sums: _Sums, weights, poles, estimate, modes: Modes, baths: Baths, 
     # settled, or where the count finds an unstable zero and they all decay (``dressed_modes`` searches
     # further).
     count = sums.unstable_count
-    found = jnp.where(count > 0, jnp.max(growths), growths[0])
+    found = with_unstable_hybrid(*growths, count)
     growth = jnp.where(jnp.isfinite(found) & ((count == 0) | (found > 0)), found, jnp.nan)
     return DressedCurrents(
         J=J,
@@ -352,8 +353,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
-    # where the argument principle counts an unstable zero, a hybrid pole in the upper half-plane too
-    growth = jnp.where(count > 0, jnp.maximum(growth, largest_unstable(hybrid)), growth)
+    growth = with_unstable_hybrid(growth, largest_unstable(hybrid), count)
     return DressedModes(
         frequencies=frequencies,
         bare=mode_poles(modes),

@@ -231,6 +231,12 @@ def largest_unstable(hybrid):
     return jnp.max(jnp.where(jnp.imag(hybrid) > 0, jnp.imag(hybrid), -jnp.inf), initial=-jnp.inf)
 
 
+def with_unstable_hybrid(growth, hybrid_growth, count):
+    """The growth rate ``growth`` of the zeros found, or where the argument principle counts an
+    unstable zero (``count`` > 0) the larger ``hybrid_growth`` (``largest_unstable``)."""
+    return jnp.where(count > 0, jnp.maximum(growth, hybrid_growth), growth)
+
+
 _NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)
 
 

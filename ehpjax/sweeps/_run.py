@@ -30,7 +30,7 @@ from .._adaptive import MORE_SPLITS, AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
 from .._evaluate import PADDING, batched, junction_pairs, modes_damped
-from .._quadrature import QUIET, FrequencyQuadrature
+from .._quadrature import QUIET, FrequencyQuadrature, same_values
 from .._quantities import QUANTITIES, UNITS_NOTE
 from ..models import BATH_NAMES
 from . import _identity, _netcdf
@@ -338,7 +338,7 @@ class _Plan:
                               "(stable = 0): no steady state there, so their currents mean "
                               "nothing (growth_rate is NaN where not known; ehpjax.dressed_modes "
                               "searches further)", RuntimeWarning, stacklevel=3)
-        checked = self.adaptive or (self.fn is None and self.rule.warn)
+        checked = self.adaptive or (self.rule is not None and self.rule.warn)  # (a rule comes without fn)
         if checked and store.keeps:
             missed = _count_missed(store, RTOL if self.adaptive else self.rule.rtol)
             if missed:
@@ -435,10 +435,11 @@ def _count_missed(store: ChunkStore, rtol: float = RTOL) -> int:
 
 def _quiet(rule):
     """``rule`` without its warning (a sweep's programs have no host callback; it counts the
-    points that miss the tolerance itself)."""
-    if isinstance(rule, AdaptiveQuadrature):
+    points that miss the tolerance itself); a fixed rule's tolerance, which changes none of its
+    values, left out too (``same_values``: one program for every tolerance)."""
+    if isinstance(rule, AdaptiveQuadrature):  # (its tolerance decides what it refines)
         return dataclasses.replace(rule, fine=dataclasses.replace(rule.fine, warn=False))
-    return dataclasses.replace(rule, warn=False)
+    return same_values(rule)
 
 
 def _count_unstable(store: ChunkStore) -> int:
