@@ -345,9 +345,10 @@ class _Plan:
                 where = (f"after {FINE.splits} splits of the default rule" if self.adaptive
                          else "on the given quadrature")
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
-                              f"(see J_error, I_error), {where}; sweep them again with up to "
-                              "quadrature=ehpjax.AdaptiveQuadrature(splits=20), or accept J_error: a feature narrower "
-                              "than that resolves is far outside the promised range", RuntimeWarning, stacklevel=3)
+                              f"(see J_error, I_error), {where}: their features are narrower than the rule "
+                              "resolves (far outside the promised range, docs/physics.md §8), and J_error, I_error "
+                              "say by how much; a rule of your own (quadrature=) may do better",
+                              RuntimeWarning, stacklevel=3)
 
     # -- results ----------------------------------------------------------------------
     def attrs(self) -> dict:
@@ -498,8 +499,8 @@ def sweep(
     tolerance (1e-6 relative, docs/physics.md §8) again with the default rule, then with
     its splits up to 16 times; a warning counts the points still missing it. ``quadrature``
     (an ``ehpjax.FrequencyQuadrature`` or ``AdaptiveQuadrature``) replaces that path: every point
-    on the given rule, e.g. ``AdaptiveQuadrature(splits=20)`` for points the default leaves
-    flagged, a warning counting those that miss its tolerance (``warn=False``: none).
+    on the given rule (e.g. ``FrequencyQuadrature(panels=40)``), a warning counting those that
+    miss its tolerance (``warn=False``: none).
     ``fn(junction, modes, baths)`` replaces the outputs by a dict of real scalars (or one scalar,
     named "value").
 
