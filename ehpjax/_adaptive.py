@@ -93,7 +93,7 @@ class AdaptiveQuadrature(eqx.Module):
             most = int(math.log(_NARROWEST_PART_INVERSE) / math.log(self.parts) + 1e-9) - 1
             raise EhpjaxError(f"AdaptiveQuadrature.splits must be at most {most} with parts={self.parts}, got "
                               f"{self.splits}: smaller parts reach the resolution of float64 in the mapped "
-                              "variable (their error estimates can turn NaN), and a feature that needs them is "
+                              "variable (their error estimates turn infinite: unknown), and a feature that needs them is "
                               "narrower than the rule can resolve")
 
     @property
@@ -107,8 +107,9 @@ class AdaptiveQuadrature(eqx.Module):
 
 # The narrowest part a split may cut, as 1/width (4⁻²¹ of the mapped variable's range: splits ≤ 20 of 4 parts).
 # On the paper's junction at V = −1, T = 0.3 with η = 1e-11, 22 or 24 splits gave NaN estimates (parts of
-# 4⁻²³ ≈ 1e-14, ~100 ulps of the mapped variable); 19–21 splits finite ones, no smaller than 16's there
-# (the mode is narrower than the rule resolves; 16 splits reach η = 2e-9, README).
+# 4⁻²³ ≈ 1e-14, ~100 ulps of the mapped variable; panels left without weight, infinite estimates since,
+# ``FrequencyQuadrature.nodes``); 19–21 splits finite ones, no smaller than 16's there (the mode is narrower
+# than the rule resolves; 16 splits reach η = 2e-9, README).
 _NARROWEST_PART_INVERSE = 4 ** 21
 
 # Where the default rule still misses the tolerance (a sweep's points, the command line's point): its

@@ -86,7 +86,8 @@ _QUANTILES = 5
 # the start and dominant where the step went): the parts of one range then disagreed by 12 % with
 # estimates of 1e-16, and a split point's I was off by 144× the tolerance, unflagged. The Fig-3 sweep
 # and 505 random two-level junctions still take one step (their values unchanged to the last bit).
-# Where the steps stop at _STEPS with a node off its level, the rule's estimate is infinite.
+# Where the steps stop at _STEPS with a node off its level, or a panel is left without weight (``nodes``),
+# the rule's estimate is infinite.
 _STEPS = 40
 _STEP_FROM = 1e-3
 _MAP_TOL = 1e-11
@@ -277,7 +278,8 @@ class FrequencyQuadrature(eqx.Module):
 
     def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE):
         """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and whether every node
-        met its level (a boolean): the rule's levels t in [0, 1] mapped by ω = φ(t) (``_stepped_map``),
+        met its level and every panel kept some weight (a boolean): the rule's levels t in [0, 1]
+        mapped by ω = φ(t) (``_stepped_map``),
         the weights multiplied by φ'(t). (A part with a node off its level does not tile with its
         neighbours, an error no Kronrod–Gauss difference sees: its estimate is then unknown.)
 
@@ -289,6 +291,10 @@ class FrequencyQuadrature(eqx.Module):
         features, V_abs, T_e, T_ph, part = jax.lax.stop_gradient((features, V_abs, T_e, T_ph, part))
         t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part)
         omega, jacobian, mapped = _stepped_map(t, brackets, cdf, density)
+        # A panel all of whose nodes rounding left on their brackets' edges (φ' = 0) has no weight: in a
+        # part narrower than float64 resolves in ω (nodes a few ulps apart beside a mode with η = 1e-11),
+        # its share of the range is lost, and its estimate was 0/0 (NaN). Its map is not known either.
+        mapped = mapped & jnp.all(jnp.any(jacobian.reshape(self.panels, 15) > 0.0, axis=-1))
         half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian

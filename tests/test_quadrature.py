@@ -154,6 +154,27 @@ def test_a_rule_with_a_node_off_its_level_has_an_unknown_error():
     assert np.all(np.asarray(integral_errors(densities, w_k, w_g, poles, False)) == np.inf)
 
 
+
+def test_a_panel_left_without_weight_makes_the_map_unknown():
+    """A mode with η = 1e-11 at ω = 1 (half-width 5e-12, ~45 000 ulps of ω): on a part of 4⁻⁸ of the
+    mapped range at its centre, ω advances by single ulps, and rounding leaves nodes on their brackets'
+    edges, where φ' = 0. Where every node of a panel is so left, the panel has no weight: its share of
+    the range is lost and its estimate was 0/0 (NaN; the paper's junction at V = −1, T = 0.3, μ0 = 0
+    with 18 splits). The map is then not known (``nodes``' last output False: infinite estimates); a
+    part of 4⁻³ there keeps every weight positive and is known."""
+    rule = ehpjax.FrequencyQuadrature(warn=False)
+    features = (np.array([1.0, 1.0]), np.array([5e-12, 0.5]), np.array([3.0, 1.0]))
+    nodes = jax.jit(lambda part: rule.nodes(features, 1.0, 0.3, 0.3, part))
+    centre = 0.4484671082137322  # (the mixture's CDF at ω = 1)
+    for k, known in ((8, False), (3, True)):
+        width = 4.0 ** -k
+        start = np.floor(centre / width) * width
+        omega, w_k, _, mapped = (np.asarray(x) for x in nodes((start, start + width)))
+        panels = w_k.reshape(rule.panels, 15)
+        assert bool(mapped) == known and np.all(np.isfinite(w_k)) and np.all(w_k >= 0.0)
+        assert np.any(np.all(panels == 0.0, axis=1)) == (not known)
+        assert abs(float(np.mean(omega)) - 1.0) < width * 1e-6  # (the parts lie at the mode)
+
 @pytest.mark.parametrize("setting", [
     dict(panels=0), dict(panels=-3), dict(panels=2.5), dict(cutoff=-5.0), dict(cutoff=0.0), dict(cutoff=10.0),
     dict(cutoff=np.nan), dict(thermal_spread=0.0), dict(max_resonances=0), dict(rtol=-1e-6), dict(rtol=0.0),
