@@ -530,3 +530,22 @@ def test_known_pairs_get_the_polygammas_their_taylor_series_needs():
     np.testing.assert_allclose(some, every, rtol=1e-12, atol=1e-13 * float(np.max(np.abs(every))))
     missing = with_polygammas_at(frozenset())
     assert not np.allclose(missing[:, :3], every[:, :3], rtol=1e-6)  # (the test sees the Taylor branch)
+
+
+def test_a_mode_far_narrower_than_the_splits_reach_is_accurate_or_flagged(paper_junction):
+    """η = 4.7e-11 at Ω = 2.83, far below docs/physics.md §8's range: the line is a block in the mapped
+    variable, and its edge fell between two panels' outermost nodes, where neither panel's K − G sees it
+    (J was 2.2e-4 off with an estimate of 0.29× the tolerance; docs/physics.md §5). Against the line's
+    golden-rule limit J = ½ Σ_αβ Λ^αβ(Ω) [n_B(Ω − μ_αβ; T_e) − n_B(Ω; T_ph)] (A_ph → (π/Ω) δ(ω − Ω); the
+    background ∝ η is ~1e-13 of it, and an independent integral in the line's own variable agreed to 2e-13)."""
+    omega, eta, V, T_e, T_ph = 2.8320474664318125, 4.733816531456783e-11, 1.6600986860537876, 0.549547401171391, \
+        0.7088580864515865
+    baths = ehpjax.Baths(10.0 + V / 2, 10.0 - V / 2, T_e, T_ph)
+    lam = np.asarray(jax.jit(ehpjax.ehp_dos)(paper_junction, baths, jnp.array([omega])))[:, 0, 0, 0].real
+    mu = np.asarray(baths.mu_channels)
+    limit = 0.5 * np.sum(lam * (1 / np.expm1((omega - mu) / T_e) - 1 / np.expm1(omega / T_ph)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = ehpjax.currents(paper_junction, ehpjax.Modes.single(omega, eta), baths)
+    tolerance = 1e-6 * max(abs(limit), 1e-4)
+    assert abs(float(result.J) - limit) <= max(tolerance, float(result.J_error)), (float(result.J), limit)

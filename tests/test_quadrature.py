@@ -175,6 +175,23 @@ def test_a_panel_left_without_weight_makes_the_map_unknown():
         assert np.any(np.all(panels == 0.0, axis=1)) == (not known)
         assert abs(float(np.mean(omega)) - 1.0) < width * 1e-6  # (the parts lie at the mode)
 
+
+@pytest.mark.parametrize("offset", [-0.008, -0.003, 0.0, 0.004, 0.008])
+def test_a_step_between_two_panels_is_in_the_estimate(offset):
+    """A step of the integrand between the outermost nodes of two panels (each panel sees a constant, so
+    K − G is 0): the sum puts it at the boundary, and the estimate bounds the error by the jump times half
+    the gap between those nodes; a smooth integrand across the same boundary adds nothing to it."""
+    w_k, w_g = np.tile(_W_KRONROD, 2), np.tile(_W_GAUSS, 2)  # two panels of [-1, 1] and [1, 3]
+    t = np.concatenate([_NODES, 2.0 + _NODES])
+    edge = 1.0 + offset  # (between 1 − 0.00854 and 1 + 0.00854)
+    step = np.where(t > edge, 1.0, 0.0)
+    error = abs(w_k @ step - (3.0 - edge))
+    estimate = float(kronrod_error_jit(step, w_k, w_g))
+    assert error <= estimate <= 0.0086 and (offset == 0.0 or error > 1e-3)
+    smooth = np.exp(-0.3 * t)
+    apart = sum(float(kronrod_error_jit(smooth[i:i + 15], w_k[:15], w_g[:15])) for i in (0, 15))
+    assert float(kronrod_error_jit(smooth, w_k, w_g)) == pytest.approx(apart, rel=1e-12)
+
 @pytest.mark.parametrize("setting", [
     dict(panels=0), dict(panels=-3), dict(panels=2.5), dict(cutoff=-5.0), dict(cutoff=0.0), dict(cutoff=10.0),
     dict(cutoff=np.nan), dict(thermal_spread=0.0), dict(max_resonances=0), dict(rtol=-1e-6), dict(rtol=0.0),
