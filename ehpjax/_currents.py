@@ -30,7 +30,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import WHOLE, FrequencyQuadrature, kronrod_error, node_sum, same_values
+from ._quadrature import WHOLE, FrequencyQuadrature, kronrod_error, middle_step_error, node_sum, same_values
 from ._special import bose, digamma, materialize, x_bose
 
 
@@ -594,10 +594,14 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         computed = same_values(rule) if blocks else dataclasses.replace(same_values(rule), block=None)
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
-    def sums_on(rule, blocks=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
-        def sums(part, *a):
-            c = on(rule, blocks)(*a, part=part)
-            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error])])
+    def sums_on(rule, blocks=True, cut=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
+        def sums(part, *a):  # (fluxes 0–7, errors 8–9, the middle's step 10–11, a bound carried 12–13: _carried)
+            if cut:  # (a rule whose range may be cut into parts)
+                c, middle = on(rule, blocks)(*a, part=part, middle=True)
+            else:
+                c, middle = on(rule, blocks)(*a, part=part), jnp.zeros(2)
+            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error]), middle,
+                                    jnp.zeros(2)])
         return sums
 
     def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the currents from those sums
@@ -612,12 +616,13 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
         finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
+                      restart=functools.partial(_carried, parts=quadrature.parts),
                       part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits,
                       aim=functools.partial(_misses, rtol=SPLIT_AIM * quadrature.rtol))
-        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks), WHOLE),
+        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks, cut=False), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,
-                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE),
+                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE, middle=True)[0],
                         finer=finer if quadrature.parts > 1 else None)
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
@@ -645,12 +650,13 @@ _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, ch
 
 
 def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
-                  quadrature: FrequencyQuadrature, pairs=None, part=WHOLE) -> Currents:
+                  quadrature: FrequencyQuadrature, pairs=None, part=WHOLE, middle=False) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
-    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's)."""
+    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's; ``middle``: also J's and I's
+    ``_quadrature.middle_step_error``, (2,))."""
     omega, w_kronrod, w_gauss, mapped = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
                                                            baths.T_e, baths.T_ph, part)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
@@ -661,10 +667,19 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     energy_density = omega * number_density
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
-    J_error, I_error = integral_errors(jnp.stack([_channel_total(energy_density), _charge(number_density)]),
-                                       w_kronrod, w_gauss, poles, mapped)
-    return _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
-                     J_error, I_error)
+    densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
+    J_error, I_error = integral_errors(densities, w_kronrod, w_gauss, poles, mapped)
+    result = _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
+                       J_error, I_error)
+    return (result, middle_step_error(densities, w_kronrod)) if middle else result
+
+
+def _carried(sums, parts):
+    """What a range's parts add their sums to (``_adaptive.Finer.restart``, and where a part is split):
+    no flux, and as errors the bound on a step hidden at the range's middle (an edge of two parts,
+    whose gap there is ``parts`` times narrower), plus what the range carried itself (columns 12–13)."""
+    carried = sums[12:14] + sums[10:12] / parts
+    return jnp.concatenate([jnp.zeros(8, sums.dtype), carried, jnp.zeros(2, sums.dtype), carried])
 
 
 def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, mapped):
@@ -723,7 +738,7 @@ def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Ba
 # jit(vmap(J)), jit(grad(J)), jit(vmap(grad(J))) and jit(J) of the paper's model (the test
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
-_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs"))
+_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs", "middle"))
 
 
 def cooling_cop(result: Currents):

@@ -324,7 +324,7 @@ def test_each_rule_is_traced_once_under_vmap_and_grad(monkeypatch):
         traced.append(kwargs["quadrature"].panels)
         return module._lowest_order(*args, **kwargs)
 
-    monkeypatch.setattr(module, "_lowest_order_once", jax.jit(counting, static_argnames=("quadrature", "pairs")))
+    monkeypatch.setattr(module, "_lowest_order_once", jax.jit(counting, static_argnames=("quadrature", "pairs", "middle")))
     unseen = ehpjax.AdaptiveQuadrature(coarse=ehpjax.FrequencyQuadrature(panels=3, warn=False),
                                        fine=ehpjax.FrequencyQuadrature(panels=7))  # settings no other test traces
 
@@ -532,15 +532,20 @@ def test_known_pairs_get_the_polygammas_their_taylor_series_needs():
     assert not np.allclose(missing[:, :3], every[:, :3], rtol=1e-6)  # (the test sees the Taylor branch)
 
 
-def test_a_mode_far_narrower_than_the_splits_reach_is_accurate_or_flagged(paper_junction):
-    """η = 4.7e-11 at Ω = 2.83, far below docs/physics.md §8's range: the line is a block in the mapped
-    variable, and its edge fell between two panels' outermost nodes, where neither panel's K − G sees it
-    (J was 2.2e-4 off with an estimate of 0.29× the tolerance; docs/physics.md §5). Against the line's
-    golden-rule limit J = ½ Σ_αβ Λ^αβ(Ω) [n_B(Ω − μ_αβ; T_e) − n_B(Ω; T_ph)] (A_ph → (π/Ω) δ(ω − Ω); the
-    background ∝ η is ~1e-13 of it, and an independent integral in the line's own variable agreed to 2e-13)."""
-    omega, eta, V, T_e, T_ph = 2.8320474664318125, 4.733816531456783e-11, 1.6600986860537876, 0.549547401171391, \
-        0.7088580864515865
-    baths = ehpjax.Baths(10.0 + V / 2, 10.0 - V / 2, T_e, T_ph)
+@pytest.mark.parametrize("omega, eta, V, T_e, T_ph, mu0", [
+    (2.8320474664318125, 4.733816531456783e-11, 1.6600986860537876, 0.549547401171391, 0.7088580864515865, 10.0),
+    (1.2096975965128471, 4.5388709345494863e-10, -0.324780723508717, 0.8455733394309836, 0.20925598355534328, 0.0),
+])
+def test_a_mode_far_narrower_than_the_splits_reach_is_accurate_or_flagged(paper_junction, omega, eta, V, T_e, T_ph,
+                                                                          mu0):
+    """Modes far below docs/physics.md §8's range: each line is a block in the mapped variable, and its
+    edge fell where neither panel's K − G sees it (docs/physics.md §5). First, between two panels' outermost
+    nodes: J was 2.2e-4 off, 221× the tolerance, with an estimate of 0.29× it. Second, at t = 1/2, a panel
+    boundary of the 10-panel rule and the edge of two of its quarters: 4× the tolerance, estimate 7e-3×.
+    Against the line's golden-rule limit J = ½ Σ_αβ Λ^αβ(Ω) [n_B(Ω − μ_αβ; T_e) − n_B(Ω; T_ph)]
+    (A_ph → (π/Ω) δ(ω − Ω); an independent integral in the line's own variable at the given η agreed with
+    it to 2e-13 and 3e-16 of J)."""
+    baths = ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_ph)
     lam = np.asarray(jax.jit(ehpjax.ehp_dos)(paper_junction, baths, jnp.array([omega])))[:, 0, 0, 0].real
     mu = np.asarray(baths.mu_channels)
     limit = 0.5 * np.sum(lam * (1 / np.expm1((omega - mu) / T_e) - 1 / np.expm1(omega / T_ph)))
