@@ -498,7 +498,10 @@ def _warn_inaccurate(J, J_err, I, I_err, rtol, stacklevel=2):
             f"{int(np.sum(missed))} of {missed.size} points (worst estimated error of J "
             f"{worst_J:.1e}, of I {worst_I:.1e}, relative to max(|value|, {ERROR_FLOOR:g}); tolerance {rtol:g}). "
             "Split the parts that miss more often, e.g. quadrature=AdaptiveQuadrature(splits=16), "
-            "or use more panels, e.g. quadrature=FrequencyQuadrature(panels=100).",
+            "or use more panels, e.g. quadrature=FrequencyQuadrature(panels=100)."
+            + (" An infinite estimate is unknown: a feature narrower than float64 resolves in ω (a mode with "
+               "η below ~1e-10 of its frequency, whose limit η = 0 is exact)." if np.any(np.isinf(J_err[missed]))
+               or np.any(np.isinf(I_err[missed])) else ""),
             RuntimeWarning,
             stacklevel=stacklevel,
         )

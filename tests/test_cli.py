@@ -560,3 +560,17 @@ def test_currents_splits_where_40_panels_miss_as_the_library_does(gamma_ph, spli
             assert distance <= float(getattr(library, f"{name}_error")) + out[f"{name}_error"]
         else:
             assert distance <= 1e-12 * abs(out[name])
+
+
+def test_currents_reports_an_unknown_estimate_with_its_values():
+    """γ_ph = 1e-11 with μ0 = 0: even 16 splits leave panels without weight beside the mode (their nodes
+    single ulps of ω apart), so the estimates are infinite, unknown. The command prints the (finite)
+    values with a warning that says so, the estimates null in JSON; it used to refuse the point ("not
+    finite"). (After the test above, whose programs it reuses.)"""
+    result = invoke("currents", "--gamma-ph", "1e-11", "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3", "--mu0", "0",
+                    "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("ehpjax: warning: the quadrature's error estimate is unknown") == 1, result.stderr
+    out = strict_loads(result.stdout)
+    assert out["J_error"] is None and out["I_error"] is None
+    assert all(math.isfinite(out[k]) for k in ("J", "I", "P"))

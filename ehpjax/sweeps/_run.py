@@ -347,7 +347,8 @@ class _Plan:
                 warnings.warn(f"ehpjax.sweep: {missed} of {self.spec.size} points miss the accuracy tolerance "
                               f"(see J_error, I_error), {where}: their features are narrower than the rule "
                               "resolves (far outside the promised range, docs/physics.md §8), and J_error, I_error "
-                              "say by how much; a rule of your own (quadrature=) may do better",
+                              "say by how much (infinite: unknown, a feature narrower than float64 resolves in ω); a "
+                              "rule of your own (quadrature=) may do better",
                               RuntimeWarning, stacklevel=3)
 
     # -- results ----------------------------------------------------------------------
