@@ -195,6 +195,25 @@ def test_a_step_between_two_panels_is_in_the_estimate(offset):
     apart = sum(float(kronrod_error_jit(smooth[i:i + 15], w_k[:15], w_g[:15])) for i in (0, 15))
     assert float(kronrod_error_jit(smooth, w_k, w_g)) == pytest.approx(apart, rel=1e-12)
 
+
+@pytest.mark.parametrize("edge", [-0.9, -0.62, 0.1, 0.31, 0.5, 0.95])
+def test_a_rise_inside_a_panel_over_one_or_two_nodes_is_in_the_estimate(edge):
+    """A narrow mode's line edge in the mapped variable: g rises from ~0 to its plateau between two
+    neighbouring nodes of a panel (or over two intervals), where K − G can read several times below the
+    error (6.5× at a 2×2 junction with η = 1.1e-9). Where two neighbouring intervals hold 90 % of the
+    panel's variation, the largest jump times half the widest interval is added; a smooth panel adds
+    nothing."""
+    from ehpjax._quadrature import _abrupt_rise
+
+    for width in (0.0, 0.03):  # a step, and a rise spread over ~two intervals
+        g = 0.5 * (1.0 + np.tanh((_NODES - edge) / max(width, 1e-12)))
+        exact = 1.0 - edge if width == 0.0 else float(scipy.integrate.quad(
+            lambda x: 0.5 * (1.0 + np.tanh((x - edge) / width)), -1.0, 1.0, points=[edge], epsabs=1e-14)[0])
+        error = abs(_W_KRONROD @ g - exact)
+        assert error <= float(kronrod_error_jit(g, _W_KRONROD, _W_GAUSS)), (width, error)
+        assert float(_abrupt_rise(g[None])[0]) > 0.0
+    assert float(_abrupt_rise(np.exp(-0.3 * _NODES)[None])[0]) == 0.0
+
 @pytest.mark.parametrize("setting", [
     dict(panels=0), dict(panels=-3), dict(panels=2.5), dict(cutoff=-5.0), dict(cutoff=0.0), dict(cutoff=10.0),
     dict(cutoff=np.nan), dict(thermal_spread=0.0), dict(max_resonances=0), dict(rtol=-1e-6), dict(rtol=0.0),
