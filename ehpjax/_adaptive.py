@@ -521,8 +521,7 @@ class _Splits(NamedTuple):
         the entry's base (what a range gives its parts: ``Finer.restart``)."""
         entries = jnp.arange(self.point.shape[0])
         given = jax.vmap(restarted)(jax.tree_util.tree_map(lambda s: s[entries, slot], self.sums))
-        base = jax.tree_util.tree_map(lambda b, g: b + jnp.where(_entries_shaped(where, g), g, jnp.zeros_like(g)),
-                                      self.base, given)
+        base = _where_entries(where, jax.tree_util.tree_map(jnp.add, self.base, given), self.base)
         rows = jnp.where(where, entries, self.point.shape[0])[:, None]
         lo, hi = self.edges[entries, slot, 0], self.edges[entries, slot, 1]
         cuts = lo[:, None] + (hi - lo)[:, None] * (jnp.arange(parts + 1) / parts)[None]

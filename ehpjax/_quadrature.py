@@ -537,7 +537,7 @@ def kronrod_error(density, w_kronrod, w_gauss, shared=False):
     rounding = 50.0 * jnp.finfo(density.dtype).eps * absolute
     power = ratio * jnp.sqrt(ratio * jnp.sqrt(ratio))  # ratio^(7/4), without XLA CPU's slow pow
     unresolved = jnp.where(ratio >= 1.0, jnp.abs(kronrod - gauss), 0.0)
-    mapped = panels * (w_k / _W_KRONROD)
+    mapped = _mapped_panels(density, w_kronrod)
     return jnp.sum(jnp.maximum(jnp.maximum(deviation * power, unresolved), rounding) + _abrupt_rise(mapped),
                    axis=-1) + jnp.sum(_hidden_steps(mapped), axis=-1)
 
@@ -589,9 +589,15 @@ def middle_step_error(density, w_kronrod):
     count = density.shape[-1] // 15
     if count % 2:
         return jnp.zeros(density.shape[:-1], density.dtype)
-    w_k = w_kronrod.reshape(w_kronrod.shape[:-1] + (count, 15))
-    middle = (density.reshape(density.shape[:-1] + (count, 15)) * (w_k / _W_KRONROD))[..., count // 2 - 1:count // 2 + 1, :]
-    return _hidden_steps(middle)[..., 0]
+    return _hidden_steps(_mapped_panels(density, w_kronrod)[..., count // 2 - 1:count // 2 + 1, :])[..., 0]
+
+
+def _mapped_panels(density, w_kronrod):
+    """The mapped integrand g = f φ' times the panels' half-width at the nodes, (…, panel, node): the
+    density times the Kronrod weights over the rule's own."""
+    count = density.shape[-1] // 15
+    panels = density.reshape(density.shape[:-1] + (count, 15))
+    return panels * (w_kronrod.reshape(w_kronrod.shape[:-1] + (count, 15)) / _W_KRONROD)
 
 
 def node_sum(density, weights):
