@@ -30,7 +30,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import WHOLE, FrequencyQuadrature, kronrod_error, middle_step_error, node_sum, same_values
+from ._quadrature import WHOLE, FrequencyQuadrature, edge_steps, kronrod_error, middle_step_error, node_sum, same_values
 from ._special import bose, digamma, materialize, x_bose
 
 
@@ -658,10 +658,16 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
-    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's; ``middle``: also J's and I's
-    ``_quadrature.middle_step_error``, (2,))."""
-    omega, w_kronrod, w_gauss, mapped = quadrature.nodes(_resonances(poles.z, modes, baths), jnp.abs(baths.V),
-                                                           baths.T_e, baths.T_ph, part)
+    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's; ``middle``: a rule whose range
+    may be cut into parts, its errors with ``_quadrature.edge_steps`` at the part's ends, and also J's
+    and I's ``_quadrature.middle_step_error``, (2,))."""
+    features = _resonances(poles.z, modes, baths)
+    if middle:  # (a rule whose range may be cut into parts: its ends too, ``_quadrature.edge_steps``)
+        omega, w_kronrod, w_gauss, mapped, edge_omega, edge_weight = quadrature.nodes(
+            features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part, edges=True)
+        omega = jnp.concatenate([omega, edge_omega])  # (the integrand on both in one pass)
+    else:
+        omega, w_kronrod, w_gauss, mapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     spectral = _symmetric_features(boson_spectral(modes, omega))  # (P, F)
     # Tr[Λ^αβ A_ph], (4, P)
     transmission = _transmission(coeff, poles.z, baths, at_poles, omega, spectral, quadrature.block, pairs)
@@ -671,7 +677,14 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
+    if middle:
+        count = w_kronrod.shape[0]
+        densities, at_edges = densities[:, :count], densities[:, count:]
+        energy_density, number_density = energy_density[:, :count], number_density[:, :count]
     J_error, I_error = integral_errors(densities, w_kronrod, w_gauss, poles, mapped)
+    if middle:
+        steps = edge_steps(densities, w_kronrod, at_edges, edge_weight, part)  # (J's, I's)
+        J_error, I_error = J_error + steps[0], I_error + steps[1]
     result = _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                        J_error, I_error)
     return (result, middle_step_error(densities, w_kronrod)) if middle else result

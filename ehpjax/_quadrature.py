@@ -276,7 +276,7 @@ class FrequencyQuadrature(eqx.Module):
 
         return cdf, density, omega_max, quantile_rows
 
-    def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE):
+    def nodes(self, features, V_abs, T_e, T_ph, part=WHOLE, edges=False):
         """Nodes ω (N,), Kronrod and Gauss weights (N,), N = 15 · panels, and whether every node
         met its level and every panel kept some weight (a boolean): the rule's levels t in [0, 1]
         mapped by ω = φ(t) (``_stepped_map``),
@@ -287,22 +287,31 @@ class FrequencyQuadrature(eqx.Module):
             followed by (cores, weights) of log-uniform components from 0 (``_mixture``).
         part: (t₀, t₁), the panels cut only [t₀, t₁] of [0, 1], so that the rule integrates over
             [φ(t₀), φ(t₁)] (traced: the parts of a finer rule on the same nodes' code).
+        edges: also the part's ends, mapped with the nodes: ω (2,) at t₀ and t₁ and their weights
+            φ'(t) times a panel's half-width (the scale of ``edge_steps``); an end at 0 or 1 (the
+            range's own) is mapped at t = 1/2 instead, and ``edge_steps`` leaves it out.
         """
         features, V_abs, T_e, T_ph, part = jax.lax.stop_gradient((features, V_abs, T_e, T_ph, part))
-        t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part)
+        t, brackets, cdf, density = self._levels(features, V_abs, T_e, T_ph, part, edges)
         omega, jacobian, mapped = _stepped_map(t, brackets, cdf, density)
+        half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
+        if edges:
+            omega, edge_omega = omega[:-2], omega[-2:]
+            jacobian, edge_weight = jacobian[:-2], half * jacobian[-2:]
         # A panel all of whose nodes rounding left on their brackets' edges (φ' = 0) has no weight: in a
         # part narrower than float64 resolves in ω (nodes a few ulps apart beside a mode with η = 1e-11),
         # its share of the range is lost, and its estimate was 0/0 (NaN). Its map is not known either.
         mapped = mapped & jnp.all(jnp.any(jacobian.reshape(self.panels, 15) > 0.0, axis=-1))
-        half = 0.5 * (part[1] - part[0]) / self.panels  # (a panel's half-width in t)
         w_k = jnp.tile(half * _W_KRONROD, self.panels) * jacobian
         w_g = jnp.tile(half * _W_GAUSS, self.panels) * jacobian
+        if edges:
+            return jax.lax.stop_gradient((omega, w_k, w_g, mapped, edge_omega, edge_weight))
         return jax.lax.stop_gradient((omega, w_k, w_g, mapped))
 
-    def _levels(self, features, V_abs, T_e, T_ph, part=WHOLE):
+    def _levels(self, features, V_abs, T_e, T_ph, part=WHOLE, edges=False):
         """The rule's levels t (N,) in [t₀, t₁] = ``part`` of [0, 1], each one's bracket
-        (``_brackets``), and the mixture's CDF and density: what ``_stepped_map`` maps the levels with."""
+        (``_brackets``), and the mixture's CDF and density: what ``_stepped_map`` maps the levels with.
+        ``edges``: the levels of the part's ends appended (``nodes``), (N + 2,)."""
         cdf, density, omega_max, quantile_rows = self._mixture(features, V_abs, T_e, T_ph)
         start, length = part[0], part[1] - part[0]
         t = start + length * (jnp.arange(self.panels)[:, None] / self.panels
@@ -313,7 +322,19 @@ class FrequencyQuadrature(eqx.Module):
         rows = quantile_rows((jnp.arange(_QUANTILES) + 0.5) / _QUANTILES).ravel()
         points = jnp.concatenate([jnp.zeros(1), rows, omega_max[None]])
         levels = jnp.concatenate([jnp.zeros(1), cdf(rows), jnp.ones(1)])
-        return t, _brackets(points, levels, density(points)[0], self.panels, start, length), cdf, density
+        rhos = density(points)[0]
+        brackets = _brackets(points, levels, rhos, self.panels, start, length)
+        if not edges:
+            return t, brackets, cdf, density
+        ends = jnp.stack([part[0], part[1]])
+        ends = jnp.where((ends > 0.0) & (ends < 1.0), ends, 0.5)
+        below = levels[None, :] <= ends[:, None]  # (2, points): CDF(point) ≤ t (the point 0 always)
+        lo = jnp.argmax(jnp.where(below, levels[None, :], -1.0), axis=-1)
+        hi = jnp.argmin(jnp.where(below, 2.0, levels[None, :]), axis=-1)  # (CDF(ω_max) = 1 > t)
+        table = jnp.stack([points, levels, rhos])
+        at_ends = (table[0, lo], table[0, hi], table[1, lo], table[1, hi], table[2, lo], table[2, hi])
+        brackets = tuple(jnp.concatenate([b, e]) for b, e in zip(brackets, at_ends))
+        return jnp.concatenate([t, ends]), brackets, cdf, density
 
 
 def _householder_denominator(r, rho, rho1, rho2):
@@ -579,6 +600,25 @@ def _abrupt_rise(mapped):
     total = jnp.sum(jumps, axis=-1)
     pair = jnp.max(jumps[..., 1:] + jumps[..., :-1], axis=-1)
     return jnp.where(pair > _STEP_SHARE * total, jnp.max(jumps, axis=-1) * _WIDEST_HALF_INTERVAL, 0.0)
+
+
+def edge_steps(density, w_kronrod, at_edges, edge_weight, part):
+    """Bound on the error of a step between a part's outermost nodes and its ends (``nodes`` with
+    ``edges``; ``density`` (…, N), its values ``at_edges`` (…, 2)): no panel of the part has a node
+    there, and the neighbouring part, on the other side of the end, has its own gap. As
+    ``_hidden_steps``, with the value at the end itself in place of the neighbour's outermost node:
+    where the jump from the outermost node to the end exceeds ``_STEP_RATIO`` times what the slope
+    there explains over the gap, error ≤ |Δg| (1 − x_end). The ends of the whole range (0 and 1) are
+    left out. A mode with η = 1.3e-11 at Ω = 3.05: its line, a block in the mapped variable, began
+    ~1e-4 of t before the edge of two quarters, and J was 116× the tolerance off with an estimate of
+    0.75×. (…,): the two ends' terms summed."""
+    mapped = _mapped_panels(density, w_kronrod)
+    outer = jnp.stack([mapped[..., 0, 0], mapped[..., -1, -1]], axis=-1)
+    inner = jnp.stack([mapped[..., 0, 1], mapped[..., -1, -2]], axis=-1)
+    jump = jnp.abs(at_edges * edge_weight - outer)
+    step = jump > _STEP_RATIO * jnp.abs(outer - inner) * (_END_GAP / _END_SPACING)
+    inside = jnp.stack([part[0] > 0.0, part[1] < 1.0])
+    return jnp.sum(jnp.where(step & inside, jump * _END_GAP, 0.0), axis=-1)
 
 
 def middle_step_error(density, w_kronrod):

@@ -10,7 +10,7 @@ import scipy.special
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
-from ehpjax._quadrature import (_NODES, _W_GAUSS, _W_KRONROD, _running, _stepped_map, kronrod_error,
+from ehpjax._quadrature import (_NODES, _W_GAUSS, _W_KRONROD, _running, _stepped_map, edge_steps, kronrod_error,
                                 middle_step_error)
 
 
@@ -196,6 +196,27 @@ def test_a_step_between_two_panels_is_in_the_estimate(offset):
     assert float(kronrod_error_jit(smooth, w_k, w_g)) == pytest.approx(apart, rel=1e-12)
 
 
+@pytest.mark.parametrize("offset", [0.0005, 0.004, 0.0085])
+def test_a_step_between_a_parts_outermost_node_and_its_end_is_in_its_estimate(offset):
+    """A part of a rule's range (here one panel, [-1, 1] of its mapped variable) whose integrand steps
+    between its outermost node and its end (x = ±0.99146): every node sees a constant, K − G is 0, and the
+    neighbouring part beyond the end has a gap of its own there. The value at the end itself (``nodes`` with
+    ``edges``) shows the jump, and ``edge_steps`` bounds the error by it times the gap; at either end, not
+    at the ends of the whole range (0 and 1), and nothing for a smooth integrand."""
+    part, whole = (np.float64(0.25), np.float64(0.5)), (np.float64(0.0), np.float64(1.0))
+    steps = jax.jit(edge_steps)
+    for side in (1, -1):  # the step near the right end, then (mirrored) near the left one
+        edge = side * (1.0 - offset)
+        g = np.where(side * _NODES > side * edge, 1.0, 0.0)  # 0 on every node
+        at_ends = np.where(np.array([-1.0, 1.0]) * side > 0, 1.0, 0.0)  # 1 at the end beyond the step
+        error = abs(_W_KRONROD @ g - offset)
+        estimate = float(kronrod_error_jit(g, _W_KRONROD, _W_GAUSS) + steps(g, _W_KRONROD, at_ends, np.ones(2), part))
+        assert 0.99 * offset <= error <= estimate <= 0.0086
+        assert float(steps(g, _W_KRONROD, at_ends, np.ones(2), whole)) == 0.0
+    smooth = np.exp(-0.3 * _NODES)
+    assert float(steps(smooth, _W_KRONROD, np.exp(-0.3 * np.array([-1.0, 1.0])), np.ones(2), part)) == 0.0
+
+
 @pytest.mark.parametrize("edge", [-0.9, -0.62, 0.1, 0.31, 0.5, 0.95])
 def test_a_rise_inside_a_panel_over_one_or_two_nodes_is_in_the_estimate(edge):
     """A narrow mode's line edge in the mapped variable: g rises from ~0 to its plateau between two
@@ -295,20 +316,29 @@ def test_small_parts_inside_one_wide_bracket_are_mapped_to_their_levels():
     quadrature = ehpjax.FrequencyQuadrature()
 
     @jax.jit
-    def part(start, end):
-        omega, w_k, *_ = quadrature.nodes(features, V, T_e, T_ph, (start, end))
-        cdf = quadrature._mixture(features, V, T_e, T_ph)[0]
-        return omega, w_k, cdf(omega)
+    def part(start, end):  # (with the part's ends, ``edge_steps``)
+        omega, w_k, _, _, ends, end_weights = quadrature.nodes(features, V, T_e, T_ph, (start, end), edges=True)
+        cdf, density = quadrature._mixture(features, V, T_e, T_ph)[:2]
+        return omega, w_k, cdf(omega), ends, end_weights, cdf(ends), density(ends)[0]
 
     omega_max = V + quadrature.cutoff * max(T_e, T_ph)
     exact = np.sum(np.arctan((omega_max - centres) / widths) - np.arctan(-centres / widths))
-    total = 0.0
+    total, previous_end = 0.0, None
     for k in range(256):
-        omega, w_k, cdf = (np.asarray(x) for x in part(k / 256, (k + 1) / 256))
+        omega, w_k, cdf, ends, end_weights, end_cdf, end_density = (np.asarray(x) for x in part(k / 256, (k + 1) / 256))
         t = k / 256 + (np.arange(10)[:, None] / 10 + 0.5 / 10 * (1.0 + _NODES)).ravel() / 256
         assert np.all(np.diff(omega) > 0) and np.all(w_k > 0), k
         np.testing.assert_allclose(cdf, t, rtol=0, atol=1e-10, err_msg=str(k))
         total += w_k @ sum(w / ((omega - c) ** 2 + w**2) for c, w in zip(centres, widths))
+        # the part's ends on their levels (the range's own, 0 and 1, at 1/2), outside its nodes, weighted
+        # φ' = 1/ρ times a panel's half-width; where two parts meet, one ω
+        levels = np.where([k > 0, k < 255], [k / 256, (k + 1) / 256], 0.5)
+        np.testing.assert_allclose(end_cdf, levels, rtol=0, atol=1e-10, err_msg=str(k))
+        np.testing.assert_allclose(end_weights, 0.5 / 10 / 256 / end_density, rtol=1e-6, err_msg=str(k))
+        assert (k == 0 or ends[0] < omega[0]) and (k == 255 or omega[-1] < ends[1]), k
+        if previous_end is not None:
+            np.testing.assert_allclose(ends[0], previous_end, rtol=1e-10, err_msg=str(k))  # (the levels met to 1e-10)
+        previous_end = ends[1]
     np.testing.assert_allclose(total, exact, rtol=1e-10)
 
 
