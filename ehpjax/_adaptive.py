@@ -187,10 +187,8 @@ class Finer(NamedTuple):
     ``parts`` equal parts in turn, at most ``splits`` times (globally adaptive subdivision of the
     mapped variable: a narrow feature the node map gave too few nodes gets parts of its own).
 
-    restart: the sums a range's parts are added to, from its sums (None: zeros; a rule whose whole-range
-        sums carry more than the parts add keeps that part here, and one whose estimate cannot see
-        across the parts' edges carries a bound for them); applied to the whole range, and to a
-        part where it is split.
+    restart: the sums a point's parts are added to, from its sums on the whole range (None: zeros;
+        a rule whose whole-range sums carry more than the parts add keeps that part here).
     after_coarse: the coarse rule is the fine rule on the whole range (``misses`` of ``refine``
         then this tolerance), so the points it misses go straight to the parts. Every point's whole
         range is then an entry of the loop too (under vmap, in buffers of ``fraction`` of the batch):
@@ -420,7 +418,7 @@ def _refined(rule: _Rule, axes, args, single=False):
                 again = settled & each(finer.aim or finer.misses)(result) & (splits.used < finer.slots)  # (≤ ``splits``)
                 errors = jax.vmap(jax.vmap(finer.part_error, in_axes=(0, None)))(splits.sums, result)
                 worst = jnp.argmax(jnp.where(splits.in_use(), errors, -jnp.inf), axis=1)
-                splits = splits.split(again, worst, finer.parts, finer.restarted)
+                splits = splits.split(again, worst, finer.parts)
                 finished = settled & ~again
                 sums = _at_rows(sums, finished, splits.point, lambda at, r: at.set(r, mode="drop"), total)
                 return sums, splits._replace(point=jnp.where(finished, -1, splits.point))
@@ -515,19 +513,15 @@ class _Splits(NamedTuple):
         """The entries holding a point none of whose parts is pending."""
         return (self.point >= 0) & ~jnp.any(self.pending, axis=1)
 
-    def split(self, where, slot, parts, restarted):
+    def split(self, where, slot, parts):
         """Slot ``slot`` of the entries ``where`` cut into ``parts`` equal parts: the first in that
-        slot, the others in the next free ones, all pending; ``restarted`` of the slot's sums added to
-        the entry's base (what a range gives its parts: ``Finer.restart``)."""
+        slot, the others in the next free ones, all pending."""
         entries = jnp.arange(self.point.shape[0])
-        given = jax.vmap(restarted)(jax.tree_util.tree_map(lambda s: s[entries, slot], self.sums))
-        base = _where_entries(where, jax.tree_util.tree_map(jnp.add, self.base, given), self.base)
         rows = jnp.where(where, entries, self.point.shape[0])[:, None]
         lo, hi = self.edges[entries, slot, 0], self.edges[entries, slot, 1]
         cuts = lo[:, None] + (hi - lo)[:, None] * (jnp.arange(parts + 1) / parts)[None]
         targets = jnp.concatenate([slot[:, None], self.used[:, None] + jnp.arange(parts - 1)[None]], axis=1)
         return self._replace(
-            base=base,
             edges=self.edges.at[rows, targets].set(jnp.stack([cuts[:, :-1], cuts[:, 1:]], axis=-1), mode="drop"),
             pending=self.pending.at[rows, targets].set(True, mode="drop"),
             used=jnp.where(where, self.used + parts - 1, self.used))

@@ -30,7 +30,7 @@ from ._checks import check, checks_deferred, combining_checks, deferring, is_tra
 from ._errors import EhpjaxError
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction, Modes
-from ._quadrature import WHOLE, FrequencyQuadrature, edge_steps, kronrod_error, middle_step_error, node_sum, same_values
+from ._quadrature import WHOLE, FrequencyQuadrature, edge_steps, kronrod_error, node_sum, same_values
 from ._special import bose, digamma, materialize, x_bose
 
 
@@ -598,13 +598,9 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
     def sums_on(rule, blocks=True, cut=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
-        def sums(part, *a):  # (fluxes 0–7, errors 8–9, the middle's step 10–11, a bound carried 12–13: _carried)
-            if cut:  # (a rule whose range may be cut into parts)
-                c, middle = on(rule, blocks)(*a, part=part, middle=True)
-            else:
-                c, middle = on(rule, blocks)(*a, part=part), jnp.zeros(2)
-            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error]), middle,
-                                    jnp.zeros(2)])
+        def sums(part, *a):  # (fluxes 0–7, errors 8–9; ``cut``: a rule whose range may be cut into parts)
+            c = on(rule, blocks)(*a, part=part, edges=cut)
+            return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error])])
         return sums
 
     def combined(sums, coeff, modes, baths, poles, I_elastic, at_poles):  # the currents from those sums
@@ -619,13 +615,12 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
     if isinstance(quadrature, AdaptiveQuadrature):
         fixed = quadrature.fine
         finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
-                      restart=functools.partial(_carried, parts=quadrature.parts),
                       part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits,
                       aim=functools.partial(_misses, rtol=SPLIT_AIM * quadrature.rtol))
         result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks, cut=False), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,
-                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE, middle=True)[0],
+                        quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE, edges=True),
                         finer=finer if quadrature.parts > 1 else None)
     elif values_in_blocks or quadrature.block is None:
         fixed = quadrature
@@ -653,16 +648,15 @@ _plain_currents = compiled(_currents_kernel)  # concrete inputs: one program, ch
 
 
 def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_elastic, at_poles,
-                  quadrature: FrequencyQuadrature, pairs=None, part=WHOLE, middle=False) -> Currents:
+                  quadrature: FrequencyQuadrature, pairs=None, part=WHOLE, edges=False) -> Currents:
     """The currents on the fixed ω rule ``quadrature`` from the junction's ``pole_expansion``
     and ``_pair_coefficients``, with their error estimates, the given ``elastic_current`` and
     ``_ehp.pole_polygammas`` (η ≠ 0: modes checked and made frictional by the caller;
     ``pairs``: see ``_transmission``; ``part``: the rule's nodes on that part of its range only,
-    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's; ``middle``: a rule whose range
-    may be cut into parts, its errors with ``_quadrature.edge_steps`` at the part's ends, and also J's
-    and I's ``_quadrature.middle_step_error``, (2,))."""
+    ``FrequencyQuadrature.nodes``, the fluxes and errors then that part's; ``edges``: a rule whose range
+    may be cut into parts, its errors with ``_quadrature.edge_steps`` at the part's ends)."""
     features = _resonances(poles.z, modes, baths)
-    if middle:  # (a rule whose range may be cut into parts: its ends too, ``_quadrature.edge_steps``)
+    if edges:  # (the part's ends too, ``_quadrature.edge_steps``)
         omega, w_kronrod, w_gauss, mapped, edge_omega, edge_weight = quadrature.nodes(
             features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part, edges=True)
         omega = jnp.concatenate([omega, edge_omega])  # (the integrand on both in one pass)
@@ -677,25 +671,17 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
-    if middle:
+    if edges:
         count = w_kronrod.shape[0]
         densities, at_edges = densities[:, :count], densities[:, count:]
         energy_density, number_density = energy_density[:, :count], number_density[:, :count]
     J_error, I_error = integral_errors(densities, w_kronrod, w_gauss, poles, mapped)
-    if middle:
+    if edges:
         steps = edge_steps(densities, w_kronrod, at_edges, edge_weight, part)  # (J's, I's)
         J_error, I_error = J_error + steps[0], I_error + steps[1]
     result = _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
                        J_error, I_error)
-    return (result, middle_step_error(densities, w_kronrod)) if middle else result
-
-
-def _carried(sums, parts):
-    """What a range's parts add their sums to (``_adaptive.Finer.restart``, and where a part is split):
-    no flux, and as errors the bound on a step hidden at the range's middle (an edge of two parts,
-    whose gap there is ``parts`` times narrower), plus what the range carried itself (columns 12–13)."""
-    carried = sums[12:14] + sums[10:12] / parts
-    return jnp.concatenate([jnp.zeros(8, sums.dtype), carried, jnp.zeros(2, sums.dtype), carried])
+    return result
 
 
 def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, mapped):
@@ -754,7 +740,7 @@ def _sharp_line_currents(result: Currents, sharp, coeff, modes: Modes, baths: Ba
 # jit(vmap(J)), jit(grad(J)), jit(vmap(grad(J))) and jit(J) of the paper's model (the test
 # suite's quick XLA settings) took 29 s instead of 36 s, of which tracing and lowering 10 s
 # instead of 14 s.
-_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs", "middle"))
+_lowest_order_once = jax.jit(_lowest_order, static_argnames=("quadrature", "pairs", "edges"))
 
 
 def cooling_cop(result: Currents):

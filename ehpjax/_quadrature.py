@@ -621,17 +621,6 @@ def edge_steps(density, w_kronrod, at_edges, edge_weight, part):
     return jnp.sum(jnp.where(step & inside, jump * _END_GAP, 0.0), axis=-1)
 
 
-def middle_step_error(density, w_kronrod):
-    """The term of ``kronrod_error`` for a step hidden at the boundary in the middle of the rule's range
-    (an even number of panels; else 0), which the rule's parts (``_adaptive.Finer``) have as an edge of
-    two parts, where no panel has a node beyond it: their sums carry it, divided by the number of parts
-    (their gap there is that many times narrower)."""
-    count = density.shape[-1] // 15
-    if count % 2:
-        return jnp.zeros(density.shape[:-1], density.dtype)
-    return _hidden_steps(_mapped_panels(density, w_kronrod)[..., count // 2 - 1:count // 2 + 1, :])[..., 0]
-
-
 def _mapped_panels(density, w_kronrod):
     """The mapped integrand g = f φ' times the panels' half-width at the nodes, (…, panel, node): the
     density times the Kronrod weights over the rule's own."""

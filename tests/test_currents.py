@@ -324,7 +324,7 @@ def test_each_rule_is_traced_once_under_vmap_and_grad(monkeypatch):
         traced.append(kwargs["quadrature"].panels)
         return module._lowest_order(*args, **kwargs)
 
-    monkeypatch.setattr(module, "_lowest_order_once", jax.jit(counting, static_argnames=("quadrature", "pairs", "middle")))
+    monkeypatch.setattr(module, "_lowest_order_once", jax.jit(counting, static_argnames=("quadrature", "pairs", "edges")))
     unseen = ehpjax.AdaptiveQuadrature(coarse=ehpjax.FrequencyQuadrature(panels=3, warn=False),
                                        fine=ehpjax.FrequencyQuadrature(panels=7))  # settings no other test traces
 

@@ -10,8 +10,7 @@ import scipy.special
 
 import ehpjax
 from ehpjax._errors import EhpjaxError
-from ehpjax._quadrature import (_NODES, _W_GAUSS, _W_KRONROD, _running, _stepped_map, edge_steps, kronrod_error,
-                                middle_step_error)
+from ehpjax._quadrature import _NODES, _W_GAUSS, _W_KRONROD, _running, _stepped_map, edge_steps, kronrod_error
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -189,8 +188,6 @@ def test_a_step_between_two_panels_is_in_the_estimate(offset):
     error = abs(w_k @ step - (3.0 - edge))
     estimate = float(kronrod_error_jit(step, w_k, w_g))
     assert error <= estimate <= 0.0086 and (offset == 0.0 or error > 1e-3)
-    # the boundary in the middle of a rule's range: an edge of its parts, whose sums carry this term
-    assert float(middle_step_error(step, w_k)) == pytest.approx(estimate, rel=1e-9)
     smooth = np.exp(-0.3 * t)
     apart = sum(float(kronrod_error_jit(smooth[i:i + 15], w_k[:15], w_g[:15])) for i in (0, 15))
     assert float(kronrod_error_jit(smooth, w_k, w_g)) == pytest.approx(apart, rel=1e-12)
