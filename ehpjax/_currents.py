@@ -294,7 +294,10 @@ def _in_blocks(block, omega, matrices, size):
     count = omega.shape[0]
     if size is None or size >= count:
         return block((omega, matrices))
-    blocks = -(-count // size)
+    # (as many blocks as ``size`` makes of the count rounded, each a little larger where the count is
+    # not a multiple of it: a rule's nodes and its part's two ends, 150 + 2, in 5 blocks of 31, not 6)
+    blocks = max(1, round(count / size))
+    size = -(-count // blocks)
     pad = blocks * size - count
     padded = (jnp.concatenate([omega, jnp.broadcast_to(omega[-1:], (pad,))]).reshape(blocks, size),
               jnp.concatenate([matrices, jnp.broadcast_to(matrices[-1:], (pad, matrices.shape[1]))])
