@@ -185,6 +185,51 @@ def test_a_hybrid_pole_beside_a_narrow_pair_resonance_gets_nodes():
     assert abs(J - reference) <= 1e-6 * max(abs(reference), 1e-4) * 1e-2, (J, reference)
 
 
+def test_a_dressed_line_far_narrower_than_a_millionth_gets_nodes():
+    """Weak coupling (m = 0.0061) and η = 3.8e-10: the dressed line is as narrow as η allows, here
+    7.2e-12 (the bias's gain takes some of η's damping). The node map's component at the dressed pole
+    had a half-width of at least 1e-6, 1e5 times the line's: the default rule's J was 2.95e-12 against
+    1.15e-8 (115× the tolerance), with an estimate of 0.04× it. Now the pole's own width, down to 1e-12
+    of its frequency (the lowest order's limit of an undamped mode). Against scipy in the line's variable,
+    ω = Re ω₀ + |Im ω₀| tan θ around the dressed pole ω₀, and plain scipy outside."""
+    junction = ehpjax.Junction.two_level(8.577042162842123, 10.34269139822478, 0.14035852273224145,
+                                         0.00677487937753909, 0.00610386467386067)
+    modes = ehpjax.Modes(np.array([[0.951481521699177]]), np.array([[3.785098534019766e-10]]))
+    baths = ehpjax.Baths(-2.5487235675698825, 2.5487235675698834, 0.8396355267000571, 0.07698873322432123)
+    K, eta, T_e, T_ph = 0.951481521699177, 3.785098534019766e-10, float(baths.T_e), float(baths.T_ph)
+    mu = np.asarray(baths.mu_channels)
+
+    def integrand(w):
+        lam, pi = (np.asarray(x) for x in _lambda_and_self_energy(junction, baths, w))
+        with np.errstate(over="ignore"):
+            occ = 1.0 / np.expm1((w - mu) / T_e) - 1.0 / np.expm1(w / T_ph)
+        return w / (2 * np.pi) * 2 * w * eta / abs(w * w - K + 1j * w * eta - pi) ** 2 * float(np.sum(lam * occ))
+
+    pole = complex(np.asarray(ehpjax.dressed_modes(junction, modes, baths).frequencies)[0])
+    centre, width = pole.real, abs(pole.imag)
+    assert width < 1e-11  # (far below η/2: the gain)
+    reach = 1e4 * width  # (outside: the tail's 1/δ² cut at decades from the line)
+    top = abs(float(baths.V)) + 60 * max(T_e, T_ph)
+    cuts = sorted({1e-12, top, 0.1, 0.5, 2.0, *(centre + sign * reach * 10.0 ** k for sign in (-1, 1) for k in range(8))})
+    cuts = [c for c in cuts if c <= centre - reach or c >= centre + reach]
+    outside = sum(quad(integrand, a, b, limit=200, epsabs=1e-20, epsrel=1e-12)[0]
+                  for a, b in zip(cuts, cuts[1:]) if not (a < centre < b))
+    # the line: Gauss–Legendre in θ (200 panels of 20 nodes), where the integrand is the line's shape
+    nodes, weights = np.polynomial.legendre.leggauss(20)
+    edges = np.linspace(-np.arctan(1e4), np.arctan(1e4), 201)
+    line = 0.0
+    for a, b in zip(edges, edges[1:]):
+        theta = 0.5 * (a + b) + 0.5 * (b - a) * nodes
+        values = [integrand(centre + width * np.tan(t)) * width / np.cos(t) ** 2 for t in theta]
+        line += 0.5 * (b - a) * float(np.dot(weights, values))
+    reference = outside + line
+    result = run(junction, modes, baths)
+    tolerance = 1e-6 * max(abs(reference), 1e-4)
+    assert abs(reference) > 100 * tolerance  # (not lost in the absolute floor)
+    assert abs(float(result.J) - reference) <= tolerance or float(result.J_error) > tolerance, (float(result.J), reference)
+    assert abs(float(result.J) - reference) <= tolerance, (float(result.J), reference)  # (and here resolved)
+
+
 def test_lowest_order_limit_is_order_s_squared():
     """M → sM: dressed and lowest-order J differ by O(s²) relative."""
     baths = ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)
