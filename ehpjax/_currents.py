@@ -600,9 +600,9 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         computed = same_values(rule) if blocks else dataclasses.replace(same_values(rule), block=None)
         return functools.partial(_lowest_order_once, pairs=pairs, quadrature=computed)
 
-    def sums_on(rule, blocks=True, cut=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
-        def sums(part, *a):  # (fluxes 0–7, errors 8–9; ``cut``: a rule whose range may be cut into parts)
-            c = on(rule, blocks)(*a, part=part, edges=cut)
+    def sums_on(rule, blocks=True, edges=True):  # its sums on a part of its range, additive over parts (``_adaptive.refine``)
+        def sums(part, *a):  # (fluxes 0–7, errors 8–9; ``edges``: a rule whose range may be cut into parts)
+            c = on(rule, blocks)(*a, part=part, edges=edges)
             return jnp.concatenate([c.J_channels, c.N_channels, jnp.stack([c.J_error, c.I_error])])
         return sums
 
@@ -620,7 +620,7 @@ def _currents_on(junction, modes, baths, quadrature, line, pairs, active):
         finer = Finer(quadrature.parts, functools.partial(_misses, rtol=quadrature.rtol),
                       part_error=lambda sums, result: part_error(sums[8], sums[9], result), splits=quadrature.splits,
                       aim=functools.partial(_misses, rtol=SPLIT_AIM * quadrature.rtol))
-        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks, cut=False), WHOLE),
+        result = refine(functools.partial(sums_on(quadrature.coarse, values_in_blocks, edges=False), WHOLE),
                         sums_on(fixed, values_in_blocks), combined,
                         functools.partial(_misses, rtol=quadrature.accept * quadrature.rtol), args,
                         quadrature.refine_fraction, active, derivative=lambda *a: on(fixed)(*a, part=WHOLE, edges=True),
@@ -674,17 +674,12 @@ def _lowest_order(coeff, modes: Modes, baths: Baths, poles: PoleExpansion, I_ela
 
     # (the sums over channels written out: a contraction over 4 channels is a library call on XLA CPU)
     densities = jnp.stack([_channel_total(energy_density), _charge(number_density)])
+    count = w_kronrod.shape[0]  # (the nodes; the part's two ends after them, ``edges``)
+    errors = integral_errors(densities[:, :count], w_kronrod, w_gauss, poles, mapped)
     if edges:
-        count = w_kronrod.shape[0]
-        densities, at_edges = densities[:, :count], densities[:, count:]
-        energy_density, number_density = energy_density[:, :count], number_density[:, :count]
-    J_error, I_error = integral_errors(densities, w_kronrod, w_gauss, poles, mapped)
-    if edges:
-        steps = edge_steps(densities, w_kronrod, at_edges, edge_weight, part)  # (J's, I's)
-        J_error, I_error = J_error + steps[0], I_error + steps[1]
-    result = _assemble(node_sum(energy_density, w_kronrod), node_sum(number_density, w_kronrod), I_elastic, baths,
-                       J_error, I_error)
-    return result
+        errors = errors + edge_steps(densities[:, :count], w_kronrod, densities[:, count:], edge_weight, part)
+    return _assemble(node_sum(energy_density[:, :count], w_kronrod), node_sum(number_density[:, :count], w_kronrod),
+                     I_elastic, baths, errors[0], errors[1])
 
 
 def integral_errors(densities, w_kronrod, w_gauss, poles: PoleExpansion, mapped):

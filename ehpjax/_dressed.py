@@ -115,7 +115,9 @@ def dressed_resonances(z, poles, baths: Baths):
     as the lowest order's mode poles: the dressed mode poles, and the hybrid ones beside narrow pair
     resonances, ``_stability.placed_poles``) and the electronic ones Re(z_k − z_p), k ≠ p; then the
     narrowest level's self-pair at ω = 0 (``_currents.self_pair_component``)."""
-    centres, widths = [jnp.abs(jnp.real(poles))], [jnp.maximum(jnp.abs(jnp.imag(poles)), 1e-12 * jnp.abs(poles))]
+    # (half-widths down to 1e-12 of the pole's frequency, and a pole at ω = 0 still a finite width)
+    widths = jnp.maximum(jnp.abs(jnp.imag(poles)), 1e-12 * jnp.maximum(jnp.abs(poles), 1e-6))
+    centres, widths = [jnp.abs(jnp.real(poles))], [widths]
     weights = [jnp.full(poles.shape, float(_MODE_WEIGHT))]
     n = z.shape[0]
     if n > 1:

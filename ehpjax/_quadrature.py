@@ -580,10 +580,14 @@ def _hidden_steps(mapped):
     variable, ended ~7e-5 of t wide between two panels, and J was 2.2e-4 off with an estimate of 3e-7.
     One term per boundary (…, panel − 1)."""
     left, right = mapped[..., :-1, -1], mapped[..., 1:, 0]
-    jump = jnp.abs(right - left)
     slope = jnp.maximum(jnp.abs(left - mapped[..., :-1, -2]), jnp.abs(mapped[..., 1:, 1] - right))
-    step = jump > _STEP_RATIO * slope * (2.0 * _END_GAP / _END_SPACING)
-    return jnp.where(step, jump * _END_GAP, 0.0)
+    return _step_in_gap(jnp.abs(right - left), slope, 2.0 * _END_GAP)
+
+
+def _step_in_gap(jump, slope, gap):
+    """|Δg| (1 − x_end) where the jump |Δg| of g across a gap (in half-panels) between nodes exceeds
+    ``_STEP_RATIO`` times what the ``slope`` of g over the outermost node spacing explains there; else 0."""
+    return jnp.where(jump > _STEP_RATIO * slope * (gap / _END_SPACING), jump * _END_GAP, 0.0)
 
 
 # A panel whose variation lies this much in two neighbouring node intervals has a near-step inside
@@ -615,10 +619,9 @@ def edge_steps(density, w_kronrod, at_edges, edge_weight, part):
     mapped = _mapped_panels(density, w_kronrod)
     outer = jnp.stack([mapped[..., 0, 0], mapped[..., -1, -1]], axis=-1)
     inner = jnp.stack([mapped[..., 0, 1], mapped[..., -1, -2]], axis=-1)
-    jump = jnp.abs(at_edges * edge_weight - outer)
-    step = jump > _STEP_RATIO * jnp.abs(outer - inner) * (_END_GAP / _END_SPACING)
+    steps = _step_in_gap(jnp.abs(at_edges * edge_weight - outer), jnp.abs(outer - inner), _END_GAP)
     inside = jnp.stack([part[0] > 0.0, part[1] < 1.0])
-    return jnp.sum(jnp.where(step & inside, jump * _END_GAP, 0.0), axis=-1)
+    return jnp.sum(jnp.where(inside, steps, 0.0), axis=-1)
 
 
 def _mapped_panels(density, w_kronrod):
