@@ -28,7 +28,6 @@
 # %%
 import time
 
-import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,7 +39,7 @@ CHANNELS = ehpjax.CHANNELS  # ("LL", "RR", "RL", "LR")
 objective = design.cooling(V=-1.0, mu0=10.0, T=0.2)
 paper_junction, paper_modes = ehpjax.models.get("two-level").build()  # the paper's parameters
 baths = objective.baths()
-paper = jax.jit(ehpjax.currents)(paper_junction, paper_modes, baths)
+paper = ehpjax.currents(paper_junction, paper_modes, baths)
 print(f"paper's model at V = -1, T = 0.2: J = {float(paper.J):.6e}  (cooling power {-float(paper.J):.4e} ħΩ²)")
 
 # %% [markdown]

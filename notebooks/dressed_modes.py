@@ -56,7 +56,12 @@ modes = ehpjax.Modes.single(1.0, 0.5)
 
 # %%
 omega = jnp.linspace(-3.0, 3.0, 121 if QUICK else 601)
-self_energy_on_grid = jax.jit(lambda V: ehpjax.self_energy(junction, ehpjax.Baths.biased(V, 10.0, 0.3, 0.3), omega)[:, 0, 0])
+
+
+def self_energy_on_grid(V):  # (a plain call: compiled once, for every V, with XLA's quick settings)
+    return ehpjax.self_energy(junction, ehpjax.Baths.biased(V, 10.0, 0.3, 0.3), omega)[:, 0, 0]
+
+
 fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.2), layout="constrained", sharey=True)
 for ax, V in zip(axes, (0.0, -1.0)):
     pi = self_energy_on_grid(V)
@@ -75,8 +80,7 @@ plt.show()
 # lower half-plane). At T = 0.3, V = −1 the mode is pulled down by a quarter of Ω and broadened.
 
 # %%
-@jax.jit
-def paper_point(baths):
+def paper_point(baths):  # plain calls: each function compiled once for every point (no jit of our own to wait for)
     fine = ehpjax.FrequencyQuadrature()  # the 10-panel rule (the default rule's fine one) for both orders
     return (ehpjax.dressed_modes(junction, modes, baths), ehpjax.currents(junction, modes, baths, quadrature=fine),
             ehpjax.currents(junction, modes, baths, order="dressed", quadrature=fine))
@@ -145,10 +149,8 @@ ax.legend(fontsize=7)
 plt.show()
 
 narrow = ehpjax.Junction(H2 / G, np.diag([0.1, 0.0]), np.diag([0.0, 0.1]), M2, spin_degeneracy=2.0)
-nonconservative_at = jax.jit(lambda jun: ehpjax.current_induced_forces(
-    jun, ehpjax.Baths.biased(0.2, mu0, T, T), 1.0).nonconservative[0, 1])
 for name, jun in (("broad (G = 4)", two_mode), ("narrow (levels ±0.56, widths 0.1)", narrow)):
-    exact = nonconservative_at(jun)
+    exact = ehpjax.current_induced_forces(jun, ehpjax.Baths.biased(0.2, mu0, T, T), 1.0).nonconservative[0, 1]
     flat = 0.2 * float(ehpjax.nonconservative_coefficient(jun, mu0)[0, 1])
     print(f"{name:38s} non-conservative force at V = 0.2: exact {float(exact): .3e}, flat DOS {flat: .3e}")
 
@@ -249,7 +251,7 @@ print("stable along the sweep:", bool(np.all(stable)), "| first unstable V:",
 # V_EP and feeding them to Eq. 9 (with the flat-DOS a, and with the exact one):
 
 # %%
-f_ep = jax.jit(ehpjax.current_induced_forces)(two_mode, ehpjax.Baths.biased(V_ep, mu0, T, T), Omega)
+f_ep = ehpjax.current_induced_forces(two_mode, ehpjax.Baths.biased(V_ep, mu0, T, T), Omega)
 a_exact = float(f_ep.nonconservative[0, 1]) / V_ep
 b_exact = -float(f_ep.berry[0, 1]) / (V_ep * Omega)
 c_exact = (float(f_ep.friction[0, 1]) / 2) / Omega

@@ -95,7 +95,6 @@ figures.plot_fig3(thermal)
 # (|R| ∝ 1/γ² at large γ).
 
 # %%
-@jax.jit
 def rectification_vs_broadening(gamma):
     broad = ehpjax.Junction.two_level(10.5, 9.5, gamma, gamma, 0.5)
     return ehpjax.rectification(broad, modes, 0.5, 0.6, 10.0, quadrature=ehpjax.FrequencyQuadrature(warn=False))
