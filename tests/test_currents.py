@@ -22,14 +22,16 @@ FINE = ehpjax.FrequencyQuadrature(warn=False)  # the default rule's fine rule (1
 
 
 @jax.jit
-def values_and_jacobian(junction, modes, baths):
-    """(J, I) and their reverse-mode gradients with respect to every field of the inputs."""
+def jacobian(junction, modes, baths):
+    """The reverse-mode gradients of (J, I) with respect to every field of the inputs (the values
+    themselves from a plain call: beside the Jacobian they would double its program, 6.2 s of XLA
+    time against 2.9 s for the paper's junction with the suite's settings)."""
 
     def f(j, m, b):
         c = ehpjax.currents(j, m, b)
         return jnp.stack([c.J, c.I])
 
-    return f(junction, modes, baths), jax.jacrev(f, argnums=(0, 1, 2))(junction, modes, baths)
+    return jax.jacrev(f, argnums=(0, 1, 2))(junction, modes, baths)
 
 
 def check_against_reference(junction, modes, arrays, mu_L, mu_R, T_e, T_ph):
@@ -184,9 +186,9 @@ def test_gradients_match_finite_differences(model):
         junction, modes = build(random_arrays(35, 3, 2))
         baths = ehpjax.Baths(0.4, -0.3, 0.2, 0.3)
     rng = np.random.default_rng(0)
-    jacobian = values_and_jacobian(junction, modes, baths)[1]
+    gradients = jacobian(junction, modes, baths)
     for k, quantity in enumerate(("J", "I")):
-        grads = jax.tree_util.tree_map(lambda g: g[k], jacobian)
+        grads = jax.tree_util.tree_map(lambda g: g[k], gradients)
         for index, module in enumerate((junction, modes, baths)):
             for name in module.__dataclass_fields__:
                 leaf = getattr(module, name)
@@ -223,11 +225,11 @@ def test_extreme_inputs_give_finite_currents_and_gradients(paper_junction, paper
         c, messages = with_warnings(lambda: currents_jit(paper_junction, paper_modes, baths))
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(c))
         assert_accuracy_warnings(messages, c)  # (tiny temperatures: the estimate may miss)
-        (_, g), messages = with_warnings(lambda: values_and_jacobian(paper_junction, paper_modes, baths))
-        # one warning from each call that misses: the values' and the Jacobian's, whose values (from inside
-        # the jit) are those of the default rule's derivatives, the fine rule's
+        g, messages = with_warnings(lambda: jacobian(paper_junction, paper_modes, baths))
+        # one warning where the Jacobian's values miss: from inside the jit, those of the default rule's
+        # derivatives, the fine rule's
         fine = currents_jit(paper_junction, paper_modes, baths, quadrature=FINE)
-        assert len(messages) == misses(c) + misses(fine) and all("estimated error" in m for m in messages), messages
+        assert len(messages) == misses(fine) and all("estimated error" in m for m in messages), messages
         assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree_util.tree_leaves(g))
 
 
