@@ -37,9 +37,9 @@ def _lambda_and_self_energy(junction, baths, w):
     return ehpjax.ehp_dos(junction, baths, w)[:, 0, 0].real, ehpjax.self_energy(junction, baths, w)[0, 0]
 
 
-def scipy_dressed_J(junction, modes, baths):
-    """J = ∫_0^∞ dω/2π ω Σ_b Γ_ph |D^r|² Γ_b (n_b − n_ph) for one mode, by scipy.quad, with
-    D^r = 1/(ω² − Ω² + iωη − Π^r_e): Λ^αβ and Π^r_e pointwise (tested on their own)."""
+def dressed_integrand(junction, modes, baths):
+    """The integrand of J = ∫_0^∞ dω/2π ω Σ_b Γ_ph |D^r|² Γ_b (n_b − n_ph) for one mode, a function of
+    ω, with D^r = 1/(ω² − Ω² + iωη − Π^r_e): Λ^αβ and Π^r_e pointwise (tested on their own)."""
     mu = np.asarray(baths.mu_channels)
     T_e, T_ph = float(baths.T_e), float(baths.T_ph)
     K, eta = float(modes.K[0, 0]), float(modes.eta[0, 0])
@@ -51,6 +51,13 @@ def scipy_dressed_J(junction, modes, baths):
             occ = 1.0 / np.expm1((w - mu) / T_e) - 1.0 / np.expm1(w / T_ph)
         return w / (2 * np.pi) * 2 * w * eta * d2 * float(np.sum(lam * occ))
 
+    return integrand
+
+
+def scipy_dressed_J(junction, modes, baths):
+    """J (``dressed_integrand``) by scipy.quad."""
+    T_e, T_ph, K = float(baths.T_e), float(baths.T_ph), float(modes.K[0, 0])
+    integrand = dressed_integrand(junction, modes, baths)
     top = abs(float(baths.V)) + 60 * max(T_e, T_ph)
     points = sorted({0.5, 1.0, 1.5, abs(float(baths.V)), np.sqrt(K)})
     return quad(integrand, 1e-12, top, points=points, limit=800, epsabs=1e-14, epsrel=1e-11)[0]
@@ -163,20 +170,13 @@ def test_a_hybrid_pole_beside_a_narrow_pair_resonance_gets_nodes():
     junction = ehpjax.Junction.two_level(13.2578, 6.8655, 3.5e-5, 2.6e-5, 0.92)
     modes = ehpjax.Modes.single(4.1437, 4.6e-5)
     baths = ehpjax.Baths.biased(-0.0945, 10.0, 0.9, 8.5e-5)
-    K, eta, T_e, T_ph = 4.1437**2, 4.6e-5, 0.9, 8.5e-5
-    mu = np.asarray(baths.mu_channels)
+    K, eta, T_e = 4.1437**2, 4.6e-5, 0.9
     omega = np.linspace(6.38, 6.5, 12001)
     pi = np.asarray(jax.jit(jax.vmap(lambda w: _lambda_and_self_energy(junction, baths, w)[1]))(omega))
     d2 = 1 / np.abs(omega**2 - K + 1j * omega * eta - pi) ** 2
     peak = omega[np.argmax(np.where(np.abs(omega - 6.3923) > 1e-3, d2, 0.0))]
     assert abs(peak - 6.4254) < 1e-3
-
-    def integrand(w):
-        lam, pi = (np.asarray(x) for x in _lambda_and_self_energy(junction, baths, w))
-        with np.errstate(over="ignore"):
-            occ = 1.0 / np.expm1((w - mu) / T_e) - 1.0 / np.expm1(w / T_ph)
-        return w / (2 * np.pi) * 2 * w * eta / abs(w * w - K + 1j * w * eta - pi) ** 2 * float(np.sum(lam * occ))
-
+    integrand = dressed_integrand(junction, modes, baths)
     edges = [1e-12, 1e-3, 0.1, 4.1427, 4.1437, 4.1447, 6.3923, peak - 3e-4, peak, peak + 3e-4, 0.0945 + 60 * T_e]
     reference = sum(quad(integrand, a, b, limit=800, epsabs=1e-16, epsrel=1e-11)[0] for a, b in zip(edges, edges[1:]))
     with warnings.catch_warnings():
@@ -196,20 +196,12 @@ def test_a_dressed_line_far_narrower_than_a_millionth_gets_nodes():
                                          0.00677487937753909, 0.00610386467386067)
     modes = ehpjax.Modes(np.array([[0.951481521699177]]), np.array([[3.785098534019766e-10]]))
     baths = ehpjax.Baths(-2.5487235675698825, 2.5487235675698834, 0.8396355267000571, 0.07698873322432123)
-    K, eta, T_e, T_ph = 0.951481521699177, 3.785098534019766e-10, float(baths.T_e), float(baths.T_ph)
-    mu = np.asarray(baths.mu_channels)
-
-    def integrand(w):
-        lam, pi = (np.asarray(x) for x in _lambda_and_self_energy(junction, baths, w))
-        with np.errstate(over="ignore"):
-            occ = 1.0 / np.expm1((w - mu) / T_e) - 1.0 / np.expm1(w / T_ph)
-        return w / (2 * np.pi) * 2 * w * eta / abs(w * w - K + 1j * w * eta - pi) ** 2 * float(np.sum(lam * occ))
-
+    integrand = dressed_integrand(junction, modes, baths)
     pole = complex(np.asarray(ehpjax.dressed_modes(junction, modes, baths).frequencies)[0])
     centre, width = pole.real, abs(pole.imag)
     assert width < 1e-11  # (far below η/2: the gain)
     reach = 1e4 * width  # (outside: the tail's 1/δ² cut at decades from the line)
-    top = abs(float(baths.V)) + 60 * max(T_e, T_ph)
+    top = abs(float(baths.V)) + 60 * max(float(baths.T_e), float(baths.T_ph))
     cuts = sorted({1e-12, top, 0.1, 0.5, 2.0, *(centre + sign * reach * 10.0 ** k for sign in (-1, 1) for k in range(8))})
     cuts = [c for c in cuts if c <= centre - reach or c >= centre + reach]
     outside = sum(quad(integrand, a, b, limit=200, epsabs=1e-20, epsrel=1e-12)[0]
