@@ -19,6 +19,7 @@ the design loop keep XLA's defaults (their programs run many times).
 from __future__ import annotations
 
 import functools
+import os
 from typing import Callable
 
 import equinox as eqx
@@ -53,6 +54,15 @@ def quick_compile() -> dict | None:
     if jax.default_backend() != "cpu" or not _quick_options_known():
         return None
     return dict(_QUICK_CPU_OPTIONS)
+
+
+def quick_by_flags() -> bool:
+    """Whether this process's ``XLA_FLAGS`` already ask for ``_QUICK_CPU_OPTIONS`` (as the test suite's
+    do): then every program is compiled so, with or without them."""
+    flags = os.environ.get("XLA_FLAGS", "").split()
+    disabled = ",".join(f.split("=", 1)[1] for f in flags if f.startswith("--xla_disable_hlo_passes="))
+    return ("--xla_backend_optimization_level=0" in flags and "--xla_cpu_use_fusion_emitters=false" in flags
+            and "while-loop-invariant-code-motion" in disabled.split(","))
 
 
 def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, ahead_of_time: bool = False, **jit_kwargs) -> Callable:

@@ -57,3 +57,15 @@ def test_points_sharded_over_explicit_mesh_axes_give_the_values_of_one_device(tm
         np.testing.assert_allclose(got["J"][k], float(ehpjax.currents(junction, modes, baths).J), rtol=1e-11)
         np.testing.assert_allclose(got["dressed"][k], float(ehpjax.currents(junction, modes, baths, order="dressed").J),
                                    rtol=1e-11)
+
+
+def test_quick_by_flags_reads_all_three_settings_from_xla_flags(monkeypatch):
+    from ehpjax._compiled import quick_by_flags
+
+    quick = ("--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false "
+             "--xla_disable_hlo_passes=hlo-verifier,while-loop-invariant-code-motion")
+    for flags, expected in ((quick, True), (quick + " --xla_cpu_parallel_codegen_split_count=1", True),
+                            (quick.replace("level=0", "level=2"), False), (quick.replace("false", "true"), False),
+                            (quick.replace(",while-loop-invariant-code-motion", ""), False), ("", False)):
+        monkeypatch.setenv("XLA_FLAGS", flags)
+        assert quick_by_flags() is expected, flags

@@ -257,3 +257,35 @@ def test_a_chunk_reuses_the_trace_of_the_output_check():
         jax.monitoring.unregister_event_duration_listener(listen)
     np.testing.assert_allclose(values, [0.6, 0.8, 1.0], rtol=1e-15)
     assert traces == []
+
+
+def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaults(monkeypatch):
+    """A sweep's first run with its evaluator, of few points and levels, runs the program compiled with
+    XLA's quick settings; the same sweep again, a sweep of more points or of a larger junction, the one
+    with XLA's defaults. (The suite's XLA_FLAGS already ask for the quick settings, where the two are one
+    program; here they are made two, with the evaluators cached afresh.)"""
+    from ehpjax import _evaluate
+    from ehpjax.models import serial_chain
+    from ehpjax.sweeps import _run
+
+    monkeypatch.setattr(_evaluate, "quick_by_flags", lambda: False)
+    monkeypatch.setattr(_run, "batched", functools.lru_cache(_evaluate.batched.__wrapped__))
+    monkeypatch.setattr(_run, "_SWEPT", set())
+
+    def fn(junction, modes, baths):
+        return {"x": jnp.real(junction.H[0, 0]) * baths.T_e}
+
+    def plan(axes, model="two-level"):
+        return _run._Plan(axes, model=model, fixed=None, mode="product", fn=fn, order="lowest", chunk_size=8,
+                          name=None, preset=_run._UNSET, build=None)
+
+    small = {"T_e": [0.3, 0.4, 0.5]}
+    first, again = plan(small), plan(small)
+    assert first.evaluate is again.evaluate and first.evaluate.quick is not first.evaluate.run
+    assert first.quick and first._program(first.evaluate) is first.evaluate.quick
+    assert not again.quick and again._program(again.evaluate) is again.evaluate.run
+    np.testing.assert_allclose(first.compute_chunk(0)["x"], again.compute_chunk(0)["x"], rtol=1e-15)
+    np.testing.assert_allclose(first.compute_chunk(0)["x"], 10.5 * np.array(small["T_e"]), rtol=1e-15)
+    assert not plan({"T_ph": np.linspace(0.1, 1.0, _run.QUICK_POINTS + 1)}).quick
+    assert plan({"V": [0.0, 1.0]}, model=serial_chain(_run.QUICK_LEVELS)).quick
+    assert not plan({"V": [0.0, 1.0]}, model=serial_chain(_run.QUICK_LEVELS + 1)).quick
