@@ -260,9 +260,9 @@ def test_a_chunk_reuses_the_trace_of_the_output_check():
 
 
 def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaults(monkeypatch):
-    """A sweep's first run with its evaluator, of few points and levels, runs the program compiled with
-    XLA's quick settings; the same sweep again, a sweep of more points or of a larger junction, the one
-    with XLA's defaults. (The suite's XLA_FLAGS already ask for the quick settings, where the two are one
+    """A sweep's first run with its evaluator, of few points for its junction's levels, runs the program
+    compiled with XLA's quick settings; the same sweep again, or a sweep of more points, the one with
+    XLA's defaults. (The suite's XLA_FLAGS already ask for the quick settings, where the two are one
     program; here they are made two, with the evaluators cached afresh.)"""
     from ehpjax import _evaluate
     from ehpjax.models import serial_chain
@@ -287,5 +287,7 @@ def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaul
     np.testing.assert_allclose(first.compute_chunk(0)["x"], again.compute_chunk(0)["x"], rtol=1e-15)
     np.testing.assert_allclose(first.compute_chunk(0)["x"], 10.5 * np.array(small["T_e"]), rtol=1e-15)
     assert not plan({"T_ph": np.linspace(0.1, 1.0, _run.QUICK_POINTS + 1)}).quick
-    assert plan({"V": [0.0, 1.0]}, model=serial_chain(_run.QUICK_LEVELS)).quick
-    assert not plan({"V": [0.0, 1.0]}, model=serial_chain(_run.QUICK_LEVELS + 1)).quick
+    assert [_run.quick_points(n) for n in (1, 2, 3, 4)] == [8192, 8192, 2048, 512]
+    chain = serial_chain(4)
+    assert plan({"V": np.linspace(-1.0, 1.0, 512)}, model=chain).quick
+    assert not plan({"T_e": np.linspace(0.1, 1.0, 513)}, model=chain).quick  # (a fresh evaluator: other names)

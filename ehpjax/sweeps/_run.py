@@ -56,12 +56,21 @@ DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); 
 MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
 _SMALL = 1 << 26  # bytes of results that need no look at the free memory (64 MB)
 # A sweep's first run with its evaluator is compiled with XLA's quick settings (``_Plan._quick``) up
-# to this many points of a junction of up to this many levels: there the compile saves more than the
-# slower program costs. Measured for 505 points on the 2-core KVM Xeon (compile, then run): the Fig-3
-# sweep 2.6 s + 34 ms against 9.4 s + 8 ms; the serial chain (3 levels) 2.7 s + 0.60 s against
-# 11.0 s + 0.09 s; the same, dressed, 2.7 s + 0.29 s against 8.9 s + 0.11 s.
-QUICK_POINTS = 2048
-QUICK_LEVELS = 4
+# to ``quick_points(levels)`` points: there the compile saves more than the slower program costs. On the
+# 2-core KVM Xeon, first calls in fresh interpreters, quick against XLA's defaults: the two-level model
+# over level splitting × bias, 2501 points 7.1 s against 19.6 s and 9801 points 9.1 s against 22.1 s
+# (one core); the serial chain over V, 3 levels and 505 points 8.1 s against 15.1 s (compiling 2.7 s
+# against 11.0 s, its program then 0.60 s against 0.09 s); 4 levels, 2048 points, 10.4 s against
+# 12.2 s, and 512 points 9.8 s against 23.8 s (one core); 5 levels, 256 points, 9.1 s against 23.8 s;
+# 6 levels, 128 points, 8.5 s against 22.7 s.
+QUICK_POINTS = 8192  # (two levels; a quarter as many for each further level)
+
+
+def quick_points(levels: int) -> int:
+    """The most points of a junction of ``levels`` levels whose sweep compiles quickly (above)."""
+    return QUICK_POINTS >> 2 * max(levels - 2, 0)
+
+
 _SWEPT: set = set()  # the evaluators (``id``) of the sweeps run in this process
 _UNSET = object()
 
@@ -193,10 +202,10 @@ class _Plan:
 
     def _quick(self) -> bool:
         """Whether this sweep's programs are compiled with XLA's quick settings (``_evaluate.Batched``):
-        for a sweep of at most ``QUICK_POINTS`` points of a junction of at most ``QUICK_LEVELS`` levels,
-        the first with its evaluator in this process. A later sweep with the same evaluator (the same
-        model, names, outputs and settings) gets the program compiled with XLA's defaults, which runs
-        3–7× faster: a sweep called again is likely called many times."""
+        for a sweep of at most ``quick_points`` points, the first with its evaluator in this process. A
+        later sweep with the same evaluator (the same model, names, outputs and settings) gets the
+        program compiled with XLA's defaults, which runs 3–7× faster: a sweep called again is likely
+        called many times."""
         first = id(self.evaluate) not in _SWEPT
         _SWEPT.add(id(self.evaluate))
         if not first or self.spec.size > QUICK_POINTS or self.evaluate.quick is self.evaluate.run:
@@ -206,7 +215,7 @@ class _Plan:
             junction = jax.eval_shape(self.point.system, one)[0]
         except Exception:  # noqa: BLE001 (a build that cannot be traced alone: the sweep's own checks report it)
             return False
-        return junction.H.shape[-1] <= QUICK_LEVELS
+        return self.spec.size <= quick_points(junction.H.shape[-1])
 
     def _program(self, evaluate):
         """``evaluate``'s jitted function for this sweep (``_quick``)."""
@@ -538,8 +547,8 @@ def sweep(
     chunk_size points per jitted call (default 512; at most 8192 per device; rounded up
     to a multiple of the device count; the last chunk is padded so nothing recompiles);
     each chunk's batch axis is sharded over all devices and processes. A sweep's first run in
-    a process, of at most ``QUICK_POINTS`` points of a junction of at most ``QUICK_LEVELS`` levels,
-    is compiled with XLA's quick settings (about 2.5× sooner, running 3–7× slower), and the same
+    a process, of at most 8192 points of a two-level junction (a quarter as many for each further
+    level), is compiled with XLA's quick settings (about 2.5× sooner, running 3–7× slower), and the same
     sweep's later runs with XLA's defaults (the values agree within the rule's error estimate). With
     ``checkpoint`` (a folder: new, empty, or one this function wrote), finished chunks are
     kept there, verified on resume (damaged ones are computed again, with a warning) and
