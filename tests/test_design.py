@@ -535,3 +535,46 @@ def test_one_trace_for_the_whole_run_any_optax_transformation_and_operating_poin
     run(-1.2, 0.25, 0.2, 10.3, {"eps_L": (10.2, 11.5), "gamma_L": (0.1, math.inf)})
     run(-1.0, 0.2, None, 10.0, fixed=other_fixed)  # (η ≠ 0 known: no sharp-line code)
     assert len(traces) == first
+
+
+def test_a_short_run_steps_with_a_program_compiled_quickly(monkeypatch):
+    """A run of at most ``quick_start_steps(levels)`` starts × steps steps with the program compiled with
+    XLA's quick settings, a longer one with XLA's defaults; a junction's levels are read from its shapes.
+    (The suite's XLA_FLAGS already ask for the quick settings, where the two are one program: here
+    ``quick_by_flags`` is made to say no, and the programs are stand-ins.)"""
+
+    class Stop(Exception):
+        pass
+
+    chosen = []
+
+    def stepper(problem, quick=False):
+        chosen.append(quick)
+        raise Stop
+
+    two_level = design.prepare(COOLING)
+    chain = design.prepare(COOLING, "serial-chain", free=("eps1", "eps2"))
+    assert [_loop.quick_start_steps(n) for n in (1, 2, 3, 4)] == [8192, 8192, 2048, 512]
+    u2 = jnp.zeros((1, 4))
+    assert _loop._levels(two_level, u2) == 2 and _loop._levels(chain, jnp.zeros((1, 2))) == 3
+    with monkeypatch.context() as patch:
+        patch.setattr(_loop, "_stepper", stepper)
+        for problem, starts, steps in ((two_level, 8, 1024), (two_level, 8, 1025), (chain, 4, 512), (chain, 4, 513)):
+            with pytest.raises(Stop):
+                _loop.run(problem, starts=starts, steps=steps)
+    assert chosen == [True, False, True, False]
+
+    calls = []
+
+    def program(name):
+        def run(keyed, numbers, u, state, active, slice_size):
+            calls.append(name)
+            return u, state, {"failed": jnp.zeros((u.shape[0], 0), bool)}, ()
+        return run
+
+    monkeypatch.setattr(_loop, "quick_by_flags", lambda: False)
+    monkeypatch.setattr(_loop, "_quick_step_batch", program("quick"))
+    monkeypatch.setattr(_loop, "_step_batch", program("defaults"))
+    for quick in (True, False):
+        _loop._stepper(two_level, quick)(u2, None, jnp.ones(1, bool))
+    assert calls == ["quick", "defaults"]

@@ -29,7 +29,7 @@ import optax
 
 from .._adaptive import one_cpu_device
 from .._checks import deferring, raise_deferred
-from .._compiled import quick_jit
+from .._compiled import quick_by_flags, quick_compile, quick_jit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
 from ._objectives import DesignError, Objective, get_objective, objective_label, OBJECTIVES
@@ -140,12 +140,14 @@ def step_batch(problem: Problem, u, state, active, slice_size: int | None = GRAD
     return _stepper(problem)(u, state, active, slice_size)
 
 
-def _stepper(problem: Problem):
-    """``step_batch`` of ``problem``, its key and numbers made once (a run's loop)."""
+def _stepper(problem: Problem, quick: bool = False):
+    """``step_batch`` of ``problem``, its key and numbers made once (a run's loop); ``quick``: the step
+    compiled with XLA's quick settings (``_quick_step_batch``)."""
     keyed, numbers = problem.keyed(), _as_data(problem.numbers())
+    compiled = _quick_step_batch if quick and quick_compile() is not None and not quick_by_flags() else _step_batch
 
     def step(u, state, active, slice_size: int | None = GRADIENT_SLICE):
-        new_u, new_state, out, messages = _step_batch(keyed, numbers, u, state, active, slice_size)
+        new_u, new_state, out, messages = compiled(keyed, numbers, u, state, active, slice_size)
         raise_deferred(out.pop("failed"), messages)
         return new_u, new_state, out
 
@@ -186,6 +188,32 @@ def _step_batch(problem: Problem, numbers, u, state, active, slice_size):
     else:
         new_u, new_state, out = jax.vmap(one)(u, state, active)
     return new_u, _strong(new_state), out, tuple(messages)
+
+
+# A run of few steps and starts (``run``) steps with a program compiled with XLA's quick settings: it
+# compiles 2–3× sooner and runs 3–5× slower, so below ``quick_start_steps(levels)`` (starts × steps,
+# for a junction of that many levels) the run ends sooner. On the 2-core KVM Xeon, one core, the
+# cooling design (compile, then one warm step; quick against XLA's defaults): two levels, 16 starts,
+# 4.3 s and 9.9 ms against 8.7 s and 3.2 ms (even at ~660 steps: 10 500 start-steps); 64 starts,
+# 4.5 s and 60 ms against 13.9 s and 16.5 ms (~210 steps: 13 700); the serial chain (3 levels), 16
+# starts, 4.7 s and 46 ms against 14.6 s and 8.5 ms (~260 steps: 4200).
+QUICK_START_STEPS = 8192  # (two levels; a quarter as many for each further level)
+_quick_step_batch = quick_jit(_step_batch.__wrapped__)
+
+
+def quick_start_steps(levels: int) -> int:
+    """The most starts × steps of a run on a junction of ``levels`` levels that steps quickly compiled."""
+    return QUICK_START_STEPS >> 2 * max(levels - 2, 0)
+
+
+def _levels(problem: Problem, u) -> int:
+    """The number of levels of the problem's junction (its shapes only: nothing computed)."""
+    numbers = problem.numbers()
+
+    def junction(u):
+        return problem.space.junction_and_modes(problem.space.to_physical(u, numbers["bounds"]), numbers)[0]
+
+    return jax.eval_shape(junction, u[0]).H.shape[-1]
 
 
 def evaluate_batch(problem: Problem, u):
@@ -323,6 +351,10 @@ def optimize(
         by more than tol·|best| + 1e-15 for ``patience`` steps; the run stops when all are.
     quadrature: the ω rule (default: all nodes in one block, faster for tens of starts).
 
+    A run of at most ``quick_start_steps(levels)`` starts × steps (8192 for two levels, a quarter as
+    many for each further level) steps with a program compiled with XLA's quick settings (2–3× sooner,
+    each step 3–5× slower), a longer one with XLA's defaults.
+
     Returns a ``DesignResult``: the best iterate over all starts and steps whose entropy
     production is ≥ 0, re-evaluated accurately, with the report of bounds and convergence.
     """
@@ -346,7 +378,7 @@ def run(problem: Problem, *, starts: int, steps: int, seed: int = 0, tol: float 
     rng = np.random.default_rng(seed)
     u = _shard(jnp.asarray(space.to_unconstrained(space.sample(rng, starts))))
     state = init_batch(problem, u)
-    step = _stepper(problem)  # (the key and numbers made once)
+    step = _stepper(problem, quick=starts * steps <= quick_start_steps(_levels(problem, u)))  # (key, numbers once)
     active = np.ones(starts, dtype=bool)
     best = np.full(starts, -np.inf)  # best of −sign·value (higher is better) per start
     since = np.zeros(starts, dtype=int)
