@@ -65,6 +65,20 @@ def quick_by_flags() -> bool:
             and "while-loop-invariant-code-motion" in disabled.split(","))
 
 
+def distinct_quick_program() -> bool:
+    """Whether ``quick_compile`` gives a program other than XLA's defaults would (on CPU, unless
+    ``XLA_FLAGS`` already ask for the quick settings): only then is there a choice to make."""
+    return quick_compile() is not None and not quick_by_flags()
+
+
+def quick_limit(levels: int, two_levels: int) -> int:
+    """How much work a program compiled with the quick settings is chosen for on a junction of
+    ``levels`` levels: ``two_levels`` for up to two, a quarter as many for each further level (the
+    slower program's cost grows with the levels; sweeps and design runs measure their own
+    ``two_levels``)."""
+    return two_levels >> 2 * max(levels - 2, 0)
+
+
 def quick_jit(fn: Callable, *, jit: Callable = eqx.filter_jit, ahead_of_time: bool = False, **jit_kwargs) -> Callable:
     """``jit(fn, compiler_options=quick_compile(), **jit_kwargs)``, made at the first call
     (asking for the backend at import would start it before the user configured JAX).

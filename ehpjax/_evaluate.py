@@ -19,7 +19,7 @@ import numpy as np
 
 from ._adaptive import AdaptiveQuadrature, refined_only_where
 from ._checks import deferred_checks, deferring, raise_deferred
-from ._compiled import quick_by_flags, quick_compile
+from ._compiled import distinct_quick_program, quick_compile
 from ._currents import currents, eta_vanishes, known_damped, known_pairs, pair_mask, pairs_of_mask
 from ._dataflow import depends_on_input
 from ._errors import EhpjaxError
@@ -98,10 +98,9 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
         replicated = jax.sharding.NamedSharding(in_shardings.mesh, jax.sharding.PartitionSpec())
         shardings = {"in_shardings": (in_shardings, replicated)}
     run = jax.jit(vmapped, **shardings)
-    options = quick_compile()
-    if options is None or quick_by_flags():  # (one program either way)
+    if not distinct_quick_program():
         return Batched(run, messages, run)
-    return Batched(run, messages, jax.jit(vmapped, compiler_options=options, **shardings))
+    return Batched(run, messages, jax.jit(vmapped, compiler_options=quick_compile(), **shardings))
 
 
 def modes_damped(model, constants: Mapping[str, float], names: tuple[str, ...]) -> bool:

@@ -541,7 +541,7 @@ def test_a_short_run_steps_with_a_program_compiled_quickly(monkeypatch):
     """A run of at most ``quick_start_steps(levels)`` starts × steps steps with the program compiled with
     XLA's quick settings, a longer one with XLA's defaults; a junction's levels are read from its shapes.
     (The suite's XLA_FLAGS already ask for the quick settings, where the two are one program: here
-    ``quick_by_flags`` is made to say no, and the programs are stand-ins.)"""
+    ``distinct_quick_program`` is made to say yes, and the programs are stand-ins.)"""
 
     class Stop(Exception):
         pass
@@ -572,7 +572,7 @@ def test_a_short_run_steps_with_a_program_compiled_quickly(monkeypatch):
             return u, state, {"failed": jnp.zeros((u.shape[0], 0), bool)}, ()
         return run
 
-    monkeypatch.setattr(_loop, "quick_by_flags", lambda: False)
+    monkeypatch.setattr(_loop, "distinct_quick_program", lambda: True)
     monkeypatch.setattr(_loop, "_quick_step_batch", program("quick"))
     monkeypatch.setattr(_loop, "_step_batch", program("defaults"))
     for quick in (True, False):

@@ -268,7 +268,7 @@ def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaul
     from ehpjax.models import serial_chain
     from ehpjax.sweeps import _run
 
-    monkeypatch.setattr(_evaluate, "quick_by_flags", lambda: False)
+    monkeypatch.setattr(_evaluate, "distinct_quick_program", lambda: True)
     monkeypatch.setattr(_run, "batched", functools.lru_cache(_evaluate.batched.__wrapped__))
     monkeypatch.setattr(_run, "_SWEPT", set())
 

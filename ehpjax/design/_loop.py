@@ -29,7 +29,7 @@ import optax
 
 from .._adaptive import one_cpu_device
 from .._checks import deferring, raise_deferred
-from .._compiled import quick_by_flags, quick_compile, quick_jit
+from .._compiled import distinct_quick_program, quick_jit, quick_limit
 from .._quadrature import FrequencyQuadrature
 from ..models import BUILTIN, Model, get as get_model
 from ._objectives import DesignError, Objective, get_objective, objective_label, OBJECTIVES
@@ -144,7 +144,7 @@ def _stepper(problem: Problem, quick: bool = False):
     """``step_batch`` of ``problem``, its key and numbers made once (a run's loop); ``quick``: the step
     compiled with XLA's quick settings (``_quick_step_batch``)."""
     keyed, numbers = problem.keyed(), _as_data(problem.numbers())
-    compiled = _quick_step_batch if quick and quick_compile() is not None and not quick_by_flags() else _step_batch
+    compiled = _quick_step_batch if quick and distinct_quick_program() else _step_batch
 
     def step(u, state, active, slice_size: int | None = GRADIENT_SLICE):
         new_u, new_state, out, messages = compiled(keyed, numbers, u, state, active, slice_size)
@@ -203,7 +203,7 @@ _quick_step_batch = quick_jit(_step_batch.__wrapped__)
 
 def quick_start_steps(levels: int) -> int:
     """The most starts × steps of a run on a junction of ``levels`` levels that steps quickly compiled."""
-    return QUICK_START_STEPS >> 2 * max(levels - 2, 0)
+    return quick_limit(levels, QUICK_START_STEPS)
 
 
 def _levels(problem: Problem, u) -> int:

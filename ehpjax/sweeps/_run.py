@@ -29,6 +29,7 @@ from .. import __version__
 from .._adaptive import MORE_SPLITS, AdaptiveQuadrature
 from .._currents import currents_miss
 from .._errors import EhpjaxError
+from .._compiled import quick_limit
 from .._evaluate import PADDING, batched, junction_pairs, modes_damped
 from .._quadrature import QUIET, FrequencyQuadrature, same_values
 from .._quantities import QUANTITIES, UNITS_NOTE
@@ -68,7 +69,7 @@ QUICK_POINTS = 8192  # (two levels; a quarter as many for each further level)
 
 def quick_points(levels: int) -> int:
     """The most points of a junction of ``levels`` levels whose sweep compiles quickly (above)."""
-    return QUICK_POINTS >> 2 * max(levels - 2, 0)
+    return quick_limit(levels, QUICK_POINTS)
 
 
 _SWEPT: set = set()  # the evaluators (``id``) of the sweeps run in this process
