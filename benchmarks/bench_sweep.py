@@ -33,7 +33,9 @@ else:
     model = ehpjax.models.get("serial-chain", n=3, mode=["bond:1", "bond:2"])
     axes = {"V": np.linspace(-3.0, 3.0, n_a), "eps1": np.linspace(9.5, 11.5, n_b)}
 kw = dict(model=model, fixed=fixed, chunk_size=chunk, progress=False)
-for _ in range(2):  # compile every rule (a small sweep's first run with XLA's quick settings, the next with its defaults)
+from ehpjax.sweeps import _run
+_run.QUICK_RENT = 0.0  # (the program of a sweep called many times: after a first run, XLA's defaults)
+for _ in range(2):  # compile every rule (the first run with XLA's quick settings, the next with its defaults)
     ehpjax.sweep(axes, **kw)
 start = time.perf_counter()
 ds = ehpjax.sweep(axes, **kw)

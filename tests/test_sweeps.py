@@ -259,10 +259,11 @@ def test_a_chunk_reuses_the_trace_of_the_output_check():
     assert traces == []
 
 
-def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaults(monkeypatch):
-    """A sweep's first run with its evaluator, of few points for its junction's levels, runs the program
-    compiled with XLA's quick settings; the same sweep again, or a sweep of more points, the one with
-    XLA's defaults. (The suite's XLA_FLAGS already ask for the quick settings, where the two are one
+def test_a_small_sweep_compiles_quickly_until_its_runs_have_paid_for_xla_defaults(monkeypatch):
+    """A small sweep (few points for its junction's levels) runs the program compiled with XLA's quick
+    settings, and so does the same sweep again (the same evaluator), until its runs after the first have
+    taken ``QUICK_RENT`` times as long as the first; then the one with XLA's defaults, as does a sweep of
+    more points. (The suite's XLA_FLAGS already ask for the quick settings, where the two are one
     program; here they are made two, with the evaluators cached afresh.)"""
     from ehpjax import _evaluate
     from ehpjax.models import serial_chain
@@ -270,7 +271,7 @@ def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaul
 
     monkeypatch.setattr(_evaluate, "distinct_quick_program", lambda: True)
     monkeypatch.setattr(_run, "batched", functools.lru_cache(_evaluate.batched.__wrapped__))
-    monkeypatch.setattr(_run, "_SWEPT", set())
+    monkeypatch.setattr(_run, "_QUICK_SPENT", {})
 
     def fn(junction, modes, baths):
         return {"x": jnp.real(junction.H[0, 0]) * baths.T_e}
@@ -280,12 +281,24 @@ def test_a_first_small_sweep_compiles_quickly_and_a_repeated_one_with_xla_defaul
                           name=None, preset=_run._UNSET, build=None)
 
     small = {"T_e": [0.3, 0.4, 0.5]}
-    first, again = plan(small), plan(small)
-    assert first.evaluate is again.evaluate and first.evaluate.quick is not first.evaluate.run
+    first = plan(small)
+    assert first.evaluate.quick is not first.evaluate.run
     assert first.quick and first._program(first.evaluate) is first.evaluate.quick
-    assert not again.quick and again._program(again.evaluate) is again.evaluate.run
-    np.testing.assert_allclose(first.compute_chunk(0)["x"], again.compute_chunk(0)["x"], rtol=1e-15)
+    # a whole sweep counts its run's time: its first run sets the scale, the next ones are quick too
+    ehpjax.sweep(small, fn=fn, chunk_size=8, progress=False)
+    (scale, spent), = _run._QUICK_SPENT.values()
+    assert scale > 0 and spent == 0
+    ehpjax.sweep(small, fn=fn, chunk_size=8, progress=False)
+    assert 0 < _run._QUICK_SPENT[id(first.evaluate)][1] < _run.QUICK_RENT * scale
+    again = plan(small)
+    assert again.evaluate is first.evaluate and again.quick
+    again._rented(_run.QUICK_RENT * scale)  # (runs that have paid the rent)
+    promoted = plan(small)
+    assert not promoted.quick and promoted._program(promoted.evaluate) is promoted.evaluate.run
+    np.testing.assert_allclose(first.compute_chunk(0)["x"], promoted.compute_chunk(0)["x"], rtol=1e-15)
     np.testing.assert_allclose(first.compute_chunk(0)["x"], 10.5 * np.array(small["T_e"]), rtol=1e-15)
+    promoted._rented(0.01)  # (a run with XLA's defaults keeps them)
+    assert not plan(small).quick
     assert not plan({"T_ph": np.linspace(0.1, 1.0, _run.QUICK_POINTS + 1)}).quick
     assert [_run.quick_points(n) for n in (1, 2, 3, 4)] == [8192, 8192, 2048, 512]
     chain = serial_chain(4)

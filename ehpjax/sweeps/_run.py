@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import shutil
+import time
 import warnings
 from typing import Callable
 
@@ -56,7 +57,7 @@ _POINTS_PER_JUNCTION = 4
 DEFAULT_CHUNK = 512  # points per call: cache-friendly on CPU (bench_sweep.py); on a GPU pass more
 MAX_CHUNK = 8192  # points per device and call at most (larger batches stalled XLA's CPU executor)
 _SMALL = 1 << 26  # bytes of results that need no look at the free memory (64 MB)
-# A sweep's first run with its evaluator is compiled with XLA's quick settings (``_Plan._quick``) up
+# A sweep's program is compiled with XLA's quick settings (``_Plan._quick``) up
 # to ``quick_points(levels)`` points: there the compile saves more than the slower program costs. On the
 # 2-core KVM Xeon, first calls in fresh interpreters, quick against XLA's defaults: the two-level model
 # over level splitting × bias, 2501 points 7.1 s against 19.6 s and 9801 points 9.1 s against 22.1 s
@@ -72,7 +73,16 @@ def quick_points(levels: int) -> int:
     return quick_limit(levels, QUICK_POINTS)
 
 
-_SWEPT: set = set()  # the evaluators (``id``) of the sweeps run in this process
+# The same sweep run again (the same evaluator) keeps the quickly compiled program until its later runs
+# have taken QUICK_RENT times as long as its first run, which compiled it; then it compiles the program
+# with XLA's defaults (3–7× faster to run, 3–4× slower to compile). As in renting before buying: a sweep
+# called a few times never pays the slow compile, and one called many times pays at most about twice
+# what the better choice in hindsight would have cost. (The 505-point Fig-3 sweep in a fresh
+# interpreter: its first call 5.1 s, the compile of XLA's defaults 7.4 s, a quick run 47 ms against
+# 12 ms. Its calls took in all, with a switch at the second call / with this rent: 2 calls 12.6 / 5.2 s,
+# 10 calls 12.7 / 5.6 s, 100 calls 13.4 / 9.8 s, 600 calls 17.3 / 24.2 s.)
+QUICK_RENT = 2.0
+_QUICK_SPENT: dict = {}  # evaluator id → [its first run's seconds, its later quick runs' seconds]
 _UNSET = object()
 
 
@@ -203,13 +213,13 @@ class _Plan:
 
     def _quick(self) -> bool:
         """Whether this sweep's programs are compiled with XLA's quick settings (``_evaluate.Batched``):
-        for a sweep of at most ``quick_points`` points, the first with its evaluator in this process. A
-        later sweep with the same evaluator (the same model, names, outputs and settings) gets the
-        program compiled with XLA's defaults, which runs 3–7× faster: a sweep called again is likely
-        called many times."""
-        first = id(self.evaluate) not in _SWEPT
-        _SWEPT.add(id(self.evaluate))
-        if not first or self.spec.size > QUICK_POINTS or self.evaluate.quick is self.evaluate.run:
+        for a sweep of at most ``quick_points`` points, until the runs of its evaluator (the same model,
+        names, outputs and settings) after the first have taken ``QUICK_RENT`` times as long as the first
+        (``_rented``); from then on the program compiled with XLA's defaults, which runs 3–7× faster."""
+        spent = _QUICK_SPENT.get(id(self.evaluate))
+        if spent is not None and spent[1] >= QUICK_RENT * spent[0]:
+            return False
+        if self.spec.size > QUICK_POINTS or self.evaluate.quick is self.evaluate.run:
             return False
         one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in (*self.names, *self.fixed)}
         try:
@@ -221,6 +231,19 @@ class _Plan:
     def _program(self, evaluate):
         """``evaluate``'s jitted function for this sweep (``_quick``)."""
         return evaluate.quick if self.quick else evaluate.run
+
+    def _rented(self, seconds: float):
+        """Count a run of ``seconds`` against the quick program's rent (``_quick``): the first run of the
+        evaluator sets the scale, later quick runs add to what was spent; a run with XLA's defaults ends
+        the rent (the better program is compiled). With several processes, whose timings differ, the
+        rent ends after the first run, so that every process runs the same program."""
+        spent = _QUICK_SPENT.get(id(self.evaluate))
+        if not self.quick or jax.process_count() > 1:
+            _QUICK_SPENT[id(self.evaluate)] = [0.0, math.inf]
+        elif spent is None:
+            _QUICK_SPENT[id(self.evaluate)] = [seconds, 0.0]
+        else:
+            spent[1] += seconds
 
     def _junction_pairs(self, fn, order):
         """``nonzero_pairs`` of the junctions of the sweep, for the default outputs at lowest order
@@ -361,6 +384,7 @@ class _Plan:
         todo = np.flatnonzero(~done)
         bar = _progress(self.spec.size, self.spec.size - sum(
             min(self.chunk, self.spec.size - i * self.chunk) for i in todo), progress and jax.process_index() == 0)
+        start = time.perf_counter()
         try:
             for i in todo:
                 store.write(int(i), self.compute_chunk(int(i)))
@@ -371,6 +395,8 @@ class _Plan:
             raise
         finally:
             bar.close()
+            if todo.size:
+                self._rented(time.perf_counter() - start)
         if self.order == "dressed" and "stable" in self.outputs and store.keeps:
             unstable = _count_unstable(store)
             if unstable:
@@ -549,8 +575,9 @@ def sweep(
     to a multiple of the device count; the last chunk is padded so nothing recompiles);
     each chunk's batch axis is sharded over all devices and processes. A sweep's first run in
     a process, of at most 8192 points of a two-level junction (a quarter as many for each further
-    level), is compiled with XLA's quick settings (about 2.5× sooner, running 3–7× slower), and the same
-    sweep's later runs with XLA's defaults (the values agree within the rule's error estimate). With
+    level), is compiled with XLA's quick settings (about 2.5× sooner, running 3–7× slower); the same
+    sweep called again keeps that program until its later runs have taken twice as long as its first,
+    then compiles with XLA's defaults (the values agree within the rule's error estimate). With
     ``checkpoint`` (a folder: new, empty, or one this function wrote), finished chunks are
     kept there, verified on resume (damaged ones are computed again, with a warning) and
     removed once the sweep is complete. The checkpoint is resumed only by the same sweep:
