@@ -299,6 +299,13 @@ def test_a_small_sweep_compiles_quickly_until_its_runs_have_paid_for_xla_default
     np.testing.assert_allclose(first.compute_chunk(0)["x"], 10.5 * np.array(small["T_e"]), rtol=1e-15)
     promoted._rented(0.01)  # (a run with XLA's defaults keeps them)
     assert not plan(small).quick
+    # with several processes (whose timings differ) only the first run is quick: every process the same
+    several = plan({"T_ph": [0.3, 0.4]})
+    assert several.quick
+    with monkeypatch.context() as patch:
+        patch.setattr(jax, "process_count", lambda: 2)
+        several._rented(1.0)
+    assert not plan({"T_ph": [0.3, 0.4]}).quick
     assert not plan({"T_ph": np.linspace(0.1, 1.0, _run.QUICK_POINTS + 1)}).quick
     assert [_run.quick_points(n) for n in (1, 2, 3, 4)] == [8192, 8192, 2048, 512]
     chain = serial_chain(4)
