@@ -272,6 +272,7 @@ def test_a_small_sweep_compiles_quickly_until_its_runs_have_paid_for_xla_default
     monkeypatch.setattr(_evaluate, "distinct_quick_program", lambda: True)
     monkeypatch.setattr(_run, "batched", functools.lru_cache(_evaluate.batched.__wrapped__))
     monkeypatch.setattr(_run, "_QUICK_SPENT", {})
+    monkeypatch.setattr(_run, "_LEVELS", {})
 
     def fn(junction, modes, baths):
         return {"x": jnp.real(junction.H[0, 0]) * baths.T_e}

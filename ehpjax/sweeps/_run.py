@@ -78,11 +78,12 @@ def quick_points(levels: int) -> int:
 # with XLA's defaults (3–7× faster to run, 3–4× slower to compile). As in renting before buying: a sweep
 # called a few times never pays the slow compile, and one called many times pays at most about twice
 # what the better choice in hindsight would have cost. (The 505-point Fig-3 sweep in a fresh
-# interpreter: its first call 5.1 s, the compile of XLA's defaults 7.4 s, a quick run 47 ms against
-# 12 ms. Its calls took in all, with a switch at the second call / with this rent: 2 calls 12.6 / 5.2 s,
-# 10 calls 12.7 / 5.6 s, 100 calls 13.4 / 9.8 s, 600 calls 17.3 / 24.2 s.)
+# interpreter: its first call 5.1–5.7 s, the compile of XLA's defaults 7.4 s, a quick run 32 ms against
+# 12 ms. Its calls took in all, with a switch at the second call / with this rent: 2 calls 12.6 / 5.7 s,
+# 10 calls 12.7 / 6.0 s, 100 calls 13.4 / 8.9 s, 600 calls 17.3 / 22.6 s.)
 QUICK_RENT = 2.0
 _QUICK_SPENT: dict = {}  # evaluator id → [its first run's seconds, its later quick runs' seconds]
+_LEVELS: dict = {}  # evaluator id → its junction's number of levels (``_Plan._levels``)
 _UNSET = object()
 
 
@@ -221,12 +222,21 @@ class _Plan:
             return False
         if self.spec.size > QUICK_POINTS or self.evaluate.quick is self.evaluate.run:
             return False
-        one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in (*self.names, *self.fixed)}
-        try:
-            junction = jax.eval_shape(self.point.system, one)[0]
-        except Exception:  # noqa: BLE001 (a build that cannot be traced alone: the sweep's own checks report it)
-            return False
-        return self.spec.size <= quick_points(junction.H.shape[-1])
+        levels = self._levels()
+        return levels is not None and self.spec.size <= quick_points(levels)
+
+    def _levels(self) -> int | None:
+        """The number of levels of this sweep's junction, from its shapes (traced once per evaluator:
+        ~14 ms, several times a quick run's host work); None where the build cannot be traced alone
+        (the sweep's own checks report it)."""
+        key = id(self.evaluate)
+        if key not in _LEVELS:
+            one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in (*self.names, *self.fixed)}
+            try:
+                _LEVELS[key] = jax.eval_shape(self.point.system, one)[0].H.shape[-1]
+            except Exception:  # noqa: BLE001
+                _LEVELS[key] = None
+        return _LEVELS[key]
 
     def _program(self, evaluate):
         """``evaluate``'s jitted function for this sweep (``_quick``)."""
