@@ -62,11 +62,13 @@ class Batched(NamedTuple):
     (``_compiled.quick_compile``: compiles ~3.5× faster, runs 3–7× slower; for a few calls), or
     ``run`` itself where they are the same program (not on CPU, or ``XLA_FLAGS`` asking for them);
     ``messages[i]`` names the value check whose flags are ``flags[..., i]`` (filled when the function
-    is first traced)."""
+    is first traced); ``record``, what its callers keep about it for as long as it lives (a sweep's
+    choice between the two programs: ``sweeps._run._Plan._quick``)."""
 
     run: Callable
     messages: list
     quick: Callable
+    record: dict
 
 
 @functools.lru_cache(maxsize=64)
@@ -99,8 +101,8 @@ def batched(model, names: tuple[str, ...], fn: Callable | None = None, *, fixed:
         shardings = {"in_shardings": (in_shardings, replicated)}
     run = jax.jit(vmapped, **shardings)
     if not distinct_quick_program():
-        return Batched(run, messages, run)
-    return Batched(run, messages, jax.jit(vmapped, compiler_options=quick_compile(), **shardings))
+        return Batched(run, messages, run, {})
+    return Batched(run, messages, jax.jit(vmapped, compiler_options=quick_compile(), **shardings), {})
 
 
 def modes_damped(model, constants: Mapping[str, float], names: tuple[str, ...]) -> bool:

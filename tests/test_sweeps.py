@@ -271,8 +271,6 @@ def test_a_small_sweep_compiles_quickly_until_its_runs_have_paid_for_xla_default
 
     monkeypatch.setattr(_evaluate, "distinct_quick_program", lambda: True)
     monkeypatch.setattr(_run, "batched", functools.lru_cache(_evaluate.batched.__wrapped__))
-    monkeypatch.setattr(_run, "_QUICK_SPENT", {})
-    monkeypatch.setattr(_run, "_LEVELS", {})
 
     def fn(junction, modes, baths):
         return {"x": jnp.real(junction.H[0, 0]) * baths.T_e}
@@ -287,10 +285,10 @@ def test_a_small_sweep_compiles_quickly_until_its_runs_have_paid_for_xla_default
     assert first.quick and first._program(first.evaluate) is first.evaluate.quick
     # a whole sweep counts its run's time: its first run sets the scale, the next ones are quick too
     ehpjax.sweep(small, fn=fn, chunk_size=8, progress=False)
-    (scale, spent), = _run._QUICK_SPENT.values()
-    assert scale > 0 and spent == 0
+    scale, spent = first.evaluate.record["spent"]  # (kept on the evaluator: gone with it)
+    assert scale > 0 and spent == 0 and first.evaluate.record["levels"] == 2
     ehpjax.sweep(small, fn=fn, chunk_size=8, progress=False)
-    assert 0 < _run._QUICK_SPENT[id(first.evaluate)][1] < _run.QUICK_RENT * scale
+    assert 0 < first.evaluate.record["spent"][1] < _run.QUICK_RENT * scale
     again = plan(small)
     assert again.evaluate is first.evaluate and again.quick
     again._rented(_run.QUICK_RENT * scale)  # (runs that have paid the rent)

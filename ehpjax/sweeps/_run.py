@@ -82,8 +82,6 @@ def quick_points(levels: int) -> int:
 # 12 ms. Its calls took in all, with a switch at the second call / with this rent: 2 calls 12.6 / 5.7 s,
 # 10 calls 12.7 / 6.0 s, 100 calls 13.4 / 8.9 s, 600 calls 17.3 / 22.6 s.)
 QUICK_RENT = 2.0
-_QUICK_SPENT: dict = {}  # evaluator id → [its first run's seconds, its later quick runs' seconds]
-_LEVELS: dict = {}  # evaluator id → its junction's number of levels (``_Plan._levels``)
 _UNSET = object()
 
 
@@ -217,7 +215,7 @@ class _Plan:
         for a sweep of at most ``quick_points`` points, until the runs of its evaluator (the same model,
         names, outputs and settings) after the first have taken ``QUICK_RENT`` times as long as the first
         (``_rented``); from then on the program compiled with XLA's defaults, which runs 3–7× faster."""
-        spent = _QUICK_SPENT.get(id(self.evaluate))
+        spent = self.evaluate.record.get("spent")  # [its first run's seconds, its later quick runs' seconds]
         if spent is not None and spent[1] >= QUICK_RENT * spent[0]:
             return False
         if self.spec.size > QUICK_POINTS or self.evaluate.quick is self.evaluate.run:
@@ -229,14 +227,14 @@ class _Plan:
         """The number of levels of this sweep's junction, from its shapes (traced once per evaluator:
         ~14 ms, several times a quick run's host work); None where the build cannot be traced alone
         (the sweep's own checks report it)."""
-        key = id(self.evaluate)
-        if key not in _LEVELS:
+        record = self.evaluate.record
+        if "levels" not in record:
             one = {k: jax.ShapeDtypeStruct((), jnp.float64) for k in (*self.names, *self.fixed)}
             try:
-                _LEVELS[key] = jax.eval_shape(self.point.system, one)[0].H.shape[-1]
+                record["levels"] = jax.eval_shape(self.point.system, one)[0].H.shape[-1]
             except Exception:  # noqa: BLE001
-                _LEVELS[key] = None
-        return _LEVELS[key]
+                record["levels"] = None
+        return record["levels"]
 
     def _program(self, evaluate):
         """``evaluate``'s jitted function for this sweep (``_quick``)."""
@@ -247,11 +245,12 @@ class _Plan:
         evaluator sets the scale, later quick runs add to what was spent; a run with XLA's defaults ends
         the rent (the better program is compiled). With several processes, whose timings differ, the
         rent ends after the first run, so that every process runs the same program."""
-        spent = _QUICK_SPENT.get(id(self.evaluate))
+        record = self.evaluate.record
+        spent = record.get("spent")
         if not self.quick or jax.process_count() > 1:
-            _QUICK_SPENT[id(self.evaluate)] = [0.0, math.inf]
+            record["spent"] = [0.0, math.inf]
         elif spent is None:
-            _QUICK_SPENT[id(self.evaluate)] = [seconds, 0.0]
+            record["spent"] = [seconds, 0.0]
         else:
             spent[1] += seconds
 
