@@ -277,7 +277,7 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     features = dressed_resonances(poles.z, estimate, baths)
     omega, w_kronrod, w_gauss, mapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
-    tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))
+    tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)), estimate)
     transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om),
                                  jnp.concatenate([omega, tail]), quadrature.block)
     transmission = transmission[..., : omega.shape[0]]
@@ -350,9 +350,10 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     followed, step = follow_poles(junction, modes, baths)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
     hybrid = hybrid_poles(junction, modes, baths, poles)
-    features = dressed_resonances(poles.z, placed_poles(junction, modes, baths, followed, step, poles, hybrid), baths)
+    placed = placed_poles(junction, modes, baths, followed, step, poles, hybrid)
+    features = dressed_resonances(poles.z, placed, baths)
     omega, *_ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
-    omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)))])
+    omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)), placed)])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
     growth = with_unstable_hybrid(growth, largest_unstable(hybrid), count)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Complex, Float, Int
 
 from ._bosons import mode_poles
@@ -304,10 +305,29 @@ def unstable_count(det_f, n_modes: int):
     return n_modes + turns
 
 
-def tail_nodes(omega_max, n_modes_scale, count: int = 16):
-    """Nodes beyond the quadrature window, up to where det F ~ ω^(2N_b) (phase 0)."""
+# The Cauchy quantiles 1/4, 1/2, 3/4 of a pole's line (in half-widths from its centre): across the pole
+# each step moves its factor's phase by π/4 (NumPy: importing starts no JAX backend).
+TAIL_QUANTILES = np.array([-1.0, 0.0, 1.0])
+
+
+def tail_nodes(omega_max, n_modes_scale, poles=None, count: int = 16):
+    """Increasing nodes beyond the quadrature window (its last node ``omega_max``), for the argument
+    principle only: ``count`` in geometric steps up to where det F ~ ω^(2N_b) (phase 0), and with
+    ``poles`` (the poles of D at which the rule places nodes, ``placed_poles``) each pole's
+    ``TAIL_QUANTILES`` beyond the window, so that the phase moves by less than π between neighbours
+    there too. (The window ends where the occupations stop driving currents, |V| + a few T: below
+    the modes of a cold junction at a small bias. Geometric steps alone, a factor ~1.6 apart, then
+    stepped across two dressed poles at once, a phase of −2π read as 0, and counted two unstable
+    zeros of a stable junction.)"""
     top = 1e3 * (omega_max + n_modes_scale)
-    return omega_max * jnp.exp(jnp.linspace(0.0, 1.0, count + 1)[1:] * jnp.log(top / omega_max))
+    nodes = omega_max * jnp.exp(jnp.linspace(0.0, 1.0, count + 1)[1:] * jnp.log(top / omega_max))
+    if poles is None:
+        return nodes
+    poles = jax.lax.stop_gradient(poles)
+    at_poles = jnp.abs(jnp.real(poles))[:, None] + jnp.abs(jnp.imag(poles))[:, None] * TAIL_QUANTILES
+    # (those inside the window land on its last node: a step of no phase; a NaN pole on the top)
+    at_poles = jnp.where(jnp.isfinite(at_poles), at_poles, top)
+    return jnp.sort(jnp.concatenate([nodes, jnp.clip(at_poles.ravel(), omega_max, top)]))
 
 
 def raise_if_unstable(stable, growth_rate, count, where: str, bias=None, find_rate=None):

@@ -402,6 +402,42 @@ def test_a_hybrid_pole_beside_an_inverted_narrow_pair_is_the_growth_rate():
         ehpjax.currents(junction, modes, baths, order="dressed")
 
 
+def reference_unstable_count(junction, modes, baths):
+    """N_+ = N_b + [arg det F(∞) − arg det F(0)]/π (docs/physics.md §9) with det F on 300 000 real
+    points from 1e-9 to 1e6 (evenly spaced up to 30), the phase's steps checked to be far below π."""
+    from ehpjax._stability import inverse_response
+
+    w = np.concatenate([np.geomspace(1e-9, 1e-2, 3000), np.linspace(1e-2, 30.0, 294_000)[1:],
+                        np.geomspace(30.0, 1e6, 3000)[1:]])
+    f = jax.jit(lambda w: jnp.linalg.det(inverse_response(modes, _self_energy_complex(junction, baths, w), w)))
+    det = np.asarray(f(jnp.asarray(w + 0j)))
+    steps = np.angle(det[1:] / det[:-1])
+    assert np.max(np.abs(steps)) < 0.1
+    return modes.n_modes + int(np.round(np.sum(steps) / np.pi))
+
+
+@pytest.mark.parametrize("omegas, V", [((3.0, 3.1), 0.3), ((3.0, 3.05), 0.0)])
+def test_two_modes_beyond_the_window_of_a_cold_junction_are_counted_stable(omegas, V):
+    """At T = 0.05 and a small bias the currents' ω window ends near |V| + 45 T, below two modes at
+    3.0 and 3.1 (or 3.05): the argument principle then follows det F's phase beyond the window, where
+    its nodes were geometric steps ~1.6 apart. One step spanned both dressed poles, a phase of −2π read
+    as 0, and the count said two zeros grow: ``dressed_modes`` called the junction unstable and the
+    dressed currents refused it. Now the nodes beyond the window take each pole's Cauchy quantiles too;
+    the count is that of det F on 300 000 points, 0, both dressed poles decay, and the currents come back."""
+    H = np.array([[10.3, 0.1], [0.1, 9.7]])
+    M = 0.5 * np.array([[[0.0, 1.0], [1.0, 0.0]], [[1.0, 0.0], [0.0, -1.0]]])
+    junction = ehpjax.Junction(H, np.diag([0.5, 0.0]), np.diag([0.0, 0.5]), M)
+    modes = ehpjax.Modes(np.diag(np.square(omegas)), 0.05 * np.eye(2))
+    baths = ehpjax.Baths.biased(V, 10.0, 0.05, 0.05)
+    assert reference_unstable_count(junction, modes, baths) == 0
+    dm = ehpjax.dressed_modes(junction, modes, baths)
+    assert int(dm.unstable_count) == 0 and bool(dm.stable)
+    assert np.all(np.imag(np.asarray(dm.frequencies)) < 0)
+    assert np.all(np.abs(np.real(np.asarray(dm.frequencies)) - np.array(omegas)) < 0.05)
+    c = ehpjax.currents(junction, modes, baths, order="dressed")
+    assert bool(c.stable) and int(c.unstable_count) == 0 and np.isfinite(float(c.J))
+
+
 def test_the_message_without_a_known_growth_rate():
     """A zero that the argument principle counts but neither the followed poles nor the axis scan
     locate (an off-axis zero grown out of no bare pole): the error says its rate is not known."""
