@@ -290,7 +290,7 @@ _HYBRID_PAIRS = 4  # the narrowest pair resonances searched for a hybrid pole be
 # real axis, spread evenly over 1.5 times the largest of the modes' scale and the pair resonances'
 # centres. On 1000 random two-level points with widths, η and temperatures down to 1e-6 (255 unstable)
 # and 600 random three-level, two-mode ones with strong couplings (185 unstable), it found a growth rate
-# at all 14 and 9 unstable points that had none, at Im ω from 8e-4 to 0.47 (up to 60 steps, 24 starts on
+# at all 14 and 9 unstable points that had none, at Im ω from 3e-4 to 0.47 (up to 60 steps, 24 starts on
 # three rows gave the same).
 _SEARCH_STARTS = 12
 _SEARCH_HEIGHT = 0.03  # (of that span)
