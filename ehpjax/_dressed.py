@@ -358,8 +358,8 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
     growth = with_unstable_hybrid(growth, largest_unstable(hybrid), count)
-    unknown = (count > 0) & ~(growth > 0)  # (a counted zero that no search above reached)
-    growth = jnp.where(unknown, jnp.maximum(growth, unstable_zero(junction, modes, baths, unknown, poles)), growth)
+    unknown = (count > 0) & ~(growth > 0)  # (a counted zero that no search above reached; −inf elsewhere)
+    growth = jnp.maximum(growth, unstable_zero(junction, modes, baths, unknown, poles))
     return DressedModes(
         frequencies=frequencies,
         bare=mode_poles(modes),

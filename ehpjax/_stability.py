@@ -170,10 +170,23 @@ _AXIS_DECADES = 20.0
 _AXIS_SCANS = 3  # each narrows the bracket's logarithmic width 127-fold; then one secant step
 
 
+def _det(junction, modes, baths, omega, poles):
+    """det F(ω) at complex ω (P,), Π^r_e continued analytically."""
+    return jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega))
+
+
+def _newton_on(g, omega, scale):
+    """One Newton step on g(ω) = 0 from each ω (P,), the slope a forward difference over
+    ``_STEP``·(|ω| + ``scale``): g is evaluated once, on the 2P points ω and ω + h."""
+    h = _STEP * (jnp.abs(omega) + scale)
+    both = g(jnp.concatenate([omega, omega + h]))
+    value, slope = both[: omega.shape[0]], (both[omega.shape[0]:] - both[: omega.shape[0]]) / h
+    return omega - value / jnp.where(slope == 0, 1.0, slope)
+
+
 def _det_on_axis(junction, modes, baths, y, poles):
     """det F(iy) for y (P,) > 0, real there (F(−ω*) = F(ω)*, so F(iy) is a real matrix)."""
-    omega = 1j * y
-    return jnp.real(jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega)))
+    return jnp.real(_det(junction, modes, baths, 1j * y, poles))
 
 
 def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
@@ -263,16 +276,9 @@ def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, new
     pole = (jnp.abs(jnp.real(z[k] - z[q])) - 1j * width)[narrowest]
     scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
 
-    def g(omega, at):
-        f = inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega)
-        return jnp.linalg.det(f) * (omega - at)
-
     def step(_, carry):
         omega, _ = carry
-        h = _STEP * (jnp.abs(omega) + scale)
-        both = g(jnp.concatenate([omega, omega + h]), jnp.concatenate([pole, pole]))  # (value, and one step on)
-        value, slope = both[: omega.shape[0]], (both[omega.shape[0]:] - both[: omega.shape[0]]) / h
-        new = omega - value / jnp.where(slope == 0, 1.0, slope)
+        new = _newton_on(lambda w: _det(junction, modes, baths, w, poles) * (w - jnp.tile(pole, 2)), omega, scale)
         return new, jnp.abs(new - omega)
 
     start = jnp.real(pole) + 0j  # (p + iw: on the real axis above the pair's pole)
@@ -315,19 +321,13 @@ def unstable_zero(junction: Junction, modes: Modes, baths: Baths, needed, poles=
     span = 1.5 * span
     start = span * ((jnp.arange(_SEARCH_STARTS) + 0.5) / _SEARCH_STARTS + 1j * _SEARCH_HEIGHT)
 
-    def det(omega):
-        return jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega))
-
     def going(carry):
         i, _, step = carry
         return needed & (i < _SEARCH_STEPS) & jnp.any(step > SETTLED * 1e-4)
 
     def body(carry):
         i, omega, _ = carry
-        h = _STEP * (jnp.abs(omega) + scale)
-        both = det(jnp.concatenate([omega, omega + h]))
-        value, slope = both[: omega.shape[0]], (both[omega.shape[0]:] - both[: omega.shape[0]]) / h
-        new = omega - value / jnp.where(slope == 0, 1.0, slope)
+        new = _newton_on(lambda w: _det(junction, modes, baths, w, poles), omega, scale)
         new = jnp.where(jnp.isfinite(new), new, omega)
         return i + 1, new, jnp.abs(new - omega) / (jnp.abs(new) + scale)
 
