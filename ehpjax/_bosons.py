@@ -12,6 +12,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax.numpy as jnp
 
+from ._checks import real_axis
 from ._compiled import compiled
 from ._green import eig
 from ._model import Modes
@@ -20,7 +21,7 @@ from ._model import Modes
 @compiled
 def boson_green(modes: Modes, omega):
     """Retarded boson Green's function D^r(ω), shape (*omega.shape, N_b, N_b)."""
-    omega = jnp.asarray(omega, dtype=jnp.float64)[..., None, None]
+    omega = real_axis(omega)[..., None, None]
     inverse_d = omega**2 * jnp.eye(modes.n_modes) - modes.K + 1j * omega * modes.eta
     if modes.n_modes == 1:  # a scalar: skip the batched LAPACK call
         return 1.0 / inverse_d
@@ -31,7 +32,7 @@ def boson_green(modes: Modes, omega):
 def boson_spectral(modes: Modes, omega):
     """A_ph(ω) = D^r(ω) Γ_ph(ω) D^a(ω) with Γ_ph = 2ωη, shape (*omega.shape, N_b, N_b)."""
     d = boson_green(modes, omega)
-    gamma_ph = 2.0 * jnp.asarray(omega, dtype=jnp.float64)[..., None, None] * modes.eta
+    gamma_ph = 2.0 * real_axis(omega)[..., None, None] * modes.eta
     return d @ gamma_ph @ jnp.conj(jnp.swapaxes(d, -1, -2))
 
 

@@ -45,10 +45,21 @@ def _host_or_traced(x):
     return xp, xp.asarray(x)
 
 
+def _numeric(x, name: str):
+    """(namespace, array of ``x``), refusing what is not a number (a string, an object)."""
+    try:
+        xp, arr = _host_or_traced(x)
+    except (TypeError, ValueError) as err:
+        raise EhpjaxError(f"{name} must be numeric, got {type(x).__name__}: {err}") from None
+    if not (xp.issubdtype(arr.dtype, xp.number) or xp.issubdtype(arr.dtype, xp.bool_)):
+        raise EhpjaxError(f"{name} must be numeric, got dtype {arr.dtype}")
+    return xp, arr
+
+
 def as_array(x, name: str, shape: tuple | None = None, ndim: int | None = None, host: bool = False):
     """Convert to a float64 (or complex128) JAX array and check its shape (``host``: a concrete
     value stays a NumPy array)."""
-    xp, arr = _host_or_traced(x)
+    xp, arr = _numeric(x, name)
     if not (xp.issubdtype(arr.dtype, xp.floating) or xp.issubdtype(arr.dtype, xp.complexfloating)):
         arr = arr.astype(xp.float64)
     arr = arr.astype(xp.result_type(arr.dtype, xp.float64))
@@ -64,6 +75,15 @@ def as_real(x, name: str, shape: tuple | None = None, ndim: int | None = None, h
     if jnp.issubdtype(arr.dtype, jnp.complexfloating):
         raise EhpjaxError(f"{name} must be real, got dtype {arr.dtype}")
     return arr
+
+
+def real_axis(x, name: str = "omega"):
+    """The real frequencies or energies a function is evaluated at, as a float64 array (traced
+    or not); complex values are refused instead of silently losing their imaginary part."""
+    _, arr = _numeric(x, name)
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise EhpjaxError(f"{name} must be real, got dtype {arr.dtype}")
+    return jnp.asarray(arr, dtype=jnp.float64)
 
 
 class _Deferred:

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
+from ._checks import real_axis
 from ._compiled import compiled
 from ._green import PoleExpansion, pole_expansion
 from ._model import Baths, Junction
@@ -429,6 +430,7 @@ def ehp_dos(junction: Junction, baths: Baths, omega):
     order ("LL", "RR", "RL", "LR") (electron in α, hole in β). Exact in the energy
     integral (no grid); finite for every real ω, including ω = 0 and ω = μ_αβ.
     """
+    omega = real_axis(omega)
     poles = pole_expansion(junction)
     return ehp_dos_from_poles(channel_weights(junction, poles), poles.z, omega, baths)
 
@@ -440,7 +442,7 @@ def _bose_weighted(junction: Junction, baths: Baths, omega, shift: float):
     Λ vanishes linearly where n_B diverges; within δ = 1e-4 T_e of that point the
     product is interpolated linearly between ω = μ_αβ ± δ (error O(δ²) ≈ 1e-8 relative).
     """
-    omega = jnp.asarray(omega, dtype=jnp.float64)
+    omega = real_axis(omega)
     poles = pole_expansion(junction)
     mu = baths.mu_channels.reshape((4,) + (1,) * omega.ndim)
     T = baths.T_e

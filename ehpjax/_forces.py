@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from ._bosons import mode_poles
+from ._checks import real_axis
 from ._compiled import compiled
 from ._model import Baths, Junction, Modes
 from ._selfenergy import self_energy
@@ -88,5 +89,5 @@ def current_induced_forces(junction: Junction, baths: Baths, omega=None, *, mode
         if modes is None:
             raise ValueError("give omega, or modes (then omega = the bare mode frequencies)")
         omega = jnp.real(mode_poles(modes))
-    omega = jnp.asarray(omega, dtype=jnp.float64)
+    omega = real_axis(omega)
     return decompose(self_energy(junction, baths, omega), omega)

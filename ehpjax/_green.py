@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._checks import check
+from ._checks import check, real_axis
 from ._compiled import compiled
 from ._model import Junction
 
@@ -38,7 +38,7 @@ from ._model import Junction
 @compiled
 def retarded_green(junction: Junction, energy):
     """G^r(ε) = [ε − H + i(Γ_L + Γ_R)/2]⁻¹, shape (*energy.shape, n, n)."""
-    energy = jnp.asarray(energy, dtype=jnp.float64)
+    energy = real_axis(energy, "energy")
     n = junction.n_levels
     h_eff = junction.H - 0.5j * (junction.gamma_L + junction.gamma_R)
     eye = jnp.eye(n, dtype=h_eff.dtype)

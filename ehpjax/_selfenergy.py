@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from ._checks import real_axis
 from ._compiled import compiled
 from ._ehp import _PAIRS, channel_weights, pair_integrals
 from ._green import pole_expansion
@@ -82,7 +83,7 @@ def self_energy(junction: Junction, baths: Baths, omega, *, channels: bool = Fal
     −2 Im of the diagonal part is Λ^αβ (``ehp_dos``); Δ = (Π^r + Π^r†)/2 is its
     Kramers–Kronig partner.
     """
-    omega = jnp.asarray(omega, dtype=jnp.float64)
+    omega = real_axis(omega)
     poles = pole_expansion(junction)
     pi, _ = self_energy_parts(channel_weights(junction, poles), poles.z, omega.ravel(), baths)
     pi = jnp.moveaxis(pi, -1, 1).reshape((4,) + omega.shape + pi.shape[1:3])

@@ -63,6 +63,8 @@ BAD_INPUTS = [
     (lambda: ehpjax.Baths(0.0, 0.0, 0.1, 0.0), "T_ph must be > 0"),
     (lambda: ehpjax.Baths(np.inf, 0.0, 0.1, 0.1), "mu_L contains NaN or inf"),
     (lambda: ehpjax.Baths(np.zeros(2), 0.0, 0.1, 0.1), "mu_L must have shape"),
+    (lambda: ehpjax.Baths("10", 0.0, 0.1, 0.1), "mu_L must be numeric"),
+    (lambda: ehpjax.Junction(np.eye(2), np.eye(2), np.eye(2), [[["0", "1"], ["1", "0"]]]), "M must be numeric"),
     (lambda: ehpjax.Modes([[1.0, 0.0], [0.0, -0.5]], 0.1 * np.eye(2)), "K must be positive definite.*-0.5"),
     (lambda: ehpjax.Modes([[1.0, 1.0], [1.0, 1.0]], 0.1 * np.eye(2)), "K must be positive definite"),
     (lambda: ehpjax.Junction.two_level(1.0, 0.0, 0.5, 0.5, 0.5, spin_degeneracy=np.inf), "spin_degeneracy contains"),
@@ -74,6 +76,28 @@ BAD_INPUTS = [
 def test_bad_input_raises_a_clear_error(make, message):
     with pytest.raises(EhpjaxError, match=message):
         make()
+
+
+REAL_AXIS_FUNCTIONS = [
+    (ehpjax.ehp_dos, "junction baths"), (ehpjax.power_spectrum, "junction baths"),
+    (ehpjax.golden_rule_rates, "junction baths"), (ehpjax.self_energy, "junction baths"),
+    (ehpjax.ehp_broadening, "junction baths"), (ehpjax.current_induced_forces, "junction baths"),
+    (ehpjax.boson_green, "modes"), (ehpjax.boson_spectral, "modes"),
+    (ehpjax.retarded_green, "junction"), (ehpjax.spectral_functions, "junction"),
+]
+
+
+@pytest.mark.parametrize("function, takes", REAL_AXIS_FUNCTIONS, ids=lambda f: getattr(f, "__name__", ""))
+def test_functions_of_real_frequency_refuse_complex_or_non_numeric_frequencies(function, takes, paper_junction,
+                                                                               paper_modes):
+    """A complex frequency would lose its imaginary part without a word; a string is not a frequency."""
+    given = {"junction": paper_junction, "modes": paper_modes, "baths": ehpjax.Baths(10.0, 10.0, 0.5, 0.5)}
+    args = [given[name] for name in takes.split()]
+    name = "energy" if "junction" == takes else "omega"
+    with pytest.raises(EhpjaxError, match=f"{name} must be real"):
+        function(*args, np.array([1.0, 1.0 + 0.5j]))
+    with pytest.raises(EhpjaxError, match=f"{name} must be numeric"):
+        function(*args, "1.0")
 
 
 def test_an_unstable_mode_is_caught_inside_jit_and_vmap():
