@@ -25,6 +25,7 @@ import time
 CHILD = r"""
 import json, os, resource, sys, tempfile, time
 import numpy as np, ehpjax
+from ehpjax.sweeps import _run
 kind, n_a, n_b, chunk = sys.argv[1], *(int(a) for a in sys.argv[2:5])
 fixed = {"T_e": 0.3, "T_ph": 0.3, "mu0": 10.0}
 if kind == "two-level":
@@ -33,7 +34,6 @@ else:
     model = ehpjax.models.get("serial-chain", n=3, mode=["bond:1", "bond:2"])
     axes = {"V": np.linspace(-3.0, 3.0, n_a), "eps1": np.linspace(9.5, 11.5, n_b)}
 kw = dict(model=model, fixed=fixed, chunk_size=chunk, progress=False)
-from ehpjax.sweeps import _run
 _run.QUICK_RENT = 0.0  # (the program of a sweep called many times: after a first run, XLA's defaults)
 for _ in range(2):  # compile every rule (the first run with XLA's quick settings, the next with its defaults)
     ehpjax.sweep(axes, **kw)

@@ -49,6 +49,7 @@ from ._stability import (
     inverse_response,
     largest_settled,
     largest_unstable,
+    mode_scale,
     placed_poles,
     raise_if_unstable,
     tail_nodes,
@@ -171,10 +172,6 @@ def _blocked(fn, omega, size):
     return jax.tree_util.tree_map(lambda y: jnp.moveaxis(y, 0, -2).reshape(y.shape[1:-1] + (-1,))[..., :count], out)
 
 
-def _mode_scale(modes: Modes):
-    return jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
-
-
 def dressed_currents(
     junction: Junction,
     modes: Modes,
@@ -278,7 +275,7 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     features = dressed_resonances(poles.z, estimate, baths)
     omega, w_kronrod, w_gauss, mapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
     # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
-    tail = tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)), estimate)
+    tail = tail_nodes(omega[-1], jax.lax.stop_gradient(mode_scale(modes)), estimate)
     transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om),
                                  jnp.concatenate([omega, tail]), quadrature.block)
     transmission = transmission[..., : omega.shape[0]]
@@ -354,12 +351,12 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
     placed = placed_poles(junction, modes, baths, followed, step, poles, hybrid)
     features = dressed_resonances(poles.z, placed, baths)
     omega, *_ = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph)
-    omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(_mode_scale(modes)), placed)])
+    omega = jnp.concatenate([omega, tail_nodes(omega[-1], jax.lax.stop_gradient(mode_scale(modes)), placed)])
     det = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), omega, quadrature.block)
     count = unstable_count(jax.lax.stop_gradient(det), modes.n_modes)
     growth = with_unstable_hybrid(growth, largest_unstable(hybrid), count)
     unknown = (count > 0) & ~(growth > 0)  # (a counted zero that no search above reached; −inf elsewhere)
-    growth = jnp.maximum(growth, unstable_zero(junction, modes, baths, unknown, poles))
+    growth = jnp.fmax(growth, unstable_zero(junction, modes, baths, unknown, poles))  # (a NaN loses to a rate)
     return DressedModes(
         frequencies=frequencies,
         bare=mode_poles(modes),

@@ -77,6 +77,12 @@ class DressedModes(eqx.Module):
     stable: Bool[Array, ""]
 
 
+def mode_scale(modes: Modes):
+    """√‖K‖ + ‖η‖ (largest elements): the modes' frequency scale, which sets the searches'
+    relative steps and the argument principle's far nodes."""
+    return jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+
+
 def inverse_response(modes: Modes, pi, omega):
     """F(ω) = ω² − K + iωη − Π^r_e(ω) for ω of shape (P,) and Π (P, N_b, N_b)."""
     w = omega[:, None, None]
@@ -135,7 +141,7 @@ def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: 
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
     poles = pole_expansion(junction)  # once, outside the loop
     omega = mode_poles(modes).astype(jnp.complex128)
-    scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+    scale = mode_scale(modes)
 
     def going(carry):
         i, _, step = carry
@@ -205,7 +211,7 @@ def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
     counts them."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
     poles = jax.lax.stop_gradient(pole_expansion(junction) if poles is None else poles)
-    y0 = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+    y0 = mode_scale(modes)
     log_y0 = jnp.log(jnp.where(y0 > 0, y0, 1.0))
     fractions = jnp.linspace(0.0, 1.0, _AXIS_POINTS)
 
@@ -250,7 +256,7 @@ def largest_unstable(hybrid):
 def with_unstable_hybrid(growth, hybrid_growth, count):
     """The growth rate ``growth`` of the zeros found, or where the argument principle counts an
     unstable zero (``count`` > 0) the larger ``hybrid_growth`` (``largest_unstable``)."""
-    return jnp.where(count > 0, jnp.maximum(growth, hybrid_growth), growth)
+    return jnp.where(count > 0, jnp.fmax(growth, hybrid_growth), growth)  # (fmax: a NaN loses to a rate)
 
 
 _NEAR = 1e-2  # (relative; a search that ended farther than this from a zero places no nodes there)
@@ -274,7 +280,7 @@ def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, new
     width = -jnp.imag(z[k] + z[q])
     narrowest = jnp.argsort(width)[:_HYBRID_PAIRS]
     pole = (jnp.abs(jnp.real(z[k] - z[q])) - 1j * width)[narrowest]
-    scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+    scale = mode_scale(modes)
 
     def step(_, carry):
         omega, _ = carry
@@ -313,7 +319,7 @@ def unstable_zero(junction: Junction, modes: Modes, baths: Baths, needed, poles=
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
     poles = pole_expansion(junction) if poles is None else poles
     z = poles.z
-    scale = jnp.sqrt(jnp.max(jnp.abs(modes.K))) + jnp.max(jnp.abs(modes.eta))
+    scale = mode_scale(modes)
     span = scale
     if z.shape[0] > 1:
         k, q = jnp.triu_indices(z.shape[0], 1)

@@ -15,7 +15,7 @@ from scipy.integrate import quad, quad_vec
 
 import ehpjax
 from ehpjax._selfenergy import self_energy_complex as _self_energy_complex
-from ehpjax._stability import raise_if_unstable, with_growth_rate
+from ehpjax._stability import raise_if_unstable, with_growth_rate, with_unstable_hybrid
 
 # docs/physics.md §9: paper model, μ0 = 10, (T_e, T_ph, V) → (J dressed, J lowest order)
 REFERENCE = [((0.6, 0.4, 0.0), 1.2871e-2, 1.7735e-2), ((0.3, 0.3, -1.0), -6.353e-3, -9.956e-3)]
@@ -511,6 +511,13 @@ def test_the_message_without_a_known_growth_rate():
     locate (an off-axis zero grown out of no bare pole): the error says its rate is not known."""
     with pytest.raises(ehpjax.DressedInstabilityError, match="so its growth rate is not known"):
         raise_if_unstable(False, -0.25, 1, "here", 1.0)
+
+
+def test_a_nan_growth_rate_gives_way_to_a_rate_found_by_a_later_search():
+    """Where a search hands back NaN, the rate of a later search is kept, not the NaN."""
+    assert float(with_unstable_hybrid(jnp.nan, 0.1, 1)) == 0.1
+    assert float(with_unstable_hybrid(-0.2, 0.1, 0)) == -0.2  # (nothing counted: the found rate stands)
+    assert np.isnan(float(with_unstable_hybrid(jnp.nan, 0.1, 0)))
 
 
 def test_gradient_matches_central_differences():
