@@ -157,9 +157,10 @@ def _node_block(weights, z, modes: Modes, baths: Baths, omega):
 
 
 def _det_only(weights, z, modes, baths, omega):
+    """det F on nodes ω (B,), as ``_node_block`` gives it."""
     pi, _ = self_energy_parts(weights, z, omega, baths)
     f = inverse_response(modes, jnp.moveaxis(jnp.sum(pi, axis=0), -1, 0), omega)
-    return jnp.linalg.det(f)
+    return f[:, 0, 0] if modes.n_modes == 1 else jnp.linalg.det(f)
 
 
 def _blocked(fn, omega, size):
@@ -274,13 +275,13 @@ def _sums(quadrature: FrequencyQuadrature, part, weights, poles, estimate, modes
     parts of a finer rule run the same code: one copy of it in a program for one point)."""
     features = dressed_resonances(poles.z, estimate, baths)
     omega, w_kronrod, w_gauss, mapped = quadrature.nodes(features, jnp.abs(baths.V), baths.T_e, baths.T_ph, part)
-    # The tail nodes (beyond the window, for the argument principle only) share the node kernel.
+    transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om), omega, quadrature.block)
+    # The tail nodes (beyond the window, for the argument principle only) need det F alone.
     tail = tail_nodes(omega[-1], jax.lax.stop_gradient(mode_scale(modes)), estimate)
-    transmission, det = _blocked(lambda om: _node_block(weights, poles.z, modes, baths, om),
-                                 jnp.concatenate([omega, tail]), quadrature.block)
-    transmission = transmission[..., : omega.shape[0]]
+    det_tail = _blocked(lambda om: _det_only(weights, poles.z, modes, baths, om), tail, quadrature.block)
     whole = (part[0] == WHOLE[0]) & (part[1] == WHOLE[1])
-    count = jnp.where(whole, unstable_count(jax.lax.stop_gradient(det), modes.n_modes), 0)
+    det = jax.lax.stop_gradient(jnp.concatenate([det, det_tail]))
+    count = jnp.where(whole, unstable_count(det, modes.n_modes), 0)
 
     occ = _occupation_difference(omega, baths.mu_channels, baths.T_e, baths.T_ph)  # n_a − n_ph
     occ = jnp.concatenate([occ, jnp.zeros_like(occ[:1])])  # (5, P)
