@@ -34,14 +34,18 @@ half-plane, where the dressed mode poles lie. It is meromorphic, with poles at
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax.numpy as jnp
+from jaxtyping import Array
 
 from ._checks import real_axis
 from ._compiled import compiled
 from ._ehp import _PAIRS, channel_weights, pair_integrals
 from ._green import pole_expansion
 from ._model import Baths, Junction
-from ._special import _abs2, digamma, digamma_dd_taylor, materialize, near, polygammas, reciprocal
+from ._special import (_abs2, digamma, digamma_dd_taylor, materialize, materialize_whole, near, polygammas,
+                       reciprocal)
 
 
 def _contract(w, block):
@@ -120,7 +124,31 @@ def _divided(psi_fixed, psi_moving, fixed, moving, derivs_fixed):
     return jnp.where(close, digamma_dd_taylor(h, derivs_fixed), direct)
 
 
-def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None):
+class ComplexTerms(NamedTuple):
+    """The ω-independent parts of ``self_energy_complex`` (``complex_terms``): a search that
+    evaluates Π^r_e at complex ω step after step computes them once, outside its loop."""
+
+    z: Array  # the poles of G^r (n,)
+    weights: tuple  # ``channel_weights``, per channel
+    D: Array  # 2πi T_e
+    mu: Array  # (lead, 1, 1)
+    a_pts: Array  # the ω-independent ψ arguments (lead, n, 1), Re > 1/2
+    psi_a: Array  # ψ there
+    der_a: list  # ψ^(1..4) there
+
+
+def complex_terms(junction: Junction, baths: Baths, poles=None) -> ComplexTerms:
+    """``ComplexTerms`` of the junction at the baths (``poles``: its ``pole_expansion``, if at hand)."""
+    poles = pole_expansion(junction) if poles is None else poles
+    z = poles.z
+    D = 2j * jnp.pi * baths.T_e
+    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None]  # (lead, 1, 1)
+    a_pts = 0.5 + (mu - z[None, :, None]) / D  # lower poles w_L(μ, z); the upper ones w_U(μ, z*) = conj
+    psi_a, *der_a = polygammas(a_pts)
+    return ComplexTerms(z, tuple(channel_weights(junction, poles)), D, mu, a_pts, psi_a, der_a)
+
+
+def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None, terms: ComplexTerms | None = None):
     """Π^r_e(ω) continued analytically to complex ω (module docstring), total over the
     channels: (*omega.shape, N_b, N_b). On the real axis it equals ``self_energy``; meant
     for a few points (the pole search), not for grids.
@@ -128,27 +156,21 @@ def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None):
     As on the real axis (``pair_integrals``), ψ is evaluated once per pole and point (O(n)),
     and each pole pair costs a division; near-coinciding arguments use the Taylor series
     about the ω-independent one, whose real part is > 1/2. ``poles``: the junction's
-    ``pole_expansion``, if already at hand (e.g. computed once outside a loop).
+    ``pole_expansion``, if already at hand; ``terms``: its ``complex_terms``, if at hand.
     """
     omega = jnp.asarray(omega, dtype=jnp.complex128)
-    poles = pole_expansion(junction) if poles is None else poles
-    weights = channel_weights(junction, poles)
-    z = poles.z
+    t = complex_terms(junction, baths, poles) if terms is None else terms
+    z, D, mu, a_pts, psi_a, der_a = t.z, t.D, t.mu, t.a_pts, t.psi_a, t.der_a
     n = z.shape[0]
     om = omega.ravel()[None, None, :]  # (1, 1, P)
-    D = 2j * jnp.pi * baths.T_e
-    mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None]  # (lead, 1, 1)
     zc = z[None, :, None]  # (1, n, 1)
-    # ω-independent points (Re > 1/2): lower poles w_L(μ, z) and upper ones w_U(μ, z*) = conj(w_L)
-    a_pts = 0.5 + (mu - zc) / D  # (2, n, 1)
-    psi_a, *der_a = polygammas(a_pts)
     psi_a_c, der_a_c = jnp.conj(psi_a), [jnp.conj(x) for x in der_a]
     a_c = jnp.conj(a_pts)
     # ω-dependent points, continued analytically: w_L(μ + ω, z), w_U(μ, ω + z*)
     # (the lower-lower electron terms are the conjugates of the upper-upper ones, below)
     c_pts = 0.5 + (mu + om - zc) / D
     u_pts = 0.5 - (mu - om - jnp.conj(zc)) / D
-    psi_c, psi_u = digamma_anywhere(jnp.stack([c_pts, u_pts]))
+    psi_c, psi_u = materialize_whole(digamma_anywhere(jnp.stack([c_pts, u_pts])))
 
     def rows(x):  # electron-side pole k
         return x[:, :, None, :]
@@ -165,7 +187,7 @@ def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None):
     hole_lu = cols(psi_a_c) - rows(psi_c)
     inv_ab = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # (n, n, P)
     total = 0.0
-    for w, (a, b) in zip(weights, _PAIRS):
+    for w, (a, b) in zip(t.weights, _PAIRS):
         w_ll, w_lu = w[..., :n], w[..., n:]
         A_dag = _contract(jnp.conj(jnp.swapaxes(w_ll, 0, 1)), E_uu[a])  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
         B = _contract(w_ll, H_ll[b])

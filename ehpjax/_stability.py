@@ -41,9 +41,8 @@ from jaxtyping import Array, Bool, Complex, Float, Int
 
 from ._bosons import mode_poles
 from ._errors import EhpjaxError
-from ._green import pole_expansion
 from ._model import Baths, Junction, Modes
-from ._selfenergy import self_energy_complex
+from ._selfenergy import complex_terms, self_energy_complex
 
 
 class DressedInstabilityError(EhpjaxError):
@@ -92,16 +91,16 @@ def inverse_response(modes: Modes, pi, omega):
 _STEP = 1e-5  # difference step for dΠ/dω in the Newton steps
 
 
-def _self_energy_and_slope(junction, baths, omega, poles=None, central: bool = True):
+def _self_energy_and_slope(junction, baths, omega, terms, central: bool = True):
     """Π^r_e(ω) and dΠ/dω at the points ω (P,), from one stacked evaluation at ω, ω ± h (central:
     slope error ~1e-10 relative, for the implicit-function step) or ω, ω + h (~1e-5: the search's
     steps, whose convergence it only slows to a factor ~1e-5 per step)."""
     h = _STEP * (1.0 + jnp.abs(omega))
     count = omega.shape[0]
     if not central:
-        pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h]), poles)
+        pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h]), terms=terms)
         return pi[:count], (pi[count:] - pi[:count]) / h[:, None, None]
-    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]), poles)
+    pi = self_energy_complex(junction, baths, jnp.concatenate([omega, omega + h, omega - h]), terms=terms)
     return pi[:count], (pi[count:2 * count] - pi[2 * count:]) / (2 * h)[:, None, None]
 
 
@@ -118,10 +117,10 @@ def _rayleigh(u, a, v):
     return jnp.einsum("pi,pij,pj->p", jnp.conj(u), a, v)
 
 
-def _newton_step(junction, modes, baths, omega, weight, poles=None, central: bool = True):
+def _newton_step(junction, modes, baths, omega, weight, terms, central: bool = True):
     """One Newton step for all modes on det[ω² − K + iωη − s Π^r_e(ω)] = 0 (s = ``weight``).
     Returns the new ω and (u, v, u†F'v) at the old one (F' by ``_self_energy_and_slope``)."""
-    pi, slope = _self_energy_and_slope(junction, baths, omega, poles, central)
+    pi, slope = _self_energy_and_slope(junction, baths, omega, terms, central)
     f = inverse_response(modes, weight * pi, omega)
     df = 2 * omega[:, None, None] * jnp.eye(modes.n_modes) + 1j * modes.eta - weight * slope
     u, v = _null_vectors(f)
@@ -139,7 +138,7 @@ def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: 
     where that is at most ``SETTLED``; one that has not may have wandered off (the search from an
     overdamped mode's pole on the imaginary axis can) or converged slowly."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
-    poles = pole_expansion(junction)  # once, outside the loop
+    terms = complex_terms(junction, baths)  # once, outside the loop
     omega = mode_poles(modes).astype(jnp.complex128)
     scale = mode_scale(modes)
 
@@ -150,7 +149,7 @@ def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: 
     def body(carry):
         i, w, _ = carry
         weight = jnp.minimum(1.0, (i + 1.0) / ramp_steps)
-        new = _newton_step(junction, modes, baths, w, weight, poles, central=False)[0]
+        new = _newton_step(junction, modes, baths, w, weight, terms, central=False)[0]
         return i + 1, new, jnp.abs(new - w) / (jnp.abs(new) + scale)
 
     _, omega, step = jax.lax.while_loop(going, body, (0, omega, jnp.full(omega.shape, jnp.inf)))
@@ -166,7 +165,8 @@ def _implicit(junction, modes, baths, omega, poles):
     """The zeros ``omega`` (P,) of det F again, now with implicit-function gradients: one Newton
     step with u, v and ω held fixed and the parameters live (at a root it changes nothing)."""
     junction_sg, modes_sg, baths_sg = jax.lax.stop_gradient((junction, modes, baths))
-    _, (u, v, den) = jax.lax.stop_gradient(_newton_step(junction_sg, modes_sg, baths_sg, omega, 1.0, poles))
+    terms = complex_terms(junction_sg, baths_sg, jax.lax.stop_gradient(poles))
+    _, (u, v, den) = jax.lax.stop_gradient(_newton_step(junction_sg, modes_sg, baths_sg, omega, 1.0, terms))
     f_live = inverse_response(modes, self_energy_complex(junction, baths, omega), omega)
     return omega - _rayleigh(u, f_live, v) / den
 
@@ -176,9 +176,9 @@ _AXIS_DECADES = 20.0
 _AXIS_SCANS = 3  # each narrows the bracket's logarithmic width 127-fold; then one secant step
 
 
-def _det(junction, modes, baths, omega, poles):
-    """det F(ω) at complex ω (P,), Π^r_e continued analytically."""
-    return jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, poles), omega))
+def _det(junction, modes, baths, omega, terms):
+    """det F(ω) at complex ω (P,), Π^r_e continued analytically (``terms``: ``complex_terms``)."""
+    return jnp.linalg.det(inverse_response(modes, self_energy_complex(junction, baths, omega, terms=terms), omega))
 
 
 def _newton_on(g, omega, scale):
@@ -190,9 +190,9 @@ def _newton_on(g, omega, scale):
     return omega - value / jnp.where(slope == 0, 1.0, slope)
 
 
-def _det_on_axis(junction, modes, baths, y, poles):
+def _det_on_axis(junction, modes, baths, y, terms):
     """det F(iy) for y (P,) > 0, real there (F(−ω*) = F(ω)*, so F(iy) is a real matrix)."""
-    return jnp.real(_det(junction, modes, baths, 1j * y, poles))
+    return jnp.real(_det(junction, modes, baths, 1j * y, terms))
 
 
 def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
@@ -210,7 +210,7 @@ def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
     closer than the first grid's spacing (a factor 1.44) are missed; the argument principle still
     counts them."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
-    poles = jax.lax.stop_gradient(pole_expansion(junction) if poles is None else poles)
+    terms = complex_terms(junction, baths, jax.lax.stop_gradient(poles))
     y0 = mode_scale(modes)
     log_y0 = jnp.log(jnp.where(y0 > 0, y0, 1.0))
     fractions = jnp.linspace(0.0, 1.0, _AXIS_POINTS)
@@ -218,7 +218,7 @@ def axis_zero(junction: Junction, modes: Modes, baths: Baths, poles=None):
     def scan(_, carry):
         log_lo, log_hi, _, _, found = carry
         log_y = log_lo + (log_hi - log_lo) * fractions
-        det = _det_on_axis(junction, modes, baths, jnp.exp(log_y), poles)
+        det = _det_on_axis(junction, modes, baths, jnp.exp(log_y), terms)
         change = jnp.sign(det[:-1]) != jnp.sign(det[1:])
         k = _AXIS_POINTS - 2 - jnp.argmax(change[::-1])  # the largest bracket [y_k, y_k+1] with a change
         here = jnp.any(change)
@@ -271,8 +271,8 @@ def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, new
     Newton's steps (forward-difference slope) on G(ω) = det F(ω) (ω − p), the pair's pole taken out,
     from c = p + iw; where they do not settle, p itself (a node component that only repeats the pair's)."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
-    poles = pole_expansion(junction) if poles is None else poles
-    z = poles.z
+    terms = complex_terms(junction, baths, poles)
+    z = terms.z
     n = z.shape[0]
     if n < 2:
         return jnp.zeros(0, jnp.complex128)
@@ -284,7 +284,7 @@ def hybrid_poles(junction: Junction, modes: Modes, baths: Baths, poles=None, new
 
     def step(_, carry):
         omega, _ = carry
-        new = _newton_on(lambda w: _det(junction, modes, baths, w, poles) * (w - jnp.tile(pole, 2)), omega, scale)
+        new = _newton_on(lambda w: _det(junction, modes, baths, w, terms) * (w - jnp.tile(pole, 2)), omega, scale)
         return new, jnp.abs(new - omega)
 
     start = jnp.real(pole) + 0j  # (p + iw: on the real axis above the pair's pole)
@@ -317,8 +317,8 @@ def unstable_zero(junction: Junction, modes: Modes, baths: Baths, needed, poles=
     analytic there), so a settled step is a zero. One loop, run while some point needs it (under vmap
     for the whole batch only then). No gradients."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
-    poles = pole_expansion(junction) if poles is None else poles
-    z = poles.z
+    terms = complex_terms(junction, baths, poles)
+    z = terms.z
     scale = mode_scale(modes)
     span = scale
     if z.shape[0] > 1:
@@ -333,7 +333,7 @@ def unstable_zero(junction: Junction, modes: Modes, baths: Baths, needed, poles=
 
     def body(carry):
         i, omega, _ = carry
-        new = _newton_on(lambda w: _det(junction, modes, baths, w, poles), omega, scale)
+        new = _newton_on(lambda w: _det(junction, modes, baths, w, terms), omega, scale)
         new = jnp.where(jnp.isfinite(new), new, omega)
         return i + 1, new, jnp.abs(new - omega) / (jnp.abs(new) + scale)
 
