@@ -34,6 +34,7 @@ half-plane, where the dressed mode poles lie. It is meromorphic, with poles at
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -129,7 +130,7 @@ class ComplexTerms(NamedTuple):
     evaluates Π^r_e at complex ω step after step computes them once, outside its loop."""
 
     z: Array  # the poles of G^r (n,)
-    weights: tuple  # ``channel_weights``, per channel
+    weights: Array  # the channels' weights, summed by lead and stacked for one product (N_b², 8n²)
     D: Array  # 2πi T_e
     mu: Array  # (lead, 1, 1)
     a_pts: Array  # the ω-independent ψ arguments (lead, n, 1), Re > 1/2
@@ -145,7 +146,23 @@ def complex_terms(junction: Junction, baths: Baths, poles=None) -> ComplexTerms:
     mu = jnp.stack([baths.mu_L, baths.mu_R])[:, None, None]  # (lead, 1, 1)
     a_pts = 0.5 + (mu - z[None, :, None]) / D  # lower poles w_L(μ, z); the upper ones w_U(μ, z*) = conj
     psi_a, *der_a = polygammas(a_pts)
-    return ComplexTerms(z, tuple(channel_weights(junction, poles)), D, mu, a_pts, psi_a, der_a)
+    return ComplexTerms(z, _stacked_weights(channel_weights(junction, poles)), D, mu, a_pts, psi_a, der_a)
+
+
+def _stacked_weights(weights):
+    """The channels' weights W^αβ (4, N_b, N_b, n, 2n) as one matrix (N_b², 8n²) whose product with
+    the blocks [E_UU, −H_LL, E_LU, −H_LU] of ``self_energy_complex`` (each per lead, (2n², P)) is
+    Π^r summed over the channels: Σ_αβ (i/2π)(A† − B + C) (module docstring), each block's weight
+    summed over the channels whose electron (E) or hole (H) lead it is."""
+    n, nb = weights.shape[3], weights.shape[1]
+    w_ll, w_lu = weights[..., :n], weights[..., n:]
+    w_uu = jnp.conj(jnp.swapaxes(w_ll, 1, 2))  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
+
+    def by_lead(w, side):  # Σ over the channels whose lead on this side (0: electron, 1: hole) is l
+        return [sum(w[c] for c, pair in enumerate(_PAIRS) if pair[side] == lead) for lead in (0, 1)]
+
+    blocks = by_lead(w_uu, 0) + by_lead(w_ll, 1) + by_lead(w_lu, 0) + by_lead(w_lu, 1)
+    return 0.5j / jnp.pi * jnp.concatenate([w.reshape(nb * nb, n * n) for w in blocks], axis=1)
 
 
 def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None, terms: ComplexTerms | None = None):
@@ -186,11 +203,7 @@ def self_energy_complex(junction: Junction, baths: Baths, omega, poles=None, ter
     el_lu = rows(psi_a) - cols(psi_u)
     hole_lu = cols(psi_a_c) - rows(psi_c)
     inv_ab = reciprocal(z[:, None, None] - om - jnp.conj(z)[None, :, None])  # (n, n, P)
-    total = 0.0
-    for w, (a, b) in zip(t.weights, _PAIRS):
-        w_ll, w_lu = w[..., :n], w[..., n:]
-        A_dag = _contract(jnp.conj(jnp.swapaxes(w_ll, 0, 1)), E_uu[a])  # Σ W_UU E_UU = (Σ W_LL E_LL)† on the axis
-        B = _contract(w_ll, H_ll[b])
-        C = _contract(w_lu, (el_lu[a] + hole_lu[b]) * inv_ab)
-        total = total + 0.5j / jnp.pi * (C + A_dag - B)
+    blocks = jnp.concatenate([E_uu, -H_ll, el_lu * inv_ab, hole_lu * inv_ab])  # (8, n, n, P): per lead
+    nb = math.isqrt(t.weights.shape[0])
+    total = (t.weights @ blocks.reshape(8 * n * n, -1)).reshape(nb, nb, -1)
     return jnp.moveaxis(total, -1, 0).reshape(omega.shape + total.shape[:2])
