@@ -44,6 +44,7 @@ from ._selfenergy import self_energy_parts
 from ._stability import (
     SETTLED,
     DressedModes,
+    follow_distinct,
     follow_poles,
     hybrid_poles,
     inverse_response,
@@ -346,7 +347,7 @@ def dressed_modes(junction: Junction, modes: Modes, baths: Baths, *,
         raise EhpjaxError(f"junction.M has {junction.n_modes} modes but modes.K has {modes.n_modes}")
     poles = pole_expansion(junction)
     weights = channel_weights(junction, poles)
-    followed, step = follow_poles(junction, modes, baths)
+    followed, step = follow_distinct(junction, modes, baths, poles)
     frequencies, growth = with_growth_rate(junction, modes, baths, followed, step <= SETTLED, poles)
     hybrid = hybrid_poles(junction, modes, baths, poles)
     placed = placed_poles(junction, modes, baths, followed, step, poles, hybrid)

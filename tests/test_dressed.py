@@ -463,11 +463,47 @@ def test_random_cold_two_mode_junctions_are_counted_as_det_f_winds():
         junction = ehpjax.Junction(H, gL, gR, M * rng.uniform(1.0, 2.0))
         modes, baths = ehpjax.Modes((K + K.T) / 2, eta), ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_ph)
         expected = reference_unstable_count(junction, modes, baths)
-        assert int(ehpjax.dressed_modes(junction, modes, baths).unstable_count) == expected
+        dm = ehpjax.dressed_modes(junction, modes, baths)
+        assert int(dm.unstable_count) == expected
+        frequencies = np.asarray(dm.frequencies)
+        assert not abs(frequencies[0] - frequencies[1]) < 1e-6 * abs(frequencies[0])  # (no zero reported twice)
         if expected == 0:
             assert int(ehpjax.currents(junction, modes, baths, order="dressed").unstable_count) == 0
         counted.append(expected)
     assert counted.count(0) >= 12  # (mostly stable: where the old count went wrong)
+
+
+def strongly_coupled(rng):
+    """A random two-level, two-mode junction coupled up to 4× as strongly as docs/physics.md §8's
+    models, at a bias up to ±8 and temperatures from 0.01 to 1."""
+    H, gL, gR, M, K, eta = reference.random_model(rng, 2, 2)
+    M, eta = M * rng.uniform(1, 4), eta * 10 ** rng.uniform(-2, 0)
+    V, mu0 = rng.uniform(-8, 8), rng.uniform(-1, 1)
+    T_e, T_ph = 10 ** rng.uniform(-2, 0), 10 ** rng.uniform(-2, 0)
+    return ehpjax.Junction(H, gL, gR, M), ehpjax.Modes(K, eta), ehpjax.Baths(mu0 + V / 2, mu0 - V / 2, T_e, T_ph)
+
+
+def test_two_branches_on_one_zero_are_followed_again_more_finely():
+    """Under strong coupling a step of the continuation from the bare poles can jump onto the zero
+    another branch holds. At this point (seed 20261208, point 395; stable) ramps of 6 and of 24 steps
+    bring both branches to 1.4924 − 0.0166i, and ``dressed_modes`` reported that zero twice, hiding the
+    second dressed mode. A branch on another's zero is now followed again with 96 steps: two distinct
+    zeros, each a simple zero of det F (det F winds once around a small circle about each)."""
+    from ehpjax._stability import follow_poles
+
+    rng = np.random.default_rng(20261208)
+    junction, modes, baths = [strongly_coupled(rng) for _ in range(396)][-1]
+    for ramp in (6, 24):
+        followed, _ = follow_poles(junction, modes, baths, ramp_steps=ramp)
+        assert abs(complex(followed[0] - followed[1])) < 1e-8  # (the premise: both on one zero)
+    dm = ehpjax.dressed_modes(junction, modes, baths)
+    zeros = np.asarray(dm.frequencies)
+    assert bool(dm.stable) and np.all(np.isfinite(zeros)) and abs(zeros[0] - zeros[1]) > 0.1
+    radius = 0.2 * np.min(np.abs(np.imag(zeros)))
+    circles = zeros[:, None] + radius * np.exp(2j * np.pi * np.arange(128) / 128)[None, :]
+    det = np.asarray(det_f(junction, modes, baths, jnp.asarray(circles.ravel()))).reshape(2, 128)
+    winding = np.sum(np.angle(np.roll(det, -1, axis=1) / det), axis=1) / (2 * np.pi)
+    np.testing.assert_allclose(winding, [1.0, 1.0], atol=1e-6)
 
 
 def zeros_above(junction, modes, baths, y, x_max=30.0, top=30.0, points=100_000):
