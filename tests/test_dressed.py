@@ -506,6 +506,26 @@ def test_two_branches_on_one_zero_are_followed_again_more_finely():
     np.testing.assert_allclose(winding, [1.0, 1.0], atol=1e-6)
 
 
+def test_a_double_zero_keeps_both_of_its_branches():
+    """Two identical, uncoupled copies of the paper's junction, each with its mode: det F = g(ω)², so
+    both branches settle on one zero, and rightly (a zero of multiplicity 2, as at an exceptional
+    point): both keep it, at the frequency of one copy alone."""
+    from ehpjax._stability import SETTLED, follow_poles, without_shared_zeros
+
+    copy = 0.5 * np.array([[0.0, 1.0], [1.0, 0.0]])
+    M = np.zeros((2, 4, 4))
+    M[0, :2, :2], M[1, 2:, 2:] = copy, copy
+    junction = ehpjax.Junction(np.diag([10.5, 9.5, 10.5, 9.5]), np.diag([0.5, 0.0, 0.5, 0.0]),
+                               np.diag([0.0, 0.5, 0.0, 0.5]), M)
+    modes, baths = ehpjax.Modes(np.eye(2), 0.5 * np.eye(2)), ehpjax.Baths.biased(-1.0, 10.0, 0.3, 0.3)
+    followed, step = follow_poles(junction, modes, baths, ramp_steps=24)
+    assert abs(complex(followed[0] - followed[1])) < 1e-8
+    assert np.all(np.asarray(without_shared_zeros(junction, modes, baths, followed, step)) <= SETTLED)
+    one, _ = follow_poles(*paper(), baths, ramp_steps=24)
+    # (Newton's steps converge only linearly on a double zero: to ~1e-8 when the step is below SETTLED)
+    np.testing.assert_allclose(np.asarray(followed), complex(one[0]), rtol=1e-6)
+
+
 def zeros_above(junction, modes, baths, y, x_max=30.0, top=30.0, points=100_000):
     """The number of zeros of det F with Im ω > y (and |Re ω| < x_max, Im ω < ``top``): its winding
     around that rectangle (det F has no poles in the upper half-plane), on ``points`` points of each
