@@ -255,7 +255,14 @@ def test_zero_broadening_is_a_number_or_one_line(flag):
 def test_dressed_is_a_result_or_one_line():
     res = invoke("currents", "--json", "--dressed", "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3")
     if res.exit_code == 0:
-        assert strict_loads(res.stdout)["order"] == "dressed"
+        out = strict_loads(res.stdout)
+        assert out["order"] == "dressed" and out["stable"] is True
+        # (the paper's junction at this point: a stable dressed mode, as ehpjax.dressed_modes finds it)
+        modes = ehpjax.dressed_modes(*ehpjax.models.get("two-level").system(
+            {"mu_L": 9.5, "mu_R": 10.5, "T_e": 0.3, "T_ph": 0.3}))
+        assert abs(out["growth_rate"] - float(modes.growth_rate)) < 1e-9
+        table = invoke("currents", "--dressed", "-V", "-1", "--T-e", "0.3", "--T-ph", "0.3").stdout
+        assert f"Im ω = {float(modes.growth_rate):.4g}" in table
     else:
         assert_one_line_error(res, "dressed")
 

@@ -166,6 +166,10 @@ def currents_command(
     }
     if spin_degeneracy is not None:
         result["spin_degeneracy"] = float(spin_degeneracy)
+    if order == "dressed":  # (an unstable junction was refused above)
+        result["stable"] = True
+        result["growth_rate"] = values["growth_rate"]  # (NaN, null in JSON: not known from the short search)
+        result["units"]["growth_rate"] = "Ω"
     if misses(values) and math.inf in (values["J_error"], values["I_error"]):
         typer.echo("ehpjax: warning: the quadrature's error estimate is unknown (J_error, I_error infinite): "
                    "a feature narrower than float64 resolves in ω (a mode with η below ~1e-10 of its frequency); "
@@ -266,6 +270,11 @@ def _table(r: dict, channels) -> str:
     ]
     if r["cooling_cop"] > 0:
         lines.append(f"COP   = {r['cooling_cop']: .6g}          cooling coefficient of performance −J/P")
+    if r["order"] == "dressed":
+        rate = r["growth_rate"]
+        lines.append("modes stable: no dressed pole in the upper half-plane" + (
+            f"; the least damped decays as e^(Im ω t), Im ω = {rate:.4g} Ω" if math.isfinite(rate)
+            else " (decay rates: ehpjax.dressed_modes)"))
     return "\n".join(lines)
 
 
