@@ -186,8 +186,9 @@ def without_shared_zeros(junction: Junction, modes: Modes, baths: Baths, followe
             & settled[:, None] & settled[None, :])
     distance = jnp.abs(followed - mode_poles(modes))
     index = jnp.arange(n_modes)
-    ahead = (distance[None, :] < distance[:, None]) | ((distance[None, :] == distance[:, None]) & (index[None, :] < index[:, None]))
-    rank = jnp.sum(same & ahead, axis=1)  # branches on the same zero that have a better claim to it
+    closer = distance[None, :] < distance[:, None]
+    ahead = closer | ((distance[None, :] == distance[:, None]) & (index[None, :] < index[:, None]))
+    rank = jnp.sum(same & ahead, axis=1)  # branches on the same zero with a better claim to it
     h = 1e-3 * scale
     det = jnp.abs(_det(junction, modes, baths, jnp.concatenate([followed + h, followed + 2 * h]),
                        complex_terms(junction, baths, poles)))
