@@ -130,7 +130,8 @@ def _newton_step(junction, modes, baths, omega, weight, terms, central: bool = T
     return omega - _rayleigh(u, f, v) / jnp.where(den == 0, 1.0, den), (u, v, den)
 
 
-def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: int = 6, newton_steps: int = 16):
+def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: int = 6, newton_steps: int = 16,
+                 terms=None):
     """(ω, step): the zeros of det F followed from the bare poles (N_b,) complex, without
     gradients (module docstring): Newton steps while the self-energy is switched on in
     ``ramp_steps`` equal steps (s Π^r_e, s → 1; each branch followed from its bare pole; a traced
@@ -139,9 +140,10 @@ def follow_poles(junction: Junction, modes: Modes, baths: Baths, *, ramp_steps: 
     loop: one copy of its code; under vmap the batch goes on until its last point is done); and
     the last step's size relative to |ω| + √‖K‖ + ‖η‖ (N_b,). A branch has settled on a zero
     where that is at most ``SETTLED``; one that has not may have wandered off (the search from an
-    overdamped mode's pole on the imaginary axis can) or converged slowly."""
+    overdamped mode's pole on the imaginary axis can) or converged slowly. ``terms``: the
+    junction's ``complex_terms``, if at hand."""
     junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
-    terms = complex_terms(junction, baths)  # once, outside the loop
+    terms = complex_terms(junction, baths) if terms is None else terms  # (once, outside the loop)
     omega = mode_poles(modes).astype(jnp.complex128)
     scale = mode_scale(modes)
 
@@ -168,14 +170,15 @@ SETTLED = 1e-6
 _SAME_ZERO = 1e-6
 
 
-def without_shared_zeros(junction: Junction, modes: Modes, baths: Baths, followed, step, poles=None):
+def without_shared_zeros(junction: Junction, modes: Modes, baths: Baths, followed, step, terms=None):
     """``step`` of ``follow_poles`` with the branches that settled on a zero which another branch
     holds, beyond the zero's multiplicity, marked unsettled (inf). Under strong coupling a step of
     the continuation from the bare poles can jump onto another branch's zero, and reporting it
     twice would hide a mode. Of the branches on one zero, those whose bare poles lie closest keep it.
     The multiplicity m from |det F| on a ray from the zero, which grows as h^m:
     m = log₂ |det F(ω + 2h)| / |det F(ω + h)|, h = 10⁻³ × the modes' scale; so a double zero (an
-    exceptional point of the dressed modes) stays with both of its branches. No gradients."""
+    exceptional point of the dressed modes) stays with both of its branches. No gradients.
+    ``terms``: the junction's ``complex_terms``, if at hand."""
     n_modes = followed.shape[0]
     if n_modes == 1:
         return step
@@ -190,8 +193,8 @@ def without_shared_zeros(junction: Junction, modes: Modes, baths: Baths, followe
     ahead = closer | ((distance[None, :] == distance[:, None]) & (index[None, :] < index[:, None]))
     rank = jnp.sum(same & ahead, axis=1)  # branches on the same zero with a better claim to it
     h = 1e-3 * scale
-    det = jnp.abs(_det(junction, modes, baths, jnp.concatenate([followed + h, followed + 2 * h]),
-                       complex_terms(junction, baths, poles)))
+    terms = complex_terms(junction, baths) if terms is None else terms
+    det = jnp.abs(_det(junction, modes, baths, jnp.concatenate([followed + h, followed + 2 * h]), terms))
     order = jnp.round(jnp.log2(det[n_modes:] / det[:n_modes]))
     multiplicity = jnp.where(jnp.isfinite(order), jnp.clip(order, 1, n_modes), 1)
     return jnp.where(settled & (rank >= multiplicity), jnp.inf, step)
@@ -210,6 +213,8 @@ def follow_distinct(junction: Junction, modes: Modes, baths: Baths, poles=None):
     its zero (``without_shared_zeros``): (ω, step), without gradients. One loop around the search
     (one copy of its code); under vmap the finer ramp runs for the batch where any point needs it."""
     ramps = jnp.asarray(RAMPS)
+    junction, modes, baths = jax.lax.stop_gradient((junction, modes, baths))
+    terms = complex_terms(junction, baths, poles)  # (once, outside the loop)
 
     def going(carry):
         ramp, _, step = carry
@@ -217,10 +222,10 @@ def follow_distinct(junction: Junction, modes: Modes, baths: Baths, poles=None):
 
     def body(carry):
         ramp, _, _ = carry
-        followed, step = follow_poles(junction, modes, baths, ramp_steps=ramps[ramp])
-        return ramp + 1, followed, without_shared_zeros(junction, modes, baths, followed, step, poles)
+        followed, step = follow_poles(junction, modes, baths, ramp_steps=ramps[ramp], terms=terms)
+        return ramp + 1, followed, without_shared_zeros(junction, modes, baths, followed, step, terms)
 
-    bare = jax.lax.stop_gradient(mode_poles(modes)).astype(jnp.complex128)
+    bare = mode_poles(modes).astype(jnp.complex128)
     _, followed, step = jax.lax.while_loop(going, body, (0, bare, jnp.full(bare.shape, jnp.inf)))
     return followed, step
 
